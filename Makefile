@@ -1,0 +1,40 @@
+# handoff: build, test, demo and benchmarks. Every target works on a fresh
+# machine with Go; modules come from the module proxy.
+
+GO      ?= go
+BIN     := bin/handoff
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
+
+.PHONY: all build test vet fmt fmt-check demo bench clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/handoff
+
+# The test command of the README and of CI.
+test: fmt-check vet
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $(GOFILES)
+
+fmt-check:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# The main job on the embedded local servers.
+demo: build
+	./scripts/demo.sh $(BIN)
+
+# Every benchmark of the project; figures land in docs/benchmarks.md.
+bench: build
+	./scripts/bench.sh $(BIN)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,342 @@
+// Package manifest owns the PROVISION_MANIFEST: the JSON record that apply
+// writes last into a handoff's vault folder, naming every remote id needed to
+// refresh and revoke what was minted, and never a secret value.
+//
+// The wire shape is schema/manifest.schema.json. Parse validates against that
+// schema before it decodes, so a corrupt or half-written manifest is an error
+// naming what is wrong, never a value read as valid.
+package manifest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/raxx-app/handoff/schema"
+)
+
+// SchemaVersion is the version of the manifest shape this build writes and
+// reads.
+const SchemaVersion = 1
+
+// SecretName is the name of the manifest secret in a handoff's folder.
+const SecretName = "PROVISION_MANIFEST"
+
+// Status says whether a handoff's credentials may be in use.
+type Status string
+
+// The statuses of a manifest.
+const (
+	// Active: every credential named is live (or due for refresh) and the gate
+	// may dispatch the handoff.
+	Active Status = "active"
+	// Revoked: everything was revoked; the manifest stays as the record. A
+	// revoked slug is never minted again unless untombstoned.
+	Revoked Status = "revoked"
+)
+
+// RevocationKind says why a handoff was revoked.
+type RevocationKind string
+
+// The kinds of revocation.
+const (
+	RevokedExpired RevocationKind = "expired" // past its TTL
+	RevokedDeleted RevocationKind = "deleted" // its spec was removed
+	RevokedManual  RevocationKind = "manual"  // `handoff revoke`: a tombstone
+)
+
+// Manifest is a decoded PROVISION_MANIFEST.
+type Manifest struct {
+	SchemaVersion int         `json:"schema_version"`
+	Slug          string      `json:"slug"`
+	Card          int         `json:"card,omitempty"`
+	SpecFile      string      `json:"spec_file"`
+	SpecDigest    string      `json:"spec_digest"`
+	GitCommit     string      `json:"git_commit,omitempty"`
+	ApprovedBy    string      `json:"approved_by"`
+	CreatedAt     time.Time   `json:"created_at"`
+	UpdatedAt     time.Time   `json:"updated_at"`
+	ExpiresAt     time.Time   `json:"expires_at"`
+	Status        Status      `json:"status"`
+	Revocation    *Revocation `json:"revocation,omitempty"`
+	// Secrets names every secret written in the handoff's folder besides the
+	// manifest itself, sorted.
+	Secrets  []string `json:"secrets"`
+	Surfaces Surfaces `json:"surfaces"`
+	History  []Event  `json:"history,omitempty"`
+}
+
+// Revocation records when and why a handoff was revoked.
+type Revocation struct {
+	At     time.Time      `json:"at"`
+	Kind   RevocationKind `json:"kind"`
+	Reason string         `json:"reason"`
+	By     string         `json:"by,omitempty"`
+	// Surfaces revoked; empty means all of them.
+	Surfaces []string `json:"surfaces,omitempty"`
+}
+
+// Tombstoned reports whether apply must refuse to mint this slug again: a
+// manual revocation stands until `handoff untombstone`.
+func (m *Manifest) Tombstoned() bool {
+	return m.Status == Revoked && m.Revocation != nil && m.Revocation.Kind == RevokedManual
+}
+
+// Surfaces holds one entry per credential surface the handoff has.
+type Surfaces struct {
+	GitHub    *GitHub         `json:"github,omitempty"`
+	Infisical *Infisical      `json:"infisical,omitempty"`
+	MCP       *MCP            `json:"mcp,omitempty"`
+	Other     map[string]Meta `json:"-"`
+}
+
+// Meta is the provider-defined record of a surface without a typed entry
+// (stripe, cloudflare, aws, …): remote ids and expiries, never secrets.
+type Meta map[string]any
+
+// GitHub records the installation token minted for a handoff.
+type GitHub struct {
+	InstallationID int64             `json:"installation_id"`
+	Repository     string            `json:"repository"`
+	RepositoryID   int64             `json:"repository_id,omitempty"`
+	Permissions    map[string]string `json:"permissions"`
+	// Secret is the vault secret holding the token (GH_HANDOFF_TOKEN).
+	Secret           string    `json:"secret"`
+	TokenExpiresAt   time.Time `json:"token_expires_at"`
+	TokenFingerprint string    `json:"token_fingerprint"`
+	MintedAt         time.Time `json:"minted_at,omitzero"`
+}
+
+// Infisical records the handoff's own machine identity and its grants.
+type Infisical struct {
+	IdentityID            string    `json:"identity_id"`
+	IdentityName          string    `json:"identity_name"`
+	UniversalAuthID       string    `json:"universal_auth_id,omitempty"`
+	ClientSecretID        string    `json:"client_secret_id,omitempty"`
+	MembershipID          string    `json:"membership_id,omitempty"`
+	PrivilegeID           string    `json:"privilege_id,omitempty"`
+	Environment           string    `json:"environment"`
+	ReadPaths             []string  `json:"read_paths"`
+	ClientSecretExpiresAt time.Time `json:"client_secret_expires_at,omitzero"`
+	ClientIDSecret        string    `json:"client_id_secret,omitempty"`
+	ClientSecretSecret    string    `json:"client_secret_secret,omitempty"`
+}
+
+// MCP records the tool allow and deny lists handed to the orchestrator.
+type MCP struct {
+	Allow   []string `json:"allow,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
+}
+
+// EventAction names what happened to a handoff in its history.
+type EventAction string
+
+// The actions of a history event.
+const (
+	EventCreate  EventAction = "create"
+	EventRefresh EventAction = "refresh"
+	EventReplace EventAction = "replace"
+	EventRevoke  EventAction = "revoke"
+	EventAdopt   EventAction = "adopt"
+)
+
+// Event is one entry of a manifest's history.
+type Event struct {
+	At          time.Time   `json:"at"`
+	Action      EventAction `json:"action"`
+	Surface     string      `json:"surface,omitempty"`
+	Detail      string      `json:"detail,omitempty"`
+	Fingerprint string      `json:"fingerprint,omitempty"`
+	GitCommit   string      `json:"git_commit,omitempty"`
+}
+
+var otherSurfaces = []string{"stripe", "cloudflare", "aws", "heroku", "apple_iap", "alpaca"}
+
+// MarshalJSON writes the typed surfaces and the provider-defined ones side by
+// side, in a stable order.
+func (s Surfaces) MarshalJSON() ([]byte, error) {
+	out := map[string]any{}
+	if s.GitHub != nil {
+		out["github"] = s.GitHub
+	}
+	if s.Infisical != nil {
+		out["infisical"] = s.Infisical
+	}
+	if s.MCP != nil {
+		out["mcp"] = s.MCP
+	}
+	for k, v := range s.Other {
+		out[k] = v
+	}
+	return json.Marshal(out) // encoding/json sorts map keys
+}
+
+// UnmarshalJSON is the inverse of MarshalJSON.
+func (s *Surfaces) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*s = Surfaces{}
+	for k, v := range raw {
+		var err error
+		switch k {
+		case "github":
+			s.GitHub = new(GitHub)
+			err = strictUnmarshal(v, s.GitHub)
+		case "infisical":
+			s.Infisical = new(Infisical)
+			err = strictUnmarshal(v, s.Infisical)
+		case "mcp":
+			s.MCP = new(MCP)
+			err = strictUnmarshal(v, s.MCP)
+		default:
+			var m Meta
+			err = json.Unmarshal(v, &m)
+			if s.Other == nil {
+				s.Other = map[string]Meta{}
+			}
+			s.Other[k] = m
+		}
+		if err != nil {
+			return fmt.Errorf("surfaces.%s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// Names lists the surfaces present, in the fixed order of the spec language.
+func (s Surfaces) Names() []string {
+	var names []string
+	if s.GitHub != nil {
+		names = append(names, "github")
+	}
+	if s.Infisical != nil {
+		names = append(names, "infisical")
+	}
+	if s.MCP != nil {
+		names = append(names, "mcp")
+	}
+	for _, k := range otherSurfaces {
+		if _, ok := s.Other[k]; ok {
+			names = append(names, k)
+		}
+	}
+	return names
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// Marshal encodes m as indented JSON after checking it against the schema, so
+// that apply can never write a manifest that a later read would reject.
+func Marshal(m *Manifest) ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := validateSchema(b); err != nil {
+		return nil, fmt.Errorf("manifest %s: refusing to write an invalid manifest: %w", m.Slug, err)
+	}
+	return b, nil
+}
+
+// Parse validates b against schema/manifest.schema.json and decodes it. The
+// error names every violation with its JSON pointer.
+func Parse(b []byte) (*Manifest, error) {
+	if err := validateSchema(b); err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := strictUnmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if m.ExpiresAt.Before(m.CreatedAt) {
+		return nil, errors.New("manifest: expires_at is before created_at")
+	}
+	return &m, nil
+}
+
+var englishPrinter = message.NewPrinter(language.English)
+
+var (
+	compileOnce sync.Once
+	compiled    *jsonschema.Schema
+	compileErr  error
+)
+
+func manifestSchema() (*jsonschema.Schema, error) {
+	compileOnce.Do(func() {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema.ManifestJSONSchema))
+		if err != nil {
+			compileErr = fmt.Errorf("manifest schema: %w", err)
+			return
+		}
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		const url = "https://github.com/raxx-app/handoff/schema/manifest.schema.json"
+		if err := c.AddResource(url, doc); err != nil {
+			compileErr = fmt.Errorf("manifest schema: %w", err)
+			return
+		}
+		compiled, compileErr = c.Compile(url)
+	})
+	return compiled, compileErr
+}
+
+func validateSchema(b []byte) error {
+	sch, err := manifestSchema()
+	if err != nil {
+		return err
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("manifest is not JSON: %w", err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			return fmt.Errorf("manifest does not match schema_version %d: %s", SchemaVersion, flattenValidation(ve))
+		}
+		return fmt.Errorf("manifest: %w", err)
+	}
+	return nil
+}
+
+// flattenValidation turns the validation tree into "at /path: message" lines.
+func flattenValidation(ve *jsonschema.ValidationError) string {
+	var lines []string
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			loc := "/" + strings.Join(e.InstanceLocation, "/")
+			lines = append(lines, fmt.Sprintf("at %s: %s", loc, e.ErrorKind.LocalizedString(englishPrinter)))
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return strings.Join(lines, "; ")
+}
+
+// Fingerprint returns "sha256:" and the first 12 hex digits of the SHA-256 of
+// a credential: enough to correlate records, useless to replay.
+func Fingerprint(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return "sha256:" + hex.EncodeToString(sum[:])[:12]
+}

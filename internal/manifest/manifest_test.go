@@ -1,0 +1,147 @@
+package manifest
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sample() *Manifest {
+	t0 := time.Date(2026, 6, 21, 9, 0, 0, 0, time.UTC)
+	return &Manifest{
+		SchemaVersion: SchemaVersion,
+		Slug:          "iap-notif-handler-20260621",
+		Card:          3629,
+		SpecFile:      "specs/iap-notif-handler-20260621.hcl",
+		SpecDigest:    "sha256:" + strings.Repeat("ab", 32),
+		GitCommit:     "0123456789abcdef0123456789abcdef01234567",
+		ApprovedBy:    "ops",
+		CreatedAt:     t0,
+		UpdatedAt:     t0,
+		ExpiresAt:     t0.Add(24 * time.Hour),
+		Status:        Active,
+		Secrets:       []string{"GH_HANDOFF_TOKEN", "INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"},
+		Surfaces: Surfaces{
+			GitHub: &GitHub{
+				InstallationID: 1001, Repository: "raxx-app/TradeMasterAPI", RepositoryID: 5001,
+				Permissions: map[string]string{"contents": "write", "issues": "write", "pull_requests": "write"},
+				Secret:      "GH_HANDOFF_TOKEN", TokenExpiresAt: t0.Add(time.Hour), TokenFingerprint: Fingerprint("ghs_x"), MintedAt: t0,
+			},
+			Infisical: &Infisical{
+				IdentityID: "id-1", IdentityName: "infisical-handoff-iap-notif-handler-20260621-20260621",
+				ClientSecretID: "cs-1", PrivilegeID: "priv-1", Environment: "staging",
+				ReadPaths: []string{"/MooseQuest/handoffs/iap-notif-handler-20260621/**", "/MooseQuest/queue/staging/APPLE_IAP_*"},
+			},
+			MCP:   &MCP{Allow: []string{"github_pr_create"}, Exclude: []string{"stripe_charge"}},
+			Other: map[string]Meta{"apple_iap": {"environment": "sandbox"}},
+		},
+		History: []Event{{At: t0, Action: EventCreate, Surface: "github", Fingerprint: Fingerprint("ghs_x")}},
+	}
+}
+
+func TestRoundTripMatchesGolden(t *testing.T) {
+	b, err := Marshal(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := "testdata/manifest.golden.json"
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		if err := os.WriteFile(golden, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != string(b)+"\n" {
+		t.Errorf("manifest encoding changed; rerun with UPDATE_GOLDEN=1 if intended\n%s", b)
+	}
+	m, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != string(b) {
+		t.Errorf("round trip differs:\n%s\n---\n%s", b, again)
+	}
+	if got := m.Surfaces.Names(); strings.Join(got, ",") != "github,infisical,mcp,apple_iap" {
+		t.Errorf("Names() = %v", got)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	mutate := func(f func(map[string]any)) []byte {
+		b, err := Marshal(sample())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		out, _ := json.Marshal(m)
+		return out
+	}
+	surf := func(m map[string]any, name string) map[string]any {
+		return m["surfaces"].(map[string]any)[name].(map[string]any)
+	}
+	cases := []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"not json", []byte(`{"slug":`), "not JSON"},
+		{"truncated write", []byte(`{"schema_version":1,"slug":"abc"}`), "missing properties"},
+		{"future version", mutate(func(m map[string]any) { m["schema_version"] = 2 }), "/schema_version"},
+		{"bad status", mutate(func(m map[string]any) { m["status"] = "paused" }), "/status"},
+		{"revoked without record", mutate(func(m map[string]any) { m["status"] = "revoked" }), "revocation"},
+		{"unknown field", mutate(func(m map[string]any) { m["token"] = "ghs_leak" }), "additional properties"},
+		{"secret value in github", mutate(func(m map[string]any) { surf(m, "github")["token"] = "ghs_leak" }), "/surfaces/github"},
+		{"bad slug", mutate(func(m map[string]any) { m["slug"] = "Bad_Slug" }), "/slug"},
+		{"bad digest", mutate(func(m map[string]any) { m["spec_digest"] = "md5:00" }), "/spec_digest"},
+		{"bad time", mutate(func(m map[string]any) { m["expires_at"] = "tomorrow" }), "/expires_at"},
+		{"admin level", mutate(func(m map[string]any) {
+			surf(m, "github")["permissions"] = map[string]any{"administration": "admin"}
+		}), "/surfaces/github/permissions"},
+		{"expires before created", mutate(func(m map[string]any) { m["expires_at"] = "2026-06-20T00:00:00Z" }), "expires_at is before"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.in)
+			if err == nil {
+				t.Fatalf("Parse accepted %s", tc.in)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "ghs_leak") {
+				t.Errorf("error echoes a value: %v", err)
+			}
+		})
+	}
+}
+
+func TestMarshalRefusesInvalid(t *testing.T) {
+	m := sample()
+	m.Status = Revoked
+	if _, err := Marshal(m); err == nil {
+		t.Fatal("Marshal wrote a revoked manifest without a revocation record")
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	fp := Fingerprint("ghs_secret")
+	if len(fp) != len("sha256:")+12 || strings.Contains(fp, "secret") {
+		t.Errorf("Fingerprint = %q", fp)
+	}
+	if fp == Fingerprint("ghs_secreT") {
+		t.Error("different secrets share a fingerprint")
+	}
+}
