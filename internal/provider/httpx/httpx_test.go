@@ -1,0 +1,176 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/raxx-app/handoff/internal/devserver/devkit"
+)
+
+func testServer(t *testing.T) (*devkit.Kit, *httptest.Server) {
+	t.Helper()
+	kit := devkit.NewKit()
+	rt := devkit.NewRouter(kit, func(w http.ResponseWriter, r *http.Request, status int) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, `{"message":"injected","documentation_url":"https://docs.github.com/rest"}`)
+	})
+	rt.Handle("GET /thing", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Header.Get("CF-Access-Client-Id")+"|"+r.UserAgent())
+	})
+	rt.Handle("POST /thing", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) })
+	srv := httptest.NewServer(rt)
+	t.Cleanup(srv.Close)
+	return kit, srv
+}
+
+func fastClient() *Client {
+	return New(Config{MinWait: time.Millisecond, MaxWait: 3 * time.Second, Headers: map[string]string{"CF-Access-Client-Id": "cf-id"}})
+}
+
+func do(t *testing.T, c *Client, ctx context.Context, method, url string) (int, string, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), nil
+}
+
+func TestRetryPolicy(t *testing.T) {
+	cases := []struct {
+		name       string
+		method     string
+		idempotent bool
+		fault      devkit.Fault
+		wantStatus int // 0: a transport error
+		wantCalls  int64
+	}{
+		{"GET retried after 500", "GET", false, devkit.Fault{Route: "GET /thing", Status: 500, Count: 2}, 200, 3},
+		{"GET retried after drop", "GET", false, devkit.Fault{Route: "GET /thing", Drop: true, Count: 1}, 200, 2},
+		{"POST not retried after 500", "POST", false, devkit.Fault{Route: "POST /thing", Status: 500, Count: 1}, 500, 1},
+		{"POST not retried after 502", "POST", false, devkit.Fault{Route: "POST /thing", Status: 502, Count: 1}, 502, 1},
+		{"POST not retried after drop", "POST", false, devkit.Fault{Route: "POST /thing", Drop: true, Count: 1}, 0, 1},
+		{"POST retried after 429", "POST", false, devkit.Fault{Route: "POST /thing", Status: 429, RetryAfter: time.Second, Count: 1}, 201, 2},
+		{"POST retried after 503 with Retry-After", "POST", false, devkit.Fault{Route: "POST /thing", Status: 503, RetryAfter: time.Second, Count: 1}, 201, 2},
+		{"idempotent POST retried after 500", "POST", true, devkit.Fault{Route: "POST /thing", Status: 500, Count: 1}, 201, 2},
+		{"GET gives up after MaxRetries", "GET", false, devkit.Fault{Route: "GET /thing", Status: 503}, 503, 5},
+		{"404 not retried", "GET", false, devkit.Fault{Route: "GET /thing", Status: 404}, 404, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			kit, srv := testServer(t)
+			kit.Faults.Add(tc.fault)
+			c := fastClient()
+			ctx := context.Background()
+			if tc.idempotent {
+				ctx = Idempotent(ctx)
+			}
+			status, _, err := do(t, c, ctx, tc.method, srv.URL+"/thing")
+			if tc.wantStatus == 0 {
+				if err == nil {
+					t.Fatalf("want a transport error, got %d", status)
+				}
+			} else if err != nil || status != tc.wantStatus {
+				t.Fatalf("got %d %v, want %d", status, err, tc.wantStatus)
+			}
+			if got := kit.Stats.Total(); got != tc.wantCalls {
+				t.Errorf("server saw %d requests, want %d", got, tc.wantCalls)
+			}
+		})
+	}
+}
+
+func TestRetryAfterBeyondMaxWaitIsNotWaited(t *testing.T) {
+	kit, srv := testServer(t)
+	kit.Faults.Add(devkit.Fault{Route: "GET /thing", Status: 429, RetryAfter: time.Hour})
+	status, _, err := do(t, fastClient(), context.Background(), "GET", srv.URL+"/thing")
+	if err != nil || status != 429 || kit.Stats.Total() != 1 {
+		t.Errorf("got %d %v after %d requests; want the 429 at once", status, err, kit.Stats.Total())
+	}
+}
+
+func TestDialFailureRetriedEvenForWrites(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: every dial is refused
+	c := New(Config{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetries: 2})
+	_, _, err = do(t, c, context.Background(), "POST", "http://"+addr+"/thing")
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if c.Attempts() != 3 {
+		t.Errorf("attempts = %d, want 3 (a refused dial never reached the server)", c.Attempts())
+	}
+}
+
+func TestHeadersAndContextDeadline(t *testing.T) {
+	kit, srv := testServer(t)
+	_, body, err := do(t, fastClient(), context.Background(), "GET", srv.URL+"/thing")
+	if err != nil || body != "cf-id|handoff" {
+		t.Fatalf("body %q err %v", body, err)
+	}
+	kit.Faults.Add(devkit.Fault{Route: "GET /thing", Delay: 2 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, _, err = do(t, fastClient(), ctx, "GET", srv.URL+"/thing")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want deadline exceeded", err)
+	}
+}
+
+func TestNewAPIError(t *testing.T) {
+	cases := []struct {
+		name, body string
+		status     int
+		header     map[string]string
+		want       string
+		temporary  bool
+	}{
+		{"github", `{"message":"The permissions requested are not granted to this installation.","documentation_url":"x"}`, 422,
+			map[string]string{"X-GitHub-Request-Id": "AB:CD"},
+			"github: mint token: POST /app/installations/1/access_tokens: 422 Unprocessable Entity: The permissions requested are not granted to this installation. (request AB:CD); grant it", false},
+		{"infisical token", `{"reqId":"req-1","statusCode":403,"message":"Your token has expired. Please re-authenticate.","error":"TokenError"}`, 403, nil,
+			"github: mint token: POST /app/installations/1/access_tokens: 403 Forbidden: TokenError: Your token has expired. Please re-authenticate. (request req-1); grant it", false},
+		{"zod issues", `{"reqId":"r","statusCode":422,"message":[{"path":["name"],"message":"Invalid folder name"}],"error":"ValidationFailure"}`, 422, nil,
+			"github: mint token: POST /app/installations/1/access_tokens: 422 Unprocessable Entity: ValidationFailure: name Invalid folder name (request r); grant it", false},
+		{"not json", `<html>bad gateway</html>`, 502, nil,
+			"github: mint token: POST /app/installations/1/access_tokens: 502 Bad Gateway; grant it", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			for k, v := range tc.header {
+				rec.Header().Set(k, v)
+			}
+			rec.WriteHeader(tc.status)
+			rec.WriteString(tc.body)
+			resp := rec.Result()
+			resp.Request = httptest.NewRequest("POST", "https://api.github.com/app/installations/1/access_tokens?x=1", strings.NewReader(""))
+			e := NewAPIError("github", "mint token", resp)
+			e.Remedy = "grant it"
+			if e.Error() != tc.want {
+				t.Errorf("got  %s\nwant %s", e.Error(), tc.want)
+			}
+			if e.Temporary() != tc.temporary {
+				t.Errorf("Temporary() = %v", e.Temporary())
+			}
+		})
+	}
+}
