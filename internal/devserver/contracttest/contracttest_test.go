@@ -2,6 +2,9 @@ package contracttest
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,5 +41,39 @@ func TestDocumentsLoadAndRoute(t *testing.T) {
 		if got, want := len(val.Uncovered()), len(val.Operations()); got != want {
 			t.Errorf("%s: %d uncovered before any traffic, want %d", v, got, want)
 		}
+	}
+}
+
+func TestUndocumentedErrorStatusUsesGenericSchema(t *testing.T) {
+	cases := []struct {
+		status  int
+		body    string
+		wantErr bool
+	}{
+		{503, `{"message":"Service Unavailable","documentation_url":"https://docs.github.com/rest"}`, false},
+		{401, `{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}`, false},
+		{503, `<html>down</html>`, true},
+		{503, `{"message": 42}`, true},
+		{299, `{}`, true}, // an undocumented success is a violation
+	}
+	for _, tc := range cases {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(tc.status)
+			_, _ = io.WriteString(w, tc.body)
+		}))
+		v := MustNew(t, GitHub, srv.URL)
+		req := httptest.NewRequest("GET", srv.URL+"/app", nil)
+		resp, err := http.Get(srv.URL + "/app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		err = v.Check(req, nil, resp, body)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("status %d body %s: err = %v, want error %v", tc.status, tc.body, err, tc.wantErr)
+		}
+		srv.Close()
 	}
 }
