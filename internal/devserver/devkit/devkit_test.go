@@ -206,3 +206,20 @@ func TestClock(t *testing.T) {
 		t.Errorf("Set: now is %v from target", d)
 	}
 }
+
+func TestUncleanPathsAreNotFound(t *testing.T) {
+	srv := httptest.NewServer(newTestRouter(NewKit()))
+	defer srv.Close()
+	for _, p := range []string{"//things/1", "/things/../things/1", "/things/./1"} {
+		req, _ := http.NewRequest("GET", srv.URL+p, nil)
+		req.URL.Path = p // keep it unclean on the wire
+		resp, err := srv.Client().Transport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("%s: %d, want the vendor's 404 (no redirect)", p, resp.StatusCode)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package devkit
 import (
 	"encoding/json"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ type Router struct {
 	mux      *http.ServeMux
 	fail     FailFunc
 	prefixes []string
+	notFound http.HandlerFunc
 	// MaxBodyBytes caps request bodies (DefaultMaxBodyBytes unless changed
 	// before the first request).
 	MaxBodyBytes int64
@@ -66,7 +68,8 @@ func (rt *Router) Handle(pattern string, h http.HandlerFunc) {
 // NotFound registers the answer for requests no route matches (the vendor's
 // 404 body). Such requests are counted as "unmatched" and see faults too.
 func (rt *Router) NotFound(h http.HandlerFunc) {
-	rt.mux.HandleFunc("/", rt.wrap("unmatched", h))
+	rt.notFound = rt.wrap("unmatched", h)
+	rt.mux.HandleFunc("/", rt.notFound)
 }
 
 // ServeHTTP dispatches to the registered routes and, under /_dev/, to the
@@ -74,6 +77,13 @@ func (rt *Router) NotFound(h http.HandlerFunc) {
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_dev/") {
 		rt.kit.ServeDev(w, r)
+		return
+	}
+	// net/http's mux answers unclean paths ("//x", "/a/../b") with a
+	// redirect and an HTML page, which no vendor API does: they are simply
+	// not found.
+	if rt.notFound != nil && r.URL.Path != "/" && path.Clean(r.URL.Path) != r.URL.Path {
+		rt.notFound(w, r)
 		return
 	}
 	rt.mux.ServeHTTP(w, r)
