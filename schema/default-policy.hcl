@@ -1,5 +1,18 @@
+# The default policy of handoff. The policy block of a repository's
+# handoff.hcl overrides it field by field. Whatever either says, the hard
+# rules of the validator still hold: max_ttl at most 24h, and never
+# administration, secrets, workflows, organization permissions or admin level.
 policy {
-  max_ttl            = "24h"
-  github_permissions = { contents = "write", pull_requests = "write", issues = "write", metadata = "read" }
-  vault_read_roots   = []
+  max_ttl = "24h"
+
+  # Ceiling of what any handoff may ask on GitHub.
+  github_permissions = {
+    contents      = "write"
+    pull_requests = "write"
+    issues        = "write"
+    metadata      = "read"
+  }
+
+  # Vault folders a handoff may read besides its own <handoff_root>/<slug>/.
+  vault_read_roots = []
 }

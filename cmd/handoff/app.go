@@ -1,0 +1,180 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// Exit codes of the contract shared by several commands. Command-specific
+// ones (2 changes, 3 unformatted, 4 scope violation, 8 nothing found) are
+// declared next to their command.
+const (
+	exitOK    = 0
+	exitError = 1
+)
+
+// exitErr carries a command's exit code up to run, the only place that turns
+// it into a process status. Msg, when not empty, is printed to stderr; it is
+// empty when the command has already reported (diagnostics, diff).
+type exitErr struct {
+	code int
+	msg  string
+}
+
+// Error returns the message, possibly empty.
+func (e *exitErr) Error() string { return e.msg }
+
+// exitf returns an exitErr with a formatted message.
+func exitf(code int, format string, args ...any) error {
+	return &exitErr{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// exitCode returns an exitErr that prints nothing.
+func exitCode(code int) error { return &exitErr{code: code} }
+
+// env is what a command may touch of the outside world. Commands use it
+// instead of os.Stdout, os.Getenv, … so that tests run them in process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// color reports whether stderr output may be colored: not with -no-color,
+// not with NO_COLOR set (https://no-color.org), not on TERM=dumb, and only
+// when stderr is a terminal.
+func (e *env) color(c *cli.Context) bool {
+	if c.Bool("no-color") || e.getenv("NO_COLOR") != "" || e.getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := e.stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// registry lists the constructors of the commands; each cmd_*.go file adds
+// its own in an init function, so commands are added without touching each
+// other's files.
+var registry []func(*env) *cli.Command
+
+func register(cmds ...func(*env) *cli.Command) { registry = append(registry, cmds...) }
+
+// newApp builds the CLI for one run.
+func newApp(e *env) *cli.App {
+	app := &cli.App{
+		Name:  "handoff",
+		Usage: "least-privilege, time-bound credentials for unattended agents",
+		UsageText: "handoff [global options] command [command options] [arguments...]\n\n" +
+			"Specs live in specs/<slug>.hcl next to handoff.hcl; see the product contract.",
+		HideVersion: true,
+		Reader:      e.stdin,
+		Writer:      e.stdout,
+		ErrWriter:   e.stderr,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "no-color", Usage: "never color output (also when NO_COLOR is set)"},
+			&cli.BoolFlag{Name: "version", Usage: "print the version and commit, then exit"},
+		},
+		// run alone turns errors into exit codes; never os.Exit from inside.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError:   usageError,
+		Action: func(c *cli.Context) error {
+			if c.Bool("version") {
+				v, rev := buildVersion()
+				fmt.Fprintf(e.stdout, "handoff %s (commit %s)\n", v, rev)
+				return nil
+			}
+			if c.Args().Present() {
+				return exitf(exitError, "handoff: unknown command %q. Run 'handoff -help' for the list of commands.", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+	for _, mk := range registry {
+		cmd := mk(e)
+		if cmd.OnUsageError == nil {
+			cmd.OnUsageError = usageError
+		}
+		app.Commands = append(app.Commands, cmd)
+	}
+	sort.Sort(cli.CommandsByName(app.Commands))
+	return app
+}
+
+// misplacedFlag returns an error naming the first argument that looks like
+// a flag: flags must come before arguments ("handoff fmt -check DIR").
+func misplacedFlag(args []string) error {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && a != "-" {
+			return fmt.Errorf("flag %s after an argument; put flags before arguments", a)
+		}
+	}
+	return nil
+}
+
+// usageError reports a bad flag or argument with exit code 1.
+func usageError(c *cli.Context, err error, isSubcommand bool) error {
+	name := "handoff"
+	if isSubcommand && c.Command != nil {
+		name += " " + c.Command.Name
+	}
+	return exitf(exitError, "%s: %v. Run '%s -help' for usage.", name, err, name)
+}
+
+// run is the whole program: it parses args (args[0] is the program name),
+// runs the command and returns the exit code. It never calls os.Exit, so
+// tests drive it in process.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	err := newApp(e).Run(args)
+	if err == nil {
+		return exitOK
+	}
+	var xe *exitErr
+	if errors.As(err, &xe) {
+		if xe.msg != "" {
+			fmt.Fprintln(stderr, xe.msg)
+		}
+		return xe.code
+	}
+	fmt.Fprintf(stderr, "handoff: %v\n", err)
+	return exitError
+}
+
+// buildVersion returns the version and commit: the ldflags values when set,
+// else the module version and VCS revision recorded by the Go toolchain.
+func buildVersion() (v, rev string) {
+	v, rev = version, commit
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v == "" {
+			v = info.Main.Version
+		}
+		if rev == "" {
+			modified := false
+			for _, s := range info.Settings {
+				switch s.Key {
+				case "vcs.revision":
+					rev = s.Value
+				case "vcs.modified":
+					modified = s.Value == "true"
+				}
+			}
+			if rev != "" && modified {
+				rev += "-dirty"
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	if rev == "" {
+		rev = "unknown"
+	}
+	return v, rev
+}

@@ -1,0 +1,13 @@
+infisical {
+  environment  = "staging"
+  handoff_root = "/MooseQuest/handoffs"
+}
+
+github {
+  app_id = 424242
+}
+
+policy {
+  max_ttl          = "12h"
+  vault_read_roots = ["/MooseQuest/queue/staging"]
+}

@@ -1,0 +1,4 @@
+infisical {
+  environment = "staging"
+  handoff_root    = "/MooseQuest/handoffs"
+}

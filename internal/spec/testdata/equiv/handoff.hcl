@@ -1,0 +1,18 @@
+infisical {
+  site_url        = "https://app.infisical.com"
+  organization_id = "org-raxx"
+  project_id      = "proj-moosequest"
+  environment     = "staging"
+  handoff_root    = "/MooseQuest/handoffs"
+}
+
+github {
+  api_url = "https://api.github.com"
+  app_id  = 424242
+}
+
+policy {
+  max_ttl            = "12h"
+  github_permissions = { contents = "write", issues = "read" }
+  vault_read_roots   = ["/MooseQuest/queue/staging"]
+}
