@@ -1,0 +1,29 @@
+// Package reconcile computes a plan: it diffs the specs of a repository
+// against the live state read by package state and says, per handoff and
+// per surface, what apply will do (create, refresh, replace, revoke, no-op)
+// and why.
+//
+// Plan is pure: no I/O, no clock (the caller passes Now), so the same specs
+// and state always give the same plan. Problems a user must fix before
+// apply (a surface this build cannot provision, an App installation that is
+// missing or cannot grant a permission: the 422 of apply caught at plan
+// time) are hcl diagnostics pointing at the spec, never panics.
+//
+// The rules, in order of precedence for one slug:
+//
+//   - a tombstoned manifest (manual revoke) is never minted again: no-op;
+//   - a revoked manifest: no-op (a journal left by the revocation is
+//     revoked again);
+//   - a corrupt manifest: replace (revoke what the deterministic names
+//     find, create again), or revoke when the spec is gone;
+//   - a journal without a manifest (a crashed apply): replace, or revoke
+//     when the spec is gone;
+//   - an active manifest past expires_at: revoke, even if the spec exists;
+//   - an active manifest without a spec: revoke;
+//   - an active manifest whose spec digest differs: replace, with the
+//     privilege deltas marked as escalations;
+//   - otherwise drift: a GitHub token that expires within RefreshWindow, a
+//     secret missing from the folder (refresh), an identity deleted out of
+//     band (replace of the infisical surface);
+//   - a spec with no folder: create.
+package reconcile

@@ -1,0 +1,886 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/plan"
+	"github.com/raxx-app/handoff/internal/provider/github"
+	"github.com/raxx-app/handoff/internal/spec"
+	"github.com/raxx-app/handoff/internal/state"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
+
+// now is the fixed instant every test plans for.
+var now = time.Date(2026, 6, 21, 12, 0, 0, 0, time.UTC)
+
+const (
+	root    = "/MooseQuest/handoffs"
+	repoDir = "/repo"
+)
+
+const configHCL = `
+infisical {
+  organization_id = "org-raxx"
+  project_id      = "proj-moosequest"
+  environment     = "staging"
+  handoff_root    = "/MooseQuest/handoffs"
+}
+
+github {
+  app_id = 424242
+}
+
+policy {
+  max_ttl            = "24h"
+  github_permissions = { contents = "write", pull_requests = "write", issues = "write", metadata = "read" }
+  vault_read_roots   = ["/MooseQuest/queue/staging"]
+}
+`
+
+// iapHCL is the example spec of the contract, with every common surface.
+const iapHCL = `handoff "iap-notif-handler-20260621" {
+  card        = 3629
+  description = "StoreKit 2 server notification handler"
+  ttl         = "24h"
+  approved_by = "ops"
+
+  github {
+    repository  = "raxx-app/TradeMasterAPI"
+    permissions = { contents = "write", pull_requests = "write", issues = "write" }
+  }
+
+  infisical {
+    environment = "staging"
+    read        = ["/MooseQuest/queue/staging/APPLE_IAP_*"]
+  }
+
+  apple_iap {
+    environment = "sandbox"
+    bundle_id   = "com.raxx.trademaster"
+  }
+
+  mcp {
+    allow   = ["github_pr_create", "github_pr_comment", "infisical_get_secret"]
+    exclude = ["filesystem_write_outside_worktree", "stripe_charge"]
+  }
+}
+`
+
+// iapWiderHCL is iapHCL after a pull request widened it: a new permission
+// (metadata), a wider vault path, a new MCP tool and one exclusion fewer
+// (escalations), issues dropped and a shorter TTL (not escalations).
+const iapWiderHCL = `handoff "iap-notif-handler-20260621" {
+  card        = 3629
+  description = "StoreKit 2 server notification handler"
+  ttl         = "12h"
+  approved_by = "ops"
+
+  github {
+    repository  = "raxx-app/TradeMasterAPI"
+    permissions = { contents = "write", pull_requests = "write", metadata = "read" }
+  }
+
+  infisical {
+    environment = "staging"
+    read        = ["/MooseQuest/queue/staging/APPLE_IAP_*", "/MooseQuest/queue/staging/STRIPE_*"]
+  }
+
+  apple_iap {
+    environment = "sandbox"
+    bundle_id   = "com.raxx.trademaster"
+  }
+
+  mcp {
+    allow   = ["github_pr_create", "github_pr_comment", "infisical_get_secret", "github_merge"]
+    exclude = ["filesystem_write_outside_worktree"]
+  }
+}
+`
+
+// ghReadHCL asks contents: read only; the escalation case raises it.
+const ghReadHCL = `handoff "docs-fixer-20260620" {
+  card        = 3700
+  ttl         = "8h"
+  approved_by = "ops"
+
+  github {
+    repository  = "raxx-app/Docs"
+    permissions = { contents = "read" }
+  }
+}
+`
+
+const ghWriteOtherRepoHCL = `handoff "docs-fixer-20260620" {
+  card        = 3700
+  ttl         = "8h"
+  approved_by = "ops"
+
+  github {
+    repository  = "raxx-app/Website"
+    permissions = { contents = "write", pull_requests = "write" }
+  }
+}
+`
+
+const stripeHCL = `handoff "founders-checkout-20260621" {
+  card        = 3206
+  description = "Founders' plan checkout on a restricted Stripe test key"
+  ttl         = "24h"
+  approved_by = "ops"
+
+  stripe {
+    mode        = "test"
+    permissions = { checkout_sessions = "write", subscriptions = "read" }
+  }
+
+  infisical {
+    environment = "staging"
+    read        = ["/MooseQuest/queue/staging/STRIPE_*"]
+  }
+}
+`
+
+const otherOrgHCL = `handoff "fork-sync-20260621" {
+  card        = 3800
+  ttl         = "4h"
+  approved_by = "ops"
+
+  github {
+    repository  = "someone-else/fork"
+    permissions = { contents = "write" }
+  }
+}
+`
+
+const issuesWriteHCL = `handoff "triage-bot-20260621" {
+  card        = 3801
+  ttl         = "4h"
+  approved_by = "ops"
+
+  github {
+    repository  = "raxx-labs/triage"
+    permissions = { issues = "write", contents = "read" }
+  }
+}
+`
+
+const (
+	iapSlug    = "iap-notif-handler-20260621"
+	docsSlug   = "docs-fixer-20260620"
+	stripeSlug = "founders-checkout-20260621"
+)
+
+// loadRepo parses handoff.hcl and the given spec sources (keyed by slug)
+// as LoadDir would from /repo.
+func loadRepo(t *testing.T, specs map[string]string) *spec.Repo {
+	t.Helper()
+	cfgName := filepath.Join(repoDir, spec.ConfigFile)
+	cfg, diags := spec.ParseConfig(cfgName, []byte(configHCL))
+	if diags.HasErrors() {
+		t.Fatalf("config: %v", diags)
+	}
+	repo := &spec.Repo{Dir: repoDir, Config: cfg, Sources: map[string][]byte{cfgName: []byte(configHCL)}}
+	for slug, src := range specs {
+		name := filepath.Join(repoDir, spec.SpecsDir, slug+".hcl")
+		h, diags := spec.ParseHandoffFile(name, []byte(src))
+		if diags.HasErrors() {
+			t.Fatalf("spec %s: %v", slug, diags)
+		}
+		repo.Handoffs = append(repo.Handoffs, h)
+		repo.Sources[name] = []byte(src)
+	}
+	return repo
+}
+
+func parseSpec(t *testing.T, slug, src string) *spec.Handoff {
+	t.Helper()
+	h, diags := spec.ParseHandoffFile(filepath.Join(repoDir, spec.SpecsDir, slug+".hcl"), []byte(src))
+	if diags.HasErrors() {
+		t.Fatalf("spec %s: %v", slug, diags)
+	}
+	return h
+}
+
+// installations is what the App is installed on in every test.
+func installations() []github.Installation {
+	return []github.Installation{{
+		ID: 1001, Account: "raxx-app", TargetType: "Organization", RepositorySelection: "all",
+		Permissions: map[string]string{"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read"},
+	}, {
+		ID: 1002, Account: "Raxx-Labs", TargetType: "Organization", RepositorySelection: "selected",
+		Permissions: map[string]string{"contents": "read", "issues": "read", "metadata": "read"},
+	}}
+}
+
+func emptyLive() *state.Live {
+	return &state.Live{
+		ReadAt: now, Environment: "staging", Root: root,
+		Handoffs:        map[string]*state.Handoff{},
+		IdentitiesKnown: true, Identities: map[string]state.Identity{},
+		InstallationsKnown: true, Installations: installations(),
+	}
+}
+
+// applied returns the manifest apply would have written for h at created,
+// checked against the schema, as the state reader would parse it.
+func applied(t *testing.T, h *spec.Handoff, created time.Time) *manifest.Manifest {
+	t.Helper()
+	slug := h.Slug.Value
+	m := &manifest.Manifest{
+		SchemaVersion: manifest.SchemaVersion,
+		Slug:          slug,
+		Card:          int(h.Card.Value),
+		SpecFile:      "specs/" + slug + ".hcl",
+		SpecDigest:    h.Digest(),
+		ApprovedBy:    h.ApprovedBy.Value,
+		CreatedAt:     created,
+		UpdatedAt:     created,
+		ExpiresAt:     created.Add(h.TTL.Value),
+		Status:        manifest.Active,
+		Secrets:       []string{},
+	}
+	if g := h.GitHub; g != nil {
+		m.Secrets = append(m.Secrets, SecretGitHubToken)
+		// Refreshed by the scheduled apply: the token was minted 10 minutes ago.
+		m.Surfaces.GitHub = &manifest.GitHub{
+			InstallationID: 1001, Repository: g.Repository.Value, Permissions: g.Permissions.Map(),
+			Secret: SecretGitHubToken, TokenExpiresAt: now.Add(50 * time.Minute),
+			TokenFingerprint: "sha256:9f31e9044fb9", MintedAt: now.Add(-10 * time.Minute),
+		}
+	}
+	if in := h.Infisical; in != nil {
+		m.Secrets = append(m.Secrets, SecretInfisicalClientID, SecretInfisicalClientSecret)
+		m.Surfaces.Infisical = &manifest.Infisical{
+			IdentityID: "id-" + slug, IdentityName: state.IdentityName(slug, created),
+			ClientSecretID: "cs-" + slug, PrivilegeID: "priv-" + slug, Environment: in.Environment.Value,
+			ReadPaths:             append([]string{ownFolderGlob(root, slug)}, in.Read.Strings()...),
+			ClientSecretExpiresAt: m.ExpiresAt,
+			ClientIDSecret:        SecretInfisicalClientID, ClientSecretSecret: SecretInfisicalClientSecret,
+		}
+	}
+	if x := h.MCP; x != nil {
+		m.Surfaces.MCP = &manifest.MCP{Allow: x.Allow.Strings(), Exclude: x.Exclude.Strings()}
+	}
+	if a := h.AppleIAP; a != nil {
+		m.Secrets = append(m.Secrets, "APPLE_IAP_KEY")
+		m.Surfaces.Other = map[string]manifest.Meta{"apple_iap": {
+			"environment": a.Environment.Value, "bundle_id": a.BundleID.Value, "key_id": "KEY123", "secret": "APPLE_IAP_KEY",
+		}}
+	}
+	b, err := manifest.Marshal(m)
+	if err != nil {
+		t.Fatalf("manifest for %s: %v", slug, err)
+	}
+	parsed, err := manifest.Parse(b)
+	if err != nil {
+		t.Fatalf("manifest for %s: %v", slug, err)
+	}
+	return parsed
+}
+
+// put adds to live the folder of a handoff with manifest m (its secrets
+// all present) and its identity.
+func put(live *state.Live, m *manifest.Manifest) *state.Handoff {
+	lh := &state.Handoff{
+		Slug: m.Slug, Folder: root + "/" + m.Slug, Manifest: m,
+		ManifestDigest: "sha256:" + strings.Repeat("ab", 32),
+		Secrets:        map[string]state.SecretMeta{manifest.SecretName: {Version: 1}},
+	}
+	for _, s := range m.Secrets {
+		lh.Secrets[s] = state.SecretMeta{Version: 1}
+	}
+	live.Handoffs[m.Slug] = lh
+	if in := m.Surfaces.Infisical; in != nil && m.Status == manifest.Active {
+		live.Identities[in.IdentityName] = state.Identity{ID: in.IdentityID, Name: in.IdentityName}
+	}
+	return lh
+}
+
+func revoke(m *manifest.Manifest, kind manifest.RevocationKind, at time.Time, by, reason string) {
+	m.Status = manifest.Revoked
+	m.Revocation = &manifest.Revocation{At: at, Kind: kind, By: by, Reason: reason}
+}
+
+var allProviders = NewRegistry("github", "infisical", "apple_iap", "stripe")
+
+type want struct {
+	action plan.Action
+	reason string // substring of the handoff's reason
+	// changes maps surface → action (and, after "|", a reason substring).
+	changes map[string]string
+}
+
+func TestPlan(t *testing.T) {
+	tests := []struct {
+		name     string
+		specs    map[string]string
+		live     func(t *testing.T, l *state.Live)
+		registry Registry
+		want     map[string]want
+		// diags are "severity|summary|subject" of every diagnostic expected.
+		diags []string
+	}{
+		{
+			name:  "create",
+			specs: map[string]string{iapSlug: iapHCL},
+			want: map[string]want{iapSlug: {action: plan.Create, reason: "new spec", changes: map[string]string{
+				"github": "create", "infisical": "create", "mcp": "create", "apple_iap": "create",
+			}}},
+		},
+		{
+			name:     "create without a provider",
+			specs:    map[string]string{stripeSlug: stripeHCL},
+			registry: NewRegistry("github", "infisical"),
+			want: map[string]want{stripeSlug: {action: plan.Create, changes: map[string]string{
+				"stripe": "create", "infisical": "create",
+			}}},
+			diags: []string{"error|No provider for surface stripe|/repo/specs/founders-checkout-20260621.hcl:7:3"},
+		},
+		{
+			name:  "up to date",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				put(l, applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-2*time.Hour)))
+			},
+			want: map[string]want{iapSlug: {action: plan.NoOp, reason: "up to date (expires 2026-06-22T10:00:00Z)", changes: map[string]string{
+				"github": "no-op|token expires in 50m", "infisical": "no-op", "mcp": "no-op", "apple_iap": "no-op",
+			}}},
+		},
+		{
+			name:  "past its TTL with the spec still present",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				put(l, applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-25*time.Hour)))
+			},
+			want: map[string]want{iapSlug: {action: plan.Revoke, reason: "past its TTL (expired 2026-06-21T11:00:00Z)", changes: map[string]string{
+				"github": "revoke", "infisical": "revoke", "mcp": "revoke", "apple_iap": "revoke",
+			}}},
+		},
+		{
+			name:  "spec deleted",
+			specs: map[string]string{},
+			live: func(t *testing.T, l *state.Live) {
+				put(l, applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-time.Hour)))
+			},
+			want: map[string]want{iapSlug: {action: plan.Revoke, reason: "spec deleted", changes: map[string]string{
+				"github": "revoke|spec deleted", "infisical": "revoke", "mcp": "revoke", "apple_iap": "revoke",
+			}}},
+		},
+		{
+			name:  "spec changed: escalations",
+			specs: map[string]string{docsSlug: ghWriteOtherRepoHCL, iapSlug: iapWiderHCL},
+			live: func(t *testing.T, l *state.Live) {
+				put(l, applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour)))
+				put(l, applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-time.Hour)))
+			},
+			want: map[string]want{
+				docsSlug: {action: plan.Replace, reason: "spec changed since the last apply", changes: map[string]string{
+					"github": "replace|new repository raxx-app/Website",
+				}},
+				iapSlug: {action: plan.Replace, changes: map[string]string{
+					"github":    "replace|metadata: none → read",
+					"infisical": "replace|wider vault path /MooseQuest/queue/staging/STRIPE_*",
+					"mcp":       "replace|new MCP tool github_merge",
+					"apple_iap": "replace|same grant",
+				}},
+			},
+		},
+		{
+			name:  "token expires within the refresh window",
+			specs: map[string]string{docsSlug: ghReadHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour))
+				m.Surfaces.GitHub.TokenExpiresAt = now.Add(8 * time.Minute)
+				put(l, m)
+			},
+			want: map[string]want{docsSlug: {action: plan.Refresh, reason: "token expires in 8m", changes: map[string]string{
+				"github": "refresh|token expires in 8m",
+			}}},
+		},
+		{
+			name:  "token expired",
+			specs: map[string]string{docsSlug: ghReadHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour))
+				m.Surfaces.GitHub.TokenExpiresAt = now.Add(-3 * time.Minute)
+				put(l, m)
+			},
+			want: map[string]want{docsSlug: {action: plan.Refresh, reason: "token expired 3m ago", changes: map[string]string{
+				"github": "refresh|token expired 3m ago",
+			}}},
+		},
+		{
+			name:  "secret missing from the vault",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				lh := put(l, applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-time.Hour)))
+				delete(lh.Secrets, SecretGitHubToken)
+				delete(lh.Secrets, "APPLE_IAP_KEY")
+			},
+			want: map[string]want{iapSlug: {action: plan.Refresh, changes: map[string]string{
+				"github":    "refresh|secret GH_HANDOFF_TOKEN missing from the vault",
+				"infisical": "no-op",
+				"apple_iap": "refresh|secret APPLE_IAP_KEY missing from the vault",
+			}}},
+		},
+		{
+			name:  "identity deleted out of band",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				put(l, applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-time.Hour)))
+				l.Identities = map[string]state.Identity{}
+			},
+			want: map[string]want{iapSlug: {action: plan.Replace, changes: map[string]string{
+				"github":    "no-op",
+				"infisical": "replace|identity infisical-handoff-iap-notif-handler-20260621-20260621 (id-iap-notif-handler-20260621) deleted out of band",
+			}}},
+		},
+		{
+			name:  "identities not read: no conclusion",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				put(l, applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-time.Hour)))
+				l.Identities, l.IdentitiesKnown = map[string]state.Identity{}, false
+			},
+			want: map[string]want{iapSlug: {action: plan.NoOp}},
+		},
+		{
+			name:  "revoked manifests",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-30*time.Hour))
+				revoke(m, manifest.RevokedExpired, now.Add(-6*time.Hour), "", "past its TTL")
+				put(l, m)
+				d := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-5*time.Hour))
+				revoke(d, manifest.RevokedDeleted, now.Add(-2*time.Hour), "", "spec deleted")
+				put(l, d)
+			},
+			want: map[string]want{
+				iapSlug:  {action: plan.NoOp, reason: "revoked (expired) at 2026-06-21T06:00:00Z"},
+				docsSlug: {action: plan.NoOp, reason: "revoked (deleted) at 2026-06-21T10:00:00Z"},
+			},
+		},
+		{
+			name:  "tombstoned with the spec present",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
+				revoke(m, manifest.RevokedManual, now.Add(-time.Hour), "alice", "token pasted in a log")
+				put(l, m)
+			},
+			want: map[string]want{iapSlug: {action: plan.NoOp,
+				reason: "tombstoned by alice at 2026-06-21T11:00:00Z: token pasted in a log; run handoff untombstone or use a new slug"}},
+		},
+		{
+			name:  "kill switch on one surface",
+			specs: map[string]string{iapSlug: iapWiderHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
+				revoke(m, manifest.RevokedManual, now.Add(-time.Hour), "alice", "token leaked")
+				m.Revocation.Surfaces = []string{"github"}
+				m.Secrets = []string{SecretInfisicalClientID, SecretInfisicalClientSecret, "APPLE_IAP_KEY"}
+				lh := put(l, m)
+				delete(lh.Secrets, SecretGitHubToken)
+				name := m.Surfaces.Infisical.IdentityName
+				l.Identities[name] = state.Identity{ID: m.Surfaces.Infisical.IdentityID, Name: name}
+			},
+			want: map[string]want{iapSlug: {action: plan.NoOp,
+				reason: "github killed by alice at 2026-06-21T11:00:00Z; the changed spec is not applied while tombstoned",
+				changes: map[string]string{
+					"github": "no-op|killed by alice at 2026-06-21T11:00:00Z: token leaked; not minted again", "infisical": "no-op|up to date",
+				}}},
+		},
+		{
+			name:  "kill switch on one surface, then past its TTL",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-25*time.Hour))
+				revoke(m, manifest.RevokedManual, now.Add(-20*time.Hour), "alice", "token leaked")
+				m.Revocation.Surfaces = []string{"github"}
+				put(l, m)
+			},
+			want: map[string]want{iapSlug: {action: plan.Revoke, reason: "past its TTL", changes: map[string]string{
+				"infisical": "revoke", "mcp": "revoke", "apple_iap": "revoke",
+			}}},
+		},
+		{
+			name:  "corrupt manifest",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				_, err := manifest.Parse([]byte(`{"schema_version": 1, "slug": "iap-notif-handler-20260621"`))
+				l.Handoffs[iapSlug] = &state.Handoff{
+					Slug: iapSlug, Folder: root + "/" + iapSlug,
+					ManifestErr:    &state.ManifestError{Path: root + "/" + iapSlug + "/PROVISION_MANIFEST", Environment: "staging", Err: err},
+					ManifestDigest: "sha256:" + strings.Repeat("cd", 32),
+					Secrets: map[string]state.SecretMeta{
+						manifest.SecretName: {Version: 3}, SecretGitHubToken: {Version: 2},
+						SecretInfisicalClientID: {Version: 1}, SecretInfisicalClientSecret: {Version: 1},
+					},
+				}
+				name := state.IdentityName(iapSlug, now.Add(-24*time.Hour))
+				l.Identities[name] = state.Identity{ID: "id-old", Name: name}
+			},
+			want: map[string]want{iapSlug: {action: plan.Replace,
+				reason: "corrupt manifest /MooseQuest/handoffs/iap-notif-handler-20260621/PROVISION_MANIFEST (environment staging): manifest is not JSON",
+				changes: map[string]string{
+					"github": "replace|revoke its leftovers and create again", "infisical": "replace", "mcp": "replace", "apple_iap": "replace",
+				}}},
+		},
+		{
+			name:  "journal without a manifest, spec present",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				j := &state.Journal{Slug: iapSlug, Operation: "create", Entries: []state.JournalEntry{
+					{Step: "create-identity", Surface: "infisical", RemoteIDs: map[string]string{"identity_id": "id-half"}, At: now.Add(-time.Minute)},
+				}}
+				raw, _ := j.Marshal()
+				l.Handoffs[iapSlug] = &state.Handoff{
+					Slug: iapSlug, Folder: root + "/" + iapSlug, JournalRaw: raw, Journal: j,
+					Secrets: map[string]state.SecretMeta{state.JournalSecretName: {Version: 2}},
+				}
+			},
+			want: map[string]want{iapSlug: {action: plan.Replace,
+				reason:  "incomplete apply found (journal): revoke its leftovers and create again",
+				changes: map[string]string{"github": "replace", "infisical": "replace"}}},
+		},
+		{
+			name:  "journal without a manifest, spec gone",
+			specs: map[string]string{},
+			live: func(t *testing.T, l *state.Live) {
+				j := &state.Journal{Slug: docsSlug, Operation: "create", Entries: []state.JournalEntry{
+					{Step: "mint-token", Surface: "github", RemoteIDs: map[string]string{"installation_id": "1001"}, At: now.Add(-time.Minute)},
+				}}
+				raw, _ := j.Marshal()
+				l.Handoffs[docsSlug] = &state.Handoff{
+					Slug: docsSlug, Folder: root + "/" + docsSlug, JournalRaw: raw, Journal: j,
+					Secrets: map[string]state.SecretMeta{state.JournalSecretName: {Version: 1}, SecretGitHubToken: {Version: 1}},
+				}
+			},
+			want: map[string]want{docsSlug: {action: plan.Revoke,
+				reason:  "incomplete apply found (journal); no spec: revoke its leftovers",
+				changes: map[string]string{"github": "revoke"}}},
+		},
+		{
+			name:  "journal beside an active manifest",
+			specs: map[string]string{docsSlug: ghReadHCL},
+			live: func(t *testing.T, l *state.Live) {
+				lh := put(l, applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour)))
+				j := &state.Journal{Slug: docsSlug, Operation: "refresh", Entries: []state.JournalEntry{
+					{Step: "mint-token", Surface: "github", At: now.Add(-time.Minute)},
+				}}
+				lh.JournalRaw, _ = j.Marshal()
+				lh.Journal = j
+				lh.Secrets[state.JournalSecretName] = state.SecretMeta{Version: 1}
+			},
+			want: map[string]want{docsSlug: {action: plan.Refresh, changes: map[string]string{
+				"github": "refresh|incomplete apply found (journal)",
+			}}},
+		},
+		{
+			name:  "installation missing for the owner",
+			specs: map[string]string{"fork-sync-20260621": otherOrgHCL},
+			want:  map[string]want{"fork-sync-20260621": {action: plan.Create}},
+			diags: []string{"error|No GitHub App installation for someone-else|/repo/specs/fork-sync-20260621.hcl:7:19"},
+		},
+		{
+			name:  "installation cannot grant a permission",
+			specs: map[string]string{"triage-bot-20260621": issuesWriteHCL},
+			want:  map[string]want{"triage-bot-20260621": {action: plan.Create}},
+			diags: []string{"error|GitHub App installation cannot grant issues: write|/repo/specs/triage-bot-20260621.hcl:8:30"},
+		},
+		{
+			name:     "revoke without a provider",
+			specs:    map[string]string{},
+			registry: NewRegistry("github", "infisical"),
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour))
+				m.Surfaces.Other = map[string]manifest.Meta{"stripe": {"mode": "test", "key_id": "rk_123", "secret": "STRIPE_RESTRICTED_KEY"}}
+				m.Secrets = append(m.Secrets, "STRIPE_RESTRICTED_KEY")
+				put(l, m)
+			},
+			want: map[string]want{docsSlug: {action: plan.Revoke, reason: "spec deleted", changes: map[string]string{
+				"github": "revoke", "stripe": "revoke",
+			}}},
+			diags: []string{"error|No provider for surface stripe|"},
+		},
+		{
+			name:  "state problems are warnings",
+			specs: map[string]string{},
+			live: func(t *testing.T, l *state.Live) {
+				l.Problems = []string{"secret /MooseQuest/handoffs/STRAY lies directly in the handoff root, outside any handoff's folder"}
+			},
+			want:  map[string]want{},
+			diags: []string{"warning|Unexpected content in the vault|"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := loadRepo(t, tc.specs)
+			live := emptyLive()
+			if tc.live != nil {
+				tc.live(t, live)
+			}
+			reg := tc.registry
+			if reg == nil {
+				reg = allProviders
+			}
+			p, diags := Plan(context.Background(), repo, live, Options{
+				Now: now, GitCommit: "0123456789abcdef0123456789abcdef01234567", Version: "test", Registry: reg,
+			})
+			if p == nil {
+				t.Fatalf("no plan: %v", diags)
+			}
+			checkDiags(t, diags, tc.diags)
+			if len(p.Handoffs) != len(tc.want) {
+				t.Errorf("plan has %d handoffs, want %d", len(p.Handoffs), len(tc.want))
+			}
+			for _, h := range p.Handoffs {
+				w, ok := tc.want[h.Slug]
+				if !ok {
+					t.Errorf("unexpected handoff %s in the plan", h.Slug)
+					continue
+				}
+				if h.Action != w.action {
+					t.Errorf("%s: action %s (%s), want %s", h.Slug, h.Action, h.Reason, w.action)
+				}
+				if !strings.Contains(h.Reason, w.reason) {
+					t.Errorf("%s: reason %q, want it to contain %q", h.Slug, h.Reason, w.reason)
+				}
+				for surface, wc := range w.changes {
+					action, reason, _ := strings.Cut(wc, "|")
+					c, ok := findChange(h, surface)
+					if !ok {
+						t.Errorf("%s: no change for %s", h.Slug, surface)
+						continue
+					}
+					if string(c.Action) != action || !strings.Contains(c.Reason+"|"+strings.Join(c.Escalations, "|"), reason) {
+						t.Errorf("%s/%s: %s %q (escalations %q), want %s containing %q", h.Slug, surface, c.Action, c.Reason, c.Escalations, action, reason)
+					}
+				}
+			}
+			golden(t, p, diags)
+		})
+	}
+}
+
+func findChange(h plan.Handoff, surface string) (plan.Change, bool) {
+	for _, c := range h.Changes {
+		if c.Surface == surface {
+			return c, true
+		}
+	}
+	return plan.Change{}, false
+}
+
+func diagString(d *hcl.Diagnostic) string {
+	sev := "error"
+	if d.Severity == hcl.DiagWarning {
+		sev = "warning"
+	}
+	subj := ""
+	if d.Subject != nil {
+		subj = spec.RangeString(*d.Subject)
+	}
+	return sev + "|" + d.Summary + "|" + subj
+}
+
+func checkDiags(t *testing.T, diags hcl.Diagnostics, want []string) {
+	t.Helper()
+	var got []string
+	for _, d := range diags {
+		got = append(got, diagString(d))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n%s\nwant:\n%s\n(details: %v)", strings.Join(got, "\n"), strings.Join(want, "\n"), diags)
+	}
+}
+
+// golden compares the plan and its diagnostics, as JSON, with
+// testdata/<test name>.golden.json.
+func golden(t *testing.T, p *plan.Plan, diags hcl.Diagnostics) {
+	t.Helper()
+	type goldenDiag struct {
+		Severity string `json:"severity"`
+		Summary  string `json:"summary"`
+		Detail   string `json:"detail"`
+		Subject  string `json:"subject,omitempty"`
+	}
+	doc := struct {
+		Plan        *plan.Plan   `json:"plan"`
+		Diagnostics []goldenDiag `json:"diagnostics"`
+	}{Plan: p, Diagnostics: []goldenDiag{}}
+	for _, d := range diags {
+		parts := strings.SplitN(diagString(d), "|", 3)
+		doc.Diagnostics = append(doc.Diagnostics, goldenDiag{Severity: parts[0], Summary: d.Summary, Detail: d.Detail, Subject: parts[2]})
+	}
+	got, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	name := strings.NewReplacer(" ", "_", ":", "", ",", "", "/", "_").Replace(strings.TrimPrefix(t.Name(), "TestPlan/"))
+	file := filepath.Join("testdata", name+".golden.json")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/reconcile -run TestPlan -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("plan differs from %s (rerun with -update and review the diff):\n%s", file, firstDiff(string(want), string(got)))
+	}
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, x, y)
+		}
+	}
+	return ""
+}
+
+func TestPlanIsDeterministicAndCarriesFingerprints(t *testing.T) {
+	repo := loadRepo(t, map[string]string{iapSlug: iapHCL, docsSlug: ghReadHCL})
+	live := emptyLive()
+	put(live, applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour)))
+	opts := Options{Now: now, Registry: allProviders}
+	p1, _ := Plan(context.Background(), repo, live, opts)
+	p2, _ := Plan(context.Background(), repo, live, opts)
+	b1, _ := json.Marshal(p1)
+	b2, _ := json.Marshal(p2)
+	if !bytes.Equal(b1, b2) {
+		t.Fatal("two plans of the same inputs differ")
+	}
+	if p1.StateFingerprint != live.Fingerprint() {
+		t.Errorf("StateFingerprint %s, want live.Fingerprint() %s", p1.StateFingerprint, live.Fingerprint())
+	}
+	if p1.SpecsDigest != SpecsDigest(repo.Handoffs) || !strings.HasPrefix(p1.SpecsDigest, "sha256:") {
+		t.Errorf("SpecsDigest %q", p1.SpecsDigest)
+	}
+	// The specs digest follows the specs, not their order.
+	rev := []*spec.Handoff{repo.Handoffs[1], repo.Handoffs[0]}
+	if SpecsDigest(rev) != p1.SpecsDigest {
+		t.Error("SpecsDigest depends on the order of the specs")
+	}
+	other := loadRepo(t, map[string]string{iapSlug: iapWiderHCL, docsSlug: ghReadHCL})
+	if SpecsDigest(other.Handoffs) == p1.SpecsDigest {
+		t.Error("SpecsDigest did not change with a spec")
+	}
+	if !p1.Policy.Passed || len(p1.Policy.Checks) == 0 {
+		t.Errorf("policy result %+v", p1.Policy)
+	}
+}
+
+func TestPlanRecordsPolicyFailures(t *testing.T) {
+	bad := strings.Replace(ghReadHCL, `contents = "read"`, `administration = "write"`, 1)
+	repo := loadRepo(t, map[string]string{docsSlug: bad})
+	p, diags := Plan(context.Background(), repo, emptyLive(), Options{Now: now, Registry: allProviders})
+	if !diags.HasErrors() || p.Policy.Passed {
+		t.Fatalf("a forbidden permission passed: passed=%v diags=%v", p.Policy.Passed, diags)
+	}
+	// A caller that ran policy.Check itself gets only the planner's diagnostics.
+	p, diags = Plan(context.Background(), repo, emptyLive(), Options{Now: now, Registry: allProviders,
+		PolicyChecked: true, PolicyDiagnostics: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "x"}}})
+	for _, d := range diags {
+		if d.Summary == "x" || strings.HasPrefix(d.Summary, "Forbidden") {
+			t.Errorf("policy diagnostic returned again: %v", d)
+		}
+	}
+	if p.Policy.Passed {
+		t.Error("policy result passed despite the caller's errors")
+	}
+}
+
+func TestPlanNeedsNow(t *testing.T) {
+	repo := loadRepo(t, nil)
+	if p, diags := Plan(context.Background(), repo, emptyLive(), Options{}); p != nil || !diags.HasErrors() {
+		t.Fatalf("plan without Now: %v %v", p, diags)
+	}
+}
+
+func TestRefreshWindow(t *testing.T) {
+	repo := loadRepo(t, map[string]string{docsSlug: ghReadHCL})
+	for _, tc := range []struct {
+		left   time.Duration
+		window time.Duration
+		want   plan.Action
+	}{
+		{11 * time.Minute, 0, plan.NoOp},
+		{10 * time.Minute, 0, plan.Refresh},
+		{20 * time.Minute, 30 * time.Minute, plan.Refresh},
+		{31 * time.Minute, 30 * time.Minute, plan.NoOp},
+	} {
+		live := emptyLive()
+		m := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour))
+		m.Surfaces.GitHub.TokenExpiresAt = now.Add(tc.left)
+		put(live, m)
+		p, _ := Plan(context.Background(), repo, live, Options{Now: now, RefreshWindow: tc.window, Registry: allProviders})
+		if got := p.Handoffs[0].Action; got != tc.want {
+			t.Errorf("token left %s, window %s: %s, want %s", tc.left, tc.window, got, tc.want)
+		}
+	}
+}
+
+func TestCovers(t *testing.T) {
+	for _, tc := range []struct {
+		q, p string
+		want bool
+	}{
+		{"/a/b/**", "/a/b/c/D", true},
+		{"/a/b/**", "/a/bc/D", false},
+		{"/a/B_*", "/a/B_C*", true},
+		{"/a/B_*", "/a/C_*", false},
+		{"/a/B_*", "/a/B_/x", false},
+		{"/a/X", "/a/X", true},
+	} {
+		if got := covers(tc.q, tc.p); got != tc.want {
+			t.Errorf("covers(%q, %q) = %v, want %v", tc.q, tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestFmtDur(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		8 * time.Minute:                 "8m",
+		65 * time.Minute:                "1h5m",
+		24 * time.Hour:                  "24h",
+		45 * time.Second:                "45s",
+		8*time.Minute + 20*time.Second:  "8m",
+		-3 * time.Minute:                "3m",
+		2*time.Hour + 29*time.Second:    "2h",
+		59*time.Minute + 50*time.Second: "1h",
+	} {
+		if got := fmtDur(d); got != want {
+			t.Errorf("fmtDur(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -1,0 +1,383 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/provider/github"
+	"github.com/raxx-app/handoff/internal/provider/httpx"
+	"github.com/raxx-app/handoff/internal/provider/infisical"
+)
+
+const testRoot = "/MooseQuest/handoffs"
+
+var testNow = time.Date(2026, 6, 21, 12, 0, 0, 0, time.UTC)
+
+// fakeVault answers ListSecrets from a fixed listing (copied, as a client
+// decodes a fresh one on every call).
+type fakeVault struct {
+	secrets  []infisical.Secret
+	err      error
+	probeErr error // answer of the listing of "/" (names only)
+	calls    int
+	probes   int
+	got      []infisical.Secret // the slice handed out, to check it was scrubbed
+}
+
+func (f *fakeVault) ListSecretNames(_ context.Context, env, path string, recursive bool) ([]infisical.Secret, error) {
+	f.probes++
+	if path != "/" || recursive {
+		return nil, fmt.Errorf("unexpected probe %s %s %v", env, path, recursive)
+	}
+	return nil, f.probeErr
+}
+
+func (f *fakeVault) ListSecrets(_ context.Context, env, path string, recursive bool) ([]infisical.Secret, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	if env != "staging" || path != testRoot || !recursive {
+		return nil, fmt.Errorf("unexpected listing %s %s %v", env, path, recursive)
+	}
+	f.got = append([]infisical.Secret(nil), f.secrets...)
+	return f.got, nil
+}
+
+type fakeIdentities struct {
+	ids []infisical.Identity
+	err error
+}
+
+func (f *fakeIdentities) ListIdentities(context.Context) ([]infisical.Identity, error) {
+	return f.ids, f.err
+}
+
+type fakeInstallations struct {
+	insts []github.Installation
+	err   error
+}
+
+func (f *fakeInstallations) Installations(context.Context) ([]github.Installation, error) {
+	return f.insts, f.err
+}
+
+func testManifest(t *testing.T, slug string) []byte {
+	t.Helper()
+	m := &manifest.Manifest{
+		SchemaVersion: manifest.SchemaVersion, Slug: slug, SpecFile: "specs/" + slug + ".hcl",
+		SpecDigest: "sha256:" + strings.Repeat("ab", 32), ApprovedBy: "ops",
+		CreatedAt: testNow, UpdatedAt: testNow, ExpiresAt: testNow.Add(24 * time.Hour),
+		Status: manifest.Active, Secrets: []string{"GH_HANDOFF_TOKEN"},
+		Surfaces: manifest.Surfaces{GitHub: &manifest.GitHub{
+			InstallationID: 1001, Repository: "raxx-app/TradeMasterAPI", Permissions: map[string]string{"contents": "write"},
+			Secret: "GH_HANDOFF_TOKEN", TokenExpiresAt: testNow.Add(time.Hour), TokenFingerprint: "sha256:9f31e9044fb9",
+		}},
+	}
+	b, err := manifest.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func folderOf(slug string) string { return testRoot + "/" + slug }
+
+// world is a listing with two healthy handoffs, one corrupt manifest, one
+// journal without a manifest and some stray secrets, every value marked
+// with the canary string so that a leak is easy to find.
+func world(t *testing.T) ([]infisical.Secret, *fakeIdentities, *fakeInstallations) {
+	t.Helper()
+	j, err := (&Journal{Slug: "crashed", Operation: "create", Entries: []JournalEntry{{Step: "create-identity", Surface: "infisical", At: testNow}}}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []infisical.Secret{
+		{Path: folderOf("alpha"), Key: manifest.SecretName, Value: string(testManifest(t, "alpha")), Version: 3, ID: "s1"},
+		{Path: folderOf("alpha"), Key: "GH_HANDOFF_TOKEN", Value: "ghs_CANARY_alpha", Version: 7, ID: "s2"},
+		{Path: folderOf("beta"), Key: manifest.SecretName, Value: string(testManifest(t, "beta")), Version: 1, ID: "s3"},
+		{Path: folderOf("beta"), Key: "INFISICAL_CLIENT_SECRET", Value: "CANARY_beta_client_secret", Version: 1, ID: "s4"},
+		{Path: folderOf("broken"), Key: manifest.SecretName, Value: `{"schema_version": 1, "slug": "broken"`, Version: 2, ID: "s5"},
+		{Path: folderOf("broken"), Key: "GH_HANDOFF_TOKEN", Value: "ghs_CANARY_broken", Version: 1, ID: "s6"},
+		{Path: folderOf("elsewhere"), Key: manifest.SecretName, Value: string(testManifest(t, "alpha")), Version: 1, ID: "s7"},
+		{Path: folderOf("crashed"), Key: JournalSecretName, Value: string(j), Version: 1, ID: "s8"},
+		{Path: testRoot, Key: "STRAY", Value: "CANARY_stray", Version: 1, ID: "s9"},
+		{Path: folderOf("alpha") + "/sub", Key: "NESTED", Value: "CANARY_nested", Version: 1, ID: "s10"},
+	}
+	ids := &fakeIdentities{ids: []infisical.Identity{
+		{ID: "id-a", Name: IdentityName("alpha", testNow)},
+		{ID: "id-provisioner", Name: "handoff-provisioner"},
+		{ID: "id-c", Name: IdentityName("crashed", testNow)},
+	}}
+	insts := &fakeInstallations{insts: []github.Installation{
+		{ID: 2, Account: "zeta", Permissions: map[string]string{"contents": "read"}},
+		{ID: 1, Account: "Raxx-App", RepositorySelection: "all", Permissions: map[string]string{"contents": "write", "issues": "write"}},
+	}}
+	return secrets, ids, insts
+}
+
+func read(t *testing.T, v Vault, ids Identities, insts Installations) *Live {
+	t.Helper()
+	live, err := Read(context.Background(), Sources{Vault: v, Identities: ids, Installations: insts},
+		Options{Environment: "staging", Root: testRoot + "/", Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return live
+}
+
+func TestRead(t *testing.T) {
+	secrets, ids, insts := world(t)
+	v := &fakeVault{secrets: secrets}
+	live := read(t, v, ids, insts)
+
+	if v.calls != 1 {
+		t.Errorf("%d listings, want 1", v.calls)
+	}
+	if live.Root != testRoot || live.Environment != "staging" || !live.ReadAt.Equal(testNow) {
+		t.Errorf("header %q %q %s", live.Root, live.Environment, live.ReadAt)
+	}
+	if got := strings.Join(live.Slugs(), ","); got != "alpha,beta,broken,crashed,elsewhere" {
+		t.Errorf("slugs %s", got)
+	}
+	a := live.Handoffs["alpha"]
+	if a.Manifest == nil || a.Manifest.Slug != "alpha" || a.ManifestErr != nil {
+		t.Fatalf("alpha: manifest %v, err %v", a.Manifest, a.ManifestErr)
+	}
+	if a.Secrets["GH_HANDOFF_TOKEN"].Version != 7 || a.Secrets[manifest.SecretName].Version != 3 || len(a.Secrets) != 2 {
+		t.Errorf("alpha secrets %+v", a.Secrets)
+	}
+	if a.Folder != folderOf("alpha") || a.ManifestPath() != folderOf("alpha")+"/PROVISION_MANIFEST" || !strings.HasPrefix(a.ManifestDigest, "sha256:") {
+		t.Errorf("alpha folder %s digest %s", a.Folder, a.ManifestDigest)
+	}
+
+	for slug, want := range map[string]string{
+		"broken":    "manifest is not JSON",
+		"elsewhere": `manifest names slug "alpha" but lies in folder /MooseQuest/handoffs/elsewhere`,
+	} {
+		h := live.Handoffs[slug]
+		var me *ManifestError
+		if h.Manifest != nil || !errors.As(h.ManifestErr, &me) {
+			t.Errorf("%s: manifest %v err %v, want a ManifestError", slug, h.Manifest, h.ManifestErr)
+			continue
+		}
+		if me.Path != folderOf(slug)+"/PROVISION_MANIFEST" || !strings.Contains(me.Error(), want) || !strings.Contains(me.Error(), me.Path) {
+			t.Errorf("%s: %v (path %s), want it to name the path and %q", slug, me, me.Path, want)
+		}
+		if !h.HasManifest() {
+			t.Errorf("%s: HasManifest false for a corrupt manifest", slug)
+		}
+	}
+
+	c := live.Handoffs["crashed"]
+	if !c.HasJournal() || c.Journal == nil || c.JournalErr != nil || c.Journal.Entries[0].Step != "create-identity" || c.HasManifest() {
+		t.Errorf("crashed: journal %v err %v", c.Journal, c.JournalErr)
+	}
+
+	if !live.IdentitiesKnown || len(live.Identities) != 2 || live.Identities[IdentityName("alpha", testNow)].ID != "id-a" {
+		t.Errorf("identities %+v", live.Identities)
+	}
+	if got := live.IdentitiesOf("crashed"); len(got) != 1 || got[0].ID != "id-c" {
+		t.Errorf("IdentitiesOf(crashed) = %v", got)
+	}
+	if !live.InstallationsKnown || live.Installations[0].Account != "Raxx-App" {
+		t.Errorf("installations not sorted by account: %+v", live.Installations)
+	}
+	if in, ok := live.Installation("raxx-app"); !ok || in.ID != 1 {
+		t.Errorf("Installation(raxx-app) = %v %v", in, ok)
+	}
+
+	if len(live.Problems) != 2 || !strings.Contains(live.Problems[1], "sub-folder of handoff alpha") ||
+		!strings.Contains(live.Problems[0], "STRAY lies directly in the handoff root") {
+		t.Errorf("problems %q", live.Problems)
+	}
+}
+
+// TestReadKeepsNoSecretValue: no value but those of manifests and journals
+// survives the read, neither in the state nor in the listing it was given.
+func TestReadKeepsNoSecretValue(t *testing.T) {
+	secrets, ids, insts := world(t)
+	v := &fakeVault{secrets: secrets}
+	live := read(t, v, ids, insts)
+	b, err := json.Marshal(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := string(b) + fmt.Sprintf("%+v %#v", live, live)
+	for _, h := range live.Handoffs {
+		dump += fmt.Sprintf("%+v %#v %s", *h, *h, h.JournalRaw)
+	}
+	if strings.Contains(dump, "CANARY") {
+		t.Errorf("a secret value survived the read:\n%s", dump)
+	}
+	for _, s := range v.got {
+		if s.Value != "" {
+			t.Errorf("the listing still holds the value of %s", s.FullPath())
+		}
+	}
+}
+
+// notFound is Infisical's answer for a folder that does not exist, and for
+// an environment that does not exist either.
+var notFound = &httpx.APIError{Surface: infisical.Surface, Op: "list secrets", Status: 404,
+	Message: "Folder with path '/MooseQuest/handoffs' in environment 'staging' was not found. Please ensure the environment slug and secret path is correct."}
+
+func TestReadFreshProject(t *testing.T) {
+	for name, v := range map[string]*fakeVault{
+		"404 folder": {err: notFound},
+		"empty":      {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			live := read(t, v, &fakeIdentities{}, &fakeInstallations{})
+			if len(live.Handoffs) != 0 || len(live.Problems) != 0 {
+				t.Errorf("fresh project: %+v", live)
+			}
+			if live.RootMissing != (v.err != nil) || v.probes != map[bool]int{true: 1, false: 0}[v.err != nil] {
+				t.Errorf("RootMissing %v after %d probes", live.RootMissing, v.probes)
+			}
+			if !strings.HasPrefix(live.Fingerprint(), "sha256:") {
+				t.Errorf("fingerprint %q", live.Fingerprint())
+			}
+		})
+	}
+}
+
+func TestReadErrorsWrapTheAPIError(t *testing.T) {
+	envMissing := &httpx.APIError{Surface: infisical.Surface, Status: 404, Message: "Environment with slug 'nope' not found"}
+	probe404 := &httpx.APIError{Surface: infisical.Surface, Status: 404, Message: "Folder with path '/' in environment 'nope' was not found."}
+	forbidden := &httpx.APIError{Surface: infisical.Surface, Status: 403, Message: "You are not allowed to describeSecret on secrets"}
+	ghDown := &httpx.APIError{Surface: "github", Status: 503, Message: "Service Unavailable"}
+	for name, tc := range map[string]struct {
+		src  Sources
+		want *httpx.APIError
+		text string
+	}{
+		"unknown environment":                 {Sources{Vault: &fakeVault{err: envMissing}}, envMissing, "read the handoff folders under /MooseQuest/handoffs"},
+		"unknown environment, folder message": {Sources{Vault: &fakeVault{err: notFound, probeErr: probe404}}, notFound, "environment staging"},
+		"denied":                              {Sources{Vault: &fakeVault{err: forbidden}}, forbidden, "environment staging"},
+		"identities":                          {Sources{Vault: &fakeVault{}, Identities: &fakeIdentities{err: forbidden}}, forbidden, "list the Infisical identities"},
+		"installations":                       {Sources{Vault: &fakeVault{}, Installations: &fakeInstallations{err: ghDown}}, ghDown, "list the GitHub App's installations"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Read(context.Background(), tc.src, Options{Environment: "staging", Root: testRoot})
+			var ae *httpx.APIError
+			if !errors.As(err, &ae) || ae != tc.want || !strings.Contains(err.Error(), tc.text) {
+				t.Errorf("err %v, want it to wrap %v and say %q", err, tc.want, tc.text)
+			}
+		})
+	}
+	if _, err := Read(context.Background(), Sources{Vault: &fakeVault{}}, Options{Environment: "staging", Root: "relative"}); err == nil {
+		t.Error("a relative root was accepted")
+	}
+	if _, err := Read(context.Background(), Sources{Vault: &fakeVault{}}, Options{Environment: "staging", Root: "/"}); err == nil {
+		t.Error("the vault root was accepted as handoff root")
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	secrets, ids, insts := world(t)
+	base := read(t, &fakeVault{secrets: secrets}, ids, insts).Fingerprint()
+
+	// Stable across reads and across the order of every listing.
+	for i := 0; i < 20; i++ {
+		s := append([]infisical.Secret(nil), secrets...)
+		rand.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
+		id := append([]infisical.Identity(nil), ids.ids...)
+		rand.Shuffle(len(id), func(i, j int) { id[i], id[j] = id[j], id[i] })
+		in := append([]github.Installation(nil), insts.insts...)
+		rand.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })
+		if got := read(t, &fakeVault{secrets: s}, &fakeIdentities{ids: id}, &fakeInstallations{insts: in}).Fingerprint(); got != base {
+			t.Fatalf("fingerprint changed with the listing order: %s vs %s", got, base)
+		}
+	}
+
+	// A value alone does not enter the fingerprint (Infisical bumps the
+	// version when a value changes, and that does).
+	s := append([]infisical.Secret(nil), secrets...)
+	s[1].Value = "ghs_other"
+	if read(t, &fakeVault{secrets: s}, ids, insts).Fingerprint() != base {
+		t.Error("the fingerprint depends on a secret value")
+	}
+
+	changes := map[string]func(s []infisical.Secret, id *fakeIdentities, in *fakeInstallations){
+		"secret version":     func(s []infisical.Secret, _ *fakeIdentities, _ *fakeInstallations) { s[1].Version++ },
+		"secret removed":     func(s []infisical.Secret, _ *fakeIdentities, _ *fakeInstallations) { s[1].Key = "RENAMED" },
+		"manifest rewritten": func(s []infisical.Secret, _ *fakeIdentities, _ *fakeInstallations) { s[0].Value += " " },
+		"identity deleted":   func(_ []infisical.Secret, id *fakeIdentities, _ *fakeInstallations) { id.ids = id.ids[:1] },
+		"identity recreated": func(_ []infisical.Secret, id *fakeIdentities, _ *fakeInstallations) { id.ids[0].ID = "id-new" },
+		"installation narrowed": func(_ []infisical.Secret, _ *fakeIdentities, in *fakeInstallations) {
+			in.insts[1].Permissions["issues"] = "read"
+		},
+		"installation suspended": func(_ []infisical.Secret, _ *fakeIdentities, in *fakeInstallations) {
+			in.insts[0].SuspendedAt = testNow
+		},
+	}
+	for name, change := range changes {
+		s := append([]infisical.Secret(nil), secrets...)
+		id := &fakeIdentities{ids: append([]infisical.Identity(nil), ids.ids...)}
+		in := &fakeInstallations{}
+		for _, x := range insts.insts {
+			p := map[string]string{}
+			for k, v := range x.Permissions {
+				p[k] = v
+			}
+			x.Permissions = p
+			in.insts = append(in.insts, x)
+		}
+		change(s, id, in)
+		if read(t, &fakeVault{secrets: s}, id, in).Fingerprint() == base {
+			t.Errorf("%s: the fingerprint did not change", name)
+		}
+	}
+	// Knowing less is not the same state.
+	if read(t, &fakeVault{secrets: secrets}, nil, insts).Fingerprint() == base {
+		t.Error("a read without identities has the fingerprint of one with them")
+	}
+}
+
+func TestIdentitySlug(t *testing.T) {
+	for name, want := range map[string]string{
+		"infisical-handoff-a-b-20260621":   "a-b",
+		"infisical-handoff-a-b-c-20260621": "a-b-c",
+		"infisical-handoff-a-b-2026062x":   "",
+		"infisical-handoff-20260621":       "",
+		"other-handoff-a-b-20260621":       "",
+	} {
+		got, ok := IdentitySlug(name)
+		if got != want || ok != (want != "") {
+			t.Errorf("IdentitySlug(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+	l := &Live{Identities: map[string]Identity{}}
+	for _, n := range []string{IdentityName("a-b", testNow), IdentityName("a-b-c", testNow), IdentityName("a-b", testNow.AddDate(0, 0, -1))} {
+		l.Identities[n] = Identity{ID: n, Name: n}
+	}
+	if got := l.IdentitiesOf("a-b"); len(got) != 2 || got[0].Name != "infisical-handoff-a-b-20260620" {
+		t.Errorf("IdentitiesOf(a-b) = %v", got)
+	}
+}
+
+func TestJournal(t *testing.T) {
+	j := &Journal{Slug: "s", Entries: []JournalEntry{{Step: "a", Surface: "github"}, {Step: "b", Surface: "infisical"}, {Step: "c", Surface: "github"}}}
+	b, err := j.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseJournal(b)
+	if err != nil || got.Slug != "s" || strings.Join(got.Surfaces(), ",") != "github,infisical" {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	if _, err := ParseJournal([]byte(`{"version": 9, "slug": "s"}`)); err == nil {
+		t.Error("a journal of an unknown version parsed")
+	}
+	if _, err := ParseJournal([]byte(`{"version": 1, "slug": "s", "extra": true}`)); err != nil {
+		t.Errorf("a journal with a newer field did not parse: %v", err)
+	}
+}

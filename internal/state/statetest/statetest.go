@@ -1,0 +1,225 @@
+// Package statetest starts the local dev servers seeded with N active
+// handoffs whose manifests match their specs: the bed of the request-count
+// tests and of the read and plan benchmarks of packages state and
+// reconcile. Seeding goes through the servers' fixtures (their Go API), so
+// a world of 1,000 handoffs starts in a fraction of a second; reads go
+// through the real provider clients over HTTP.
+//
+// It is test support: nothing outside tests imports it.
+package statetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"testing"
+	"time"
+
+	"github.com/raxx-app/handoff/internal/devserver"
+	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
+	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/provider/github"
+	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/spec"
+	"github.com/raxx-app/handoff/internal/state"
+)
+
+// Environment and Root are where the seeded handoffs live.
+const (
+	Environment = "staging"
+	Root        = infisicalsrv.DefaultHandoffRoot
+	// Repository is the repository every seeded handoff's token is for; the
+	// default GitHub fixture's installation 1001 covers it.
+	Repository = "raxx-app/TradeMasterAPI"
+	// RepoDir is the directory the in-memory GitOps repository claims.
+	RepoDir = "/gitops"
+)
+
+// ValuePrefixes start every secret value Start seeds (token, client
+// secret), so that a leak scan can look for them first.
+var ValuePrefixes = []string{"ghs_seed", "seed-cs-"}
+
+// World is a running pair of dev servers holding N handoffs, the clients
+// that read them, and the GitOps repository whose specs they were applied
+// from.
+type World struct {
+	Servers   *devserver.Servers
+	Infisical *infisical.Client
+	GitHub    *github.Client
+	// Repo holds handoff.hcl and one spec per seeded handoff (not read from
+	// disk: Dir is RepoDir).
+	Repo *spec.Repo
+	// Now is the instant the manifests were written for: created an hour
+	// before, tokens valid 50 minutes after.
+	Now   time.Time
+	Slugs []string
+	// Values are every secret value seeded, for leak scans.
+	Values []string
+}
+
+// Sources are the clients as state.Read wants them.
+func (w *World) Sources() state.Sources {
+	return state.Sources{Vault: w.Infisical, Identities: w.Infisical, Installations: w.GitHub}
+}
+
+// Options are the read options of the seeded world.
+func (w *World) Options() state.Options {
+	return state.Options{Environment: Environment, Root: Root, Now: func() time.Time { return w.Now }}
+}
+
+// Slug is the slug of the i-th seeded handoff.
+func Slug(i int) string { return fmt.Sprintf("load-%05d-20260621", i) }
+
+// SpecSource is the spec of the i-th seeded handoff.
+func SpecSource(i int) string {
+	return fmt.Sprintf(`handoff %q {
+  card        = %d
+  description = "seeded handoff %d"
+  ttl         = "24h"
+  approved_by = "ops"
+
+  github {
+    repository  = %q
+    permissions = { contents = "write", pull_requests = "write" }
+  }
+
+  infisical {
+    read = ["/MooseQuest/queue/staging/APPLE_IAP_*"]
+  }
+}
+`, Slug(i), 1000+i, i, Repository)
+}
+
+// ConfigSource is the handoff.hcl of the world.
+func ConfigSource() string {
+	return fmt.Sprintf(`infisical {
+  organization_id = %q
+  project_id      = %q
+  environment     = %q
+  handoff_root    = %q
+}
+
+github {
+  app_id = 424242
+}
+
+policy {
+  max_ttl            = "24h"
+  github_permissions = { contents = "write", pull_requests = "write", issues = "write", metadata = "read" }
+  vault_read_roots   = [%q]
+}
+`, infisicalsrv.DefaultOrganizationID, infisicalsrv.DefaultProjectID, Environment, Root, infisicalsrv.DefaultQueuePath)
+}
+
+// Manifest is what apply would have written for spec h, created at
+// created, with a token expiring at tokenExpiry.
+func Manifest(h *spec.Handoff, created, tokenExpiry time.Time, identityID string) *manifest.Manifest {
+	slug := h.Slug.Value
+	exp := created.Add(h.TTL.Value)
+	return &manifest.Manifest{
+		SchemaVersion: manifest.SchemaVersion,
+		Slug:          slug,
+		Card:          int(h.Card.Value),
+		SpecFile:      path.Join(spec.SpecsDir, slug+".hcl"),
+		SpecDigest:    h.Digest(),
+		ApprovedBy:    h.ApprovedBy.Value,
+		CreatedAt:     created,
+		UpdatedAt:     created,
+		ExpiresAt:     exp,
+		Status:        manifest.Active,
+		Secrets:       []string{"GH_HANDOFF_TOKEN", "INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"},
+		Surfaces: manifest.Surfaces{
+			GitHub: &manifest.GitHub{
+				InstallationID: 1001, Repository: h.GitHub.Repository.Value, Permissions: h.GitHub.Permissions.Map(),
+				Secret: "GH_HANDOFF_TOKEN", TokenExpiresAt: tokenExpiry, TokenFingerprint: "sha256:0123456789ab",
+			},
+			Infisical: &manifest.Infisical{
+				IdentityID: identityID, IdentityName: state.IdentityName(slug, created),
+				Environment:    Environment,
+				ReadPaths:      append([]string{path.Join(Root, slug) + "/**"}, h.Infisical.Read.Strings()...),
+				ClientIDSecret: "INFISICAL_CLIENT_ID", ClientSecretSecret: "INFISICAL_CLIENT_SECRET",
+			},
+		},
+	}
+}
+
+// Start seeds and starts a world of n handoffs, closed with tb's cleanup.
+// The provisioner client is logged in already, so that reads count only
+// their own requests.
+func Start(tb testing.TB, n int) *World {
+	tb.Helper()
+	now := time.Now().UTC().Truncate(time.Second)
+	created := now.Add(-time.Hour)
+	w := &World{Now: now}
+
+	cfgName := path.Join(RepoDir, spec.ConfigFile)
+	cfg, diags := spec.ParseConfig(cfgName, []byte(ConfigSource()))
+	if diags.HasErrors() {
+		tb.Fatalf("statetest: config: %v", diags)
+	}
+	w.Repo = &spec.Repo{Dir: RepoDir, Config: cfg, Sources: map[string][]byte{}}
+
+	fx := infisicalsrv.DefaultFixture()
+	proj := &fx.Projects[0]
+	for i := range n {
+		slug := Slug(i)
+		name := path.Join(RepoDir, spec.SpecsDir, slug+".hcl")
+		src := SpecSource(i)
+		h, diags := spec.ParseHandoffFile(name, []byte(src))
+		if diags.HasErrors() {
+			tb.Fatalf("statetest: spec %s: %v", slug, diags)
+		}
+		w.Repo.Handoffs = append(w.Repo.Handoffs, h)
+		w.Slugs = append(w.Slugs, slug)
+
+		identityID := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		m, err := manifest.Marshal(Manifest(h, created, now.Add(50*time.Minute), identityID))
+		if err != nil {
+			tb.Fatalf("statetest: manifest %s: %v", slug, err)
+		}
+		folder := path.Join(Root, slug)
+		token, clientSecret := ValuePrefixes[0]+randHex(18), ValuePrefixes[1]+randHex(16)
+		w.Values = append(w.Values, token, clientSecret)
+		proj.Secrets = append(proj.Secrets,
+			infisicalsrv.FixtureSecret{Environment: Environment, Path: folder, Key: manifest.SecretName, Value: string(m)},
+			infisicalsrv.FixtureSecret{Environment: Environment, Path: folder, Key: "GH_HANDOFF_TOKEN", Value: token},
+			infisicalsrv.FixtureSecret{Environment: Environment, Path: folder, Key: "INFISICAL_CLIENT_ID", Value: "seed-client-" + slug},
+			infisicalsrv.FixtureSecret{Environment: Environment, Path: folder, Key: "INFISICAL_CLIENT_SECRET", Value: clientSecret},
+		)
+		fx.Identities = append(fx.Identities, infisicalsrv.FixtureIdentity{ID: identityID, Name: state.IdentityName(slug, created)})
+	}
+	// Reads only: the server's request limit is not what is measured.
+	fx.Settings.RateLimitPerMinute = -1
+
+	srv, err := devserver.Start(devserver.Options{Fixtures: devserver.Fixtures{Infisical: &fx}})
+	if err != nil {
+		tb.Fatalf("statetest: start the dev servers: %v", err)
+	}
+	tb.Cleanup(func() { _ = srv.Close() })
+	w.Servers = srv
+
+	clientID, clientSecret := srv.Infisical.ProvisionerCredentials()
+	w.Infisical, err = infisical.New(infisical.Config{
+		SiteURL: srv.InfisicalURL, ClientID: clientID, ClientSecret: clientSecret,
+		OrganizationID: srv.Infisical.OrganizationID(), ProjectID: srv.Infisical.ProjectID(),
+	})
+	if err != nil {
+		tb.Fatalf("statetest: infisical client: %v", err)
+	}
+	w.GitHub, err = github.New(github.Config{APIURL: srv.GitHubURL, AppID: srv.GitHub.AppID(), PrivateKeyPEM: srv.GitHub.AppPrivateKeyPEM()})
+	if err != nil {
+		tb.Fatalf("statetest: github client: %v", err)
+	}
+	if err := w.Infisical.Login(context.Background()); err != nil {
+		tb.Fatalf("statetest: provisioner login: %v", err)
+	}
+	return w
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
