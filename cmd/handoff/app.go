@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -131,8 +132,14 @@ func usageError(c *cli.Context, err error, isSubcommand bool) error {
 // runs the command and returns the exit code. It never calls os.Exit, so
 // tests drive it in process.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr, getenv)
+}
+
+// runContext is run with a context that commands see as c.Context: a
+// long-running command (dev) stops when it is cancelled.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
-	err := newApp(e).Run(args)
+	err := newApp(e).RunContext(ctx, args)
 	if err == nil {
 		return exitOK
 	}

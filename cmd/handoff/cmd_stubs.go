@@ -7,17 +7,6 @@ import "github.com/urfave/cli/v2"
 // implements one deletes its entry here and adds its own cmd_<name>.go.
 func init() {
 	register(
-		stub("plan", "read live state and print what apply would create, refresh and revoke", "[DIR]",
-			"Exit status: 0 no changes, 1 error, 2 changes (with -detailed-exitcode).",
-			&cli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for apply"},
-			&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON on stdout"},
-			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when there are changes"},
-			&cli.BoolFlag{Name: "pr-comment", Usage: "post or update the plan as a comment on the pull request"},
-		),
-		stub("show", "render a saved plan", "FILE",
-			"Exit status: 0, 1 error.",
-			&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON on stdout"},
-		),
 		stub("apply", "converge: mint, refresh and revoke credentials; with FILE apply exactly that plan", "[FILE]",
 			"A stale plan FILE is refused. Exit status: 0, 1 error.",
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for confirmation"},
@@ -36,9 +25,6 @@ func init() {
 			"Secret values only with -reveal. Exit status: 0, 1.",
 			&cli.StringFlag{Name: "format", Value: "json", Usage: "output format: json or dotenv"},
 			&cli.BoolFlag{Name: "reveal", Usage: "include secret values"},
-		),
-		stub("dev", "run local GitHub and Infisical API servers, so every command works with no account", "",
-			"",
 		),
 		stub("audit", "print the audit records of handoffs (who, what, when; never a secret)", "[SLUG...]",
 			"Exit status: 0, 1.",

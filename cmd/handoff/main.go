@@ -4,8 +4,11 @@
 package main
 
 import (
+	"context"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 )
 
 // Set at build time with -ldflags "-X main.version=… -X main.commit=…";
@@ -26,5 +29,10 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	// SIGINT and SIGTERM cancel the command's context: `handoff dev` saves
+	// its state and stops, an apply stops between steps.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := runContext(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
 }

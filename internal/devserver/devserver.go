@@ -239,9 +239,11 @@ func (s *Servers) Env(keyFile string) map[string]string {
 		"INFISICAL_CLIENT_SECRET":     clientSecret,
 		"INFISICAL_ORGANIZATION_ID":   s.Infisical.OrganizationID(),
 		"INFISICAL_PROJECT_ID":        s.Infisical.ProjectID(),
-		"GITHUB_API_URL":              s.GitHubURL,
-		"GITHUB_APP_ID":               strconv.FormatInt(s.GitHub.AppID(), 10),
+		"HANDOFF_GITHUB_API_URL":      s.GitHubURL,
+		"HANDOFF_GITHUB_APP_ID":       strconv.FormatInt(s.GitHub.AppID(), 10),
 		"GITHUB_APP_PRIVATE_KEY_FILE": keyFile,
+		// The CLI follows the dev clock, which tests and the demo advance.
+		"HANDOFF_DEV_CLOCK_URL": s.GitHubURL + "/_dev/clock",
 	}
 	// The GitOps repository of the dev fixtures: a workflow there finds its
 	// own token in GITHUB_TOKEN and its name in GITHUB_REPOSITORY.

@@ -68,7 +68,7 @@ func TestStartServesBothWithWorkingCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh, err := github.New(github.Config{APIURL: env["GITHUB_API_URL"], AppID: s.GitHub.AppID(), PrivateKeyPEM: key})
+	gh, err := github.New(github.Config{APIURL: env["HANDOFF_GITHUB_API_URL"], AppID: s.GitHub.AppID(), PrivateKeyPEM: key})
 	if err != nil {
 		t.Fatal(err)
 	}

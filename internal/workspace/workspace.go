@@ -1,0 +1,276 @@
+// Package workspace is what every remote command of the CLI starts from: the
+// GitOps directory's specs and handoff.hcl (validated against the policy),
+// the settings they give after environment overrides, the provider clients
+// built from the provisioner's credentials in the environment, the clock,
+// and the live state and plan computed from them.
+//
+// Settings come from handoff.hcl; the environment overrides them:
+// INFISICAL_SITE_URL, INFISICAL_PROJECT_ID, INFISICAL_ORGANIZATION_ID,
+// HANDOFF_GITHUB_API_URL and HANDOFF_GITHUB_APP_ID. Credentials come only from
+// the environment: INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET,
+// GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE, CF_ACCESS_CLIENT_ID
+// and CF_ACCESS_CLIENT_SECRET.
+package workspace
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/raxx-app/handoff/internal/plan"
+	"github.com/raxx-app/handoff/internal/policy"
+	"github.com/raxx-app/handoff/internal/provider/github"
+	"github.com/raxx-app/handoff/internal/provider/httpx"
+	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/reconcile"
+	"github.com/raxx-app/handoff/internal/spec"
+	"github.com/raxx-app/handoff/internal/state"
+)
+
+// Environment variables read besides the providers' own.
+const (
+	EnvOrganizationID = "INFISICAL_ORGANIZATION_ID"
+	EnvGitHubAPIURL   = "HANDOFF_GITHUB_API_URL"
+	EnvGitHubAppID    = "HANDOFF_GITHUB_APP_ID"
+	// EnvDevClockURL points at the /_dev/clock endpoint of `handoff dev`:
+	// when set, the CLI runs on the dev servers' clock (which tests and the
+	// demo advance) instead of the wall clock. Never set it in production.
+	EnvDevClockURL = "HANDOFF_DEV_CLOCK_URL"
+)
+
+// Settings are the resolved connection settings of a workspace.
+type Settings struct {
+	SiteURL        string
+	OrganizationID string
+	ProjectID      string
+	Environment    string
+	HandoffRoot    string
+	GitHubAPIURL   string
+	GitHubAppID    int64
+}
+
+// Workspace is a loaded GitOps directory with lazily built clients.
+type Workspace struct {
+	Dir      string
+	Repo     *spec.Repo
+	Settings Settings
+	// PolicyDiagnostics are the warnings policy.Check reported (errors stop
+	// Load).
+	PolicyDiagnostics hcl.Diagnostics
+	// Version is the handoff build, recorded in plans.
+	Version string
+	// HTTP tunes every provider's client (tests inject a transport).
+	HTTP httpx.Config
+
+	getenv      func(string) string
+	clockOffset time.Duration
+
+	ghOnce  sync.Once
+	gh      *github.Client
+	ghErr   error
+	infOnce sync.Once
+	inf     *infisical.Client
+	infErr  error
+}
+
+// Load parses and validates dir (the directory holding handoff.hcl and
+// specs/). Diagnostics with errors mean nothing else may run: no remote
+// call is made before the specs pass the policy.
+func Load(ctx context.Context, dir string, getenv func(string) string) (*Workspace, hcl.Diagnostics) {
+	repo, diags := spec.LoadDir(dir)
+	if !diags.HasErrors() {
+		diags = append(diags, policy.Check(repo)...)
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	w := &Workspace{Dir: dir, Repo: repo, PolicyDiagnostics: diags, getenv: getenv}
+	w.Settings = resolve(repo.Config, getenv)
+	if u := getenv(EnvDevClockURL); u != "" {
+		off, err := devClockOffset(ctx, u)
+		if err != nil {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the dev clock",
+				Detail: fmt.Sprintf("%s is set but %v. Start `handoff dev` or unset it.", EnvDevClockURL, err)}}
+		}
+		w.clockOffset = off
+	}
+	return w, diags
+}
+
+func resolve(cfg *spec.Config, getenv func(string) string) Settings {
+	var s Settings
+	if cfg.Infisical != nil {
+		s.SiteURL = cfg.Infisical.SiteURL.Value
+		s.OrganizationID = cfg.Infisical.OrganizationID.Value
+		s.ProjectID = cfg.Infisical.ProjectID.Value
+		s.Environment = cfg.Infisical.Environment.Value
+		s.HandoffRoot = cfg.Infisical.HandoffRoot.Value
+	}
+	if cfg.GitHub != nil {
+		s.GitHubAPIURL = cfg.GitHub.APIURL.Value
+		s.GitHubAppID = cfg.GitHub.AppID.Value
+	}
+	override := func(dst *string, key string) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			*dst = v
+		}
+	}
+	override(&s.SiteURL, infisical.EnvSiteURL)
+	override(&s.ProjectID, infisical.EnvProjectID)
+	override(&s.OrganizationID, EnvOrganizationID)
+	override(&s.GitHubAPIURL, EnvGitHubAPIURL)
+	if v := strings.TrimSpace(getenv(EnvGitHubAppID)); v != "" {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			s.GitHubAppID = id
+		}
+	}
+	if s.GitHubAPIURL == "" {
+		s.GitHubAPIURL = spec.DefaultGitHubAPIURL
+	}
+	return s
+}
+
+// Now is the workspace's clock: the wall clock, or the dev servers' clock
+// when HANDOFF_DEV_CLOCK_URL is set.
+func (w *Workspace) Now() time.Time { return time.Now().Add(w.clockOffset).UTC() }
+
+// GitHub returns the App's client, built on first use from the environment.
+func (w *Workspace) GitHub() (*github.Client, error) {
+	w.ghOnce.Do(func() {
+		if w.Settings.GitHubAppID == 0 {
+			w.ghErr = errors.New("github: no app_id: set it in the github block of handoff.hcl or export " + EnvGitHubAppID)
+			return
+		}
+		key, err := github.LoadPrivateKey(w.getenv)
+		if err != nil {
+			w.ghErr = err
+			return
+		}
+		w.gh, w.ghErr = github.New(github.Config{
+			APIURL: w.Settings.GitHubAPIURL, AppID: w.Settings.GitHubAppID, PrivateKeyPEM: key,
+			HTTP: w.HTTP, Now: w.Now,
+		})
+	})
+	return w.gh, w.ghErr
+}
+
+// Infisical returns the provisioner's client, built on first use from the
+// environment.
+func (w *Workspace) Infisical() (*infisical.Client, error) {
+	w.infOnce.Do(func() {
+		cfg, err := infisical.ConfigFromEnv(w.getenv, infisical.Config{
+			SiteURL: w.Settings.SiteURL, OrganizationID: w.Settings.OrganizationID,
+			ProjectID: w.Settings.ProjectID, HTTP: w.HTTP,
+		})
+		if err != nil {
+			w.infErr = err
+			return
+		}
+		w.inf, w.infErr = infisical.New(cfg)
+	})
+	return w.inf, w.infErr
+}
+
+// usesGitHub reports whether any spec has a github block (a workspace
+// without one never needs the App key).
+func (w *Workspace) usesGitHub() bool {
+	for _, h := range w.Repo.Handoffs {
+		if h.GitHub != nil {
+			return true
+		}
+	}
+	return w.Repo.Config.GitHub != nil
+}
+
+// ReadState reads the live state of every handoff (internal/state).
+func (w *Workspace) ReadState(ctx context.Context) (*state.Live, error) {
+	inf, err := w.Infisical()
+	if err != nil {
+		return nil, err
+	}
+	src := state.Sources{Vault: inf, Identities: inf}
+	if w.usesGitHub() {
+		gh, err := w.GitHub()
+		if err != nil {
+			return nil, err
+		}
+		src.Installations = gh
+	}
+	return state.Read(ctx, src, state.Options{Environment: w.Settings.Environment, Root: w.Settings.HandoffRoot, Now: w.Now})
+}
+
+// Plan reads the live state and diffs the specs against it. Diagnostics
+// with errors (a surface without a provider, a permission the App
+// installation cannot grant) mean the plan must not be applied.
+func (w *Workspace) Plan(ctx context.Context, registry reconcile.Registry) (*plan.Plan, *state.Live, hcl.Diagnostics, error) {
+	live, err := w.ReadState(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, diags := reconcile.Plan(ctx, w.Repo, live, reconcile.Options{
+		Now:               w.Now(),
+		GitCommit:         GitCommit(w.Dir, w.getenv),
+		Version:           w.Version,
+		Registry:          registry,
+		PolicyChecked:     true,
+		PolicyDiagnostics: w.PolicyDiagnostics,
+	})
+	return p, live, diags, nil
+}
+
+var commitRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
+
+// GitCommit is the commit the specs come from: GITHUB_SHA in GitHub
+// Actions, else `git rev-parse HEAD` in dir, else empty.
+func GitCommit(dir string, getenv func(string) string) string {
+	if sha := strings.TrimSpace(getenv("GITHUB_SHA")); commitRE.MatchString(sha) {
+		return sha
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	out, err := exec.Command("git", "-C", abs, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	if sha := strings.TrimSpace(string(out)); commitRE.MatchString(sha) {
+		return sha
+	}
+	return ""
+}
+
+func devClockOffset(ctx context.Context, url string) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Now time.Time `json:"now"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return 0, fmt.Errorf("%s: %w", url, err)
+	}
+	return time.Until(body.Now), nil
+}
