@@ -238,4 +238,3 @@ func prFromEvent(path string) (int, error) {
 	}
 	return 0, fmt.Errorf("event payload %s has no pull request number: pass -pr NUMBER", path)
 }
-
