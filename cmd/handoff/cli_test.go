@@ -57,7 +57,7 @@ var scenarios = []scenario{
 }
 
 // stubs are the commands of the contract not in this build yet.
-var stubs = []string{"plan", "show", "apply", "verify", "revoke", "gate", "env", "dev", "audit"}
+var stubs = []string{"apply", "verify", "revoke", "gate", "env", "audit"}
 
 func init() {
 	for _, s := range stubs {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -71,6 +72,12 @@ func devCommand(e *env) *cli.Command {
 			}
 			keyFile, envFile := filepath.Join(dir, "app.pem"), filepath.Join(dir, "dev.env")
 			if err := s.WriteKeyFile(keyFile); err != nil {
+				s.Close()
+				return exitf(exitError, "handoff dev: %v", err)
+			}
+			// The directory holds credentials: keep it out of any repository
+			// it is created in.
+			if err := os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("# written by handoff dev: credentials, never commit\n*\n"), 0o600); err != nil {
 				s.Close()
 				return exitf(exitError, "handoff dev: %v", err)
 			}

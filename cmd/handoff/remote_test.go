@@ -259,6 +259,9 @@ func TestDevCommandWritesCredentialsAndNeverPrintsThem(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "state.json")); err != nil {
 		t.Errorf("state not saved on stop: %v", err)
 	}
+	if ig, err := os.ReadFile(filepath.Join(dir, ".gitignore")); err != nil || !strings.Contains(string(ig), "\n*\n") {
+		t.Errorf("the credentials directory has no .gitignore ignoring everything: %q, %v", ig, err)
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
