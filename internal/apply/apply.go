@@ -1,0 +1,458 @@
+package apply
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/raxx-app/handoff/internal/plan"
+	"github.com/raxx-app/handoff/internal/provider"
+	"github.com/raxx-app/handoff/internal/provider/github"
+	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/reconcile"
+	"github.com/raxx-app/handoff/internal/spec"
+	"github.com/raxx-app/handoff/internal/state"
+)
+
+// DefaultParallelism is how many handoffs are applied at once: each runs its
+// steps in order, and at most this many requests are in flight (GitHub's
+// secondary limit is 100 concurrent requests).
+const DefaultParallelism = 16
+
+// ErrCrash, returned (or wrapped) by a FailPoint, simulates the process
+// being killed at that step: Apply returns at once, sending nothing more: no
+// compensation, no journal cleanup, and the lock is left to expire.
+var ErrCrash = errors.New("apply: simulated crash")
+
+// ErrStalePlan is the error (wrapped, with the reason) of a plan that no
+// longer matches the live state or the specs: plan again.
+var ErrStalePlan = errors.New("stale plan")
+
+// Config locates the handoffs' folders. Empty fields take the values of
+// handoff.hcl (Deps.Repo), else the plan's; a plan for another root or
+// environment is refused.
+type Config struct {
+	// Root is the handoff root (handoff.hcl's infisical.handoff_root).
+	Root string
+	// Environment is the vault environment of the handoff folders.
+	Environment string
+	// ProjectID, when set, must be the Infisical client's project.
+	ProjectID string
+}
+
+// LockOptions tune the apply lock.
+type LockOptions struct {
+	// Owner names this run in the lease; default host:pid:random.
+	Owner string
+	// Wait is how long to wait for another apply's lease to end; zero fails
+	// at once.
+	Wait time.Duration
+	// TTL is the life of the lease, renewed every TTL/3 while the run lasts
+	// (default 2 minutes). A crashed run's lease is taken over once expired.
+	TTL time.Duration
+	// Poll is the interval between attempts while waiting (default 1 s).
+	Poll time.Duration
+}
+
+// Step identifies one remote write, as announced on Progress and passed to
+// a FailPoint.
+type Step struct {
+	Slug string
+	// Op is the handoff's operation: create, refresh, update, revoke or
+	// recover.
+	Op string
+	// Index counts from 1 to Total.
+	Index, Total int
+	Name         string
+}
+
+func (s Step) String() string {
+	return fmt.Sprintf("step %d/%d: %s (%s)", s.Index, s.Total, s.Name, s.Slug)
+}
+
+// Deps are what Apply works with.
+type Deps struct {
+	// Infisical is the provisioner's client: the vault, identities, and the
+	// lock. Required.
+	Infisical *infisical.Client
+	// GitHub is the App's client; nil when no App is configured (the live
+	// state then has no installations, and the github surface is absent).
+	GitHub *github.Client
+	// Registry holds the surfaces this build provisions
+	// (surfaces.Registry).
+	Registry provider.Registry
+	// Repo holds the specs the plan was made from: required to create or
+	// refresh (a plan made only of revocations needs none).
+	Repo   *spec.Repo
+	Config Config
+	// Now is the clock of timestamps, expiries and leases (time.Now when
+	// nil).
+	Now func() time.Time
+	// Progress receives the numbered steps (stderr); nil discards them. It
+	// never receives a secret value.
+	Progress io.Writer
+	// FailPoint, when set, is called before each remote write; an error
+	// stops the handoff's run there (compensated), or the whole run as a
+	// crash when it wraps ErrCrash. For tests.
+	FailPoint func(Step) error
+	Lock      LockOptions
+	// Parallelism bounds the handoffs applied at once (DefaultParallelism).
+	Parallelism int
+}
+
+// Report says what a run did.
+type Report struct {
+	// Handoffs has one entry per handoff the plan changes, by slug.
+	Handoffs []HandoffReport
+	// Flags are findings an operator must know: a credential minted by a
+	// crashed run that nobody can revoke (see the package comment).
+	Flags []string
+	// Writes counts the remote writes made (announced steps).
+	Writes int
+}
+
+// HandoffReport is the outcome for one handoff.
+type HandoffReport struct {
+	Slug string
+	// Op is what was done: create, refresh, update, revoke or recover.
+	Op     string
+	Action plan.Action
+	// Steps counts the remote writes made.
+	Steps int
+	Flags []string
+	// Err is nil when the handoff converged.
+	Err error
+}
+
+// Failed returns the handoffs whose run failed.
+func (r Report) Failed() []HandoffReport {
+	var out []HandoffReport
+	for _, h := range r.Handoffs {
+		if h.Err != nil {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// applier is one run.
+type applier struct {
+	deps  Deps
+	cfg   Config
+	now   func() time.Time
+	runID string
+
+	progMu sync.Mutex
+
+	crashed  atomic.Bool
+	crashErr atomic.Value // error
+}
+
+func newApplier(deps Deps) (*applier, error) {
+	if deps.Infisical == nil {
+		return nil, errors.New("apply: no Infisical client")
+	}
+	if deps.Registry == nil {
+		return nil, errors.New("apply: no surface registry")
+	}
+	a := &applier{deps: deps, cfg: deps.Config, now: deps.Now, runID: randomID()}
+	if r := deps.Repo; r != nil && r.Config != nil && r.Config.Infisical != nil {
+		// handoff.hcl fills what the caller left empty.
+		if ic := r.Config.Infisical; a.cfg.Root == "" && ic.HandoffRoot.Valid() {
+			a.cfg.Root = ic.HandoffRoot.Value
+		}
+		if ic := r.Config.Infisical; a.cfg.Environment == "" && ic.Environment.Valid() {
+			a.cfg.Environment = ic.Environment.Value
+		}
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.deps.Parallelism <= 0 {
+		a.deps.Parallelism = DefaultParallelism
+	}
+	if a.deps.Lock.TTL <= 0 {
+		a.deps.Lock.TTL = 2 * time.Minute
+	}
+	if a.deps.Lock.Poll <= 0 {
+		a.deps.Lock.Poll = time.Second
+	}
+	if a.deps.Lock.Owner == "" {
+		host, _ := os.Hostname()
+		a.deps.Lock.Owner = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), a.runID)
+	}
+	if p := a.cfg.ProjectID; p != "" && p != deps.Infisical.Config().ProjectID {
+		return nil, fmt.Errorf("apply: the Infisical client works on project %s, the configuration names %s", deps.Infisical.Config().ProjectID, p)
+	}
+	return a, nil
+}
+
+func randomID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (a *applier) progress(format string, args ...any) {
+	if a.deps.Progress == nil {
+		return
+	}
+	a.progMu.Lock()
+	defer a.progMu.Unlock()
+	fmt.Fprintf(a.deps.Progress, format+"\n", args...)
+}
+
+// crash records a simulated crash; every worker stops at its next step.
+func (a *applier) crash(err error) {
+	if a.crashed.CompareAndSwap(false, true) {
+		a.crashErr.Store(err)
+	}
+}
+
+func (a *applier) crashError() error {
+	if v, ok := a.crashErr.Load().(error); ok {
+		return v
+	}
+	return ErrCrash
+}
+
+// bind completes the configuration from the plan and checks they agree.
+func (a *applier) bind(p *plan.Plan) error {
+	if p == nil {
+		return errors.New("apply: no plan")
+	}
+	if p.FormatVersion != plan.FormatVersion {
+		return fmt.Errorf("apply: plan format %d is not this build's (%d): plan again", p.FormatVersion, plan.FormatVersion)
+	}
+	if a.cfg.Root == "" {
+		a.cfg.Root = p.HandoffRoot
+	}
+	if a.cfg.Environment == "" {
+		a.cfg.Environment = p.Environment
+	}
+	if path.Clean(a.cfg.Root) != path.Clean(p.HandoffRoot) || a.cfg.Environment != p.Environment {
+		return fmt.Errorf("apply: the plan is for %s in environment %s, the configuration says %s in %s: plan again",
+			p.HandoffRoot, p.Environment, a.cfg.Root, a.cfg.Environment)
+	}
+	a.cfg.Root = path.Clean(a.cfg.Root)
+	if !p.Policy.Passed {
+		return errors.New("apply: the plan did not pass the policy and plan checks: fix the errors `handoff plan` reports, then plan again")
+	}
+	return nil
+}
+
+// Apply carries out p. A plan with no changes returns at once: no lock, no
+// request. Otherwise Apply takes the lock, reads the live state again and
+// refuses p when the state's fingerprint or the specs' digest changed since
+// p was made (ErrStalePlan), then applies every changed handoff, at most
+// Deps.Parallelism at a time. The error joins the failures of every handoff
+// (the Report says which); a failed handoff leaves a journal from which the
+// next apply converges.
+func Apply(ctx context.Context, p *plan.Plan, deps Deps) (Report, error) {
+	a, err := newApplier(deps)
+	if err != nil {
+		return Report{}, err
+	}
+	if err := a.bind(p); err != nil {
+		return Report{}, err
+	}
+	if !p.HasChanges() {
+		return Report{}, nil
+	}
+	return a.run(ctx, p)
+}
+
+// ApplySaved carries out a plan read from a file (handoff apply FILE). It
+// first re-reads the specs' digest and the live state and refuses, with a
+// message that says what changed, a plan that is stale, before taking any
+// lock; then it applies like Apply (which checks again under the lock).
+func ApplySaved(ctx context.Context, p *plan.Plan, deps Deps) (Report, error) {
+	a, err := newApplier(deps)
+	if err != nil {
+		return Report{}, err
+	}
+	if err := a.bind(p); err != nil {
+		return Report{}, err
+	}
+	live, err := a.readState(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	if err := a.checkFresh(p, live, true); err != nil {
+		return Report{}, err
+	}
+	if !p.HasChanges() {
+		return Report{}, nil
+	}
+	return a.run(ctx, p)
+}
+
+func (a *applier) readState(ctx context.Context) (*state.Live, error) {
+	src := state.Sources{Vault: a.deps.Infisical, Identities: a.deps.Infisical}
+	if a.deps.GitHub != nil {
+		src.Installations = a.deps.GitHub
+	}
+	return state.Read(ctx, src, state.Options{Environment: a.cfg.Environment, Root: a.cfg.Root, Now: a.now})
+}
+
+// checkFresh refuses p when the specs or the live state changed since it
+// was made.
+func (a *applier) checkFresh(p *plan.Plan, live *state.Live, saved bool) error {
+	what := "the plan"
+	if saved {
+		what = "the saved plan"
+	}
+	if a.deps.Repo != nil {
+		if d := reconcile.SpecsDigest(a.deps.Repo.Handoffs); d != p.SpecsDigest {
+			return fmt.Errorf("apply: %w: the specs changed since %s was made (digest %s, now %s): run handoff plan again",
+				ErrStalePlan, what, short(p.SpecsDigest), short(d))
+		}
+	} else if planNeedsSpecs(p) {
+		return fmt.Errorf("apply: %s creates or refreshes handoffs, which needs their specs: none were given", what)
+	}
+	if f := live.Fingerprint(); f != p.StateFingerprint && fingerprintRootMissing(live) != p.StateFingerprint {
+		return fmt.Errorf("apply: %w: the live state changed since %s was made (fingerprint %s, now %s; another apply or a change by hand?): run handoff plan again",
+			ErrStalePlan, what, short(p.StateFingerprint), short(f))
+	}
+	return nil
+}
+
+// fingerprintRootMissing is the fingerprint the state had before the lock
+// created the handoff root of a fresh project: an empty root and a missing
+// one plan the same, but state.Live.Fingerprint tells them apart.
+func fingerprintRootMissing(live *state.Live) string {
+	if live.RootMissing || len(live.Handoffs) > 0 {
+		return ""
+	}
+	c := *live
+	c.RootMissing = true
+	return c.Fingerprint()
+}
+
+func planNeedsSpecs(p *plan.Plan) bool {
+	for _, h := range p.Handoffs {
+		for _, c := range h.Changes {
+			switch c.Action {
+			case plan.Create, plan.Refresh, plan.Replace:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func short(d string) string {
+	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
+		return d[:i+13]
+	}
+	return d
+}
+
+// run applies p under the lock.
+func (a *applier) run(ctx context.Context, p *plan.Plan) (Report, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	lk, err := a.acquire(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	stopRenew := lk.renew(ctx, cancel)
+	defer func() {
+		stopRenew()
+		if a.crashed.Load() {
+			return // a killed process releases nothing
+		}
+		if err := lk.release(context.WithoutCancel(ctx)); err != nil {
+			a.progress("lock: could not release %s: %v (it expires by itself)", lk.path(), err)
+		}
+	}()
+
+	live, err := a.readState(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	if err := a.checkFresh(p, live, false); err != nil {
+		return Report{}, err
+	}
+	specs := map[string]*spec.Handoff{}
+	if a.deps.Repo != nil {
+		for _, h := range a.deps.Repo.Handoffs {
+			if _, dup := specs[h.Slug.Value]; !dup {
+				specs[h.Slug.Value] = h
+			}
+		}
+	}
+
+	var todo []*plan.Handoff
+	for i := range p.Handoffs {
+		if p.Handoffs[i].Action.IsChange() || hasChange(&p.Handoffs[i]) {
+			todo = append(todo, &p.Handoffs[i])
+		}
+	}
+	reports := make([]HandoffReport, len(todo))
+	sem := make(chan struct{}, a.deps.Parallelism)
+	var wg sync.WaitGroup
+	for i, ph := range todo {
+		if a.crashed.Load() || ctx.Err() != nil {
+			reports[i] = HandoffReport{Slug: ph.Slug, Action: ph.Action, Err: a.stopError(ctx)}
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r := newRun(a, p, ph, live, specs[ph.Slug])
+			err := r.execute(ctx)
+			reports[i] = HandoffReport{Slug: ph.Slug, Op: r.op, Action: ph.Action, Steps: r.writes, Flags: r.flags, Err: err}
+		}()
+	}
+	wg.Wait()
+
+	rep := Report{Handoffs: reports}
+	var errs []error
+	for _, h := range reports {
+		rep.Writes += h.Steps
+		rep.Flags = append(rep.Flags, h.Flags...)
+		if h.Err != nil {
+			errs = append(errs, fmt.Errorf("handoff %s: %w", h.Slug, h.Err))
+		}
+	}
+	sort.Strings(rep.Flags)
+	if a.crashed.Load() {
+		return rep, a.crashError()
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		errs = append(errs, cause)
+	}
+	return rep, errors.Join(errs...)
+}
+
+func hasChange(h *plan.Handoff) bool {
+	for _, c := range h.Changes {
+		if c.Action.IsChange() {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *applier) stopError(ctx context.Context) error {
+	if a.crashed.Load() {
+		return a.crashError()
+	}
+	if c := context.Cause(ctx); c != nil {
+		return c
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,98 @@
+// Package apply carries out a plan: it mints, writes, refreshes and revokes
+// the credentials of handoffs, so that after a run the vault, Infisical and
+// GitHub hold exactly what the specs ask for, and nothing outlives its spec
+// or its TTL.
+//
+// # Order
+//
+// A create runs, each remote write announced on Progress (stderr) as
+// "step i/n: <what> (<slug>)", never with a value:
+//
+//  1. ensure the folder <root>/<slug>/;
+//  2. write the journal PROVISION_JOURNAL in it;
+//  3. the handoff's Infisical identity: identity, universal auth, client
+//     secret, project membership (no-access), temporary privilege;
+//  4. record in the journal that a GitHub mint is in flight, then mint the
+//     installation token narrowed to the spec's repository and permissions;
+//  5. write GH_HANDOFF_TOKEN (first: it closes the mint's window),
+//     INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET;
+//  6. write PROVISION_MANIFEST, last: it is the dispatch gate's signal;
+//  7. delete the journal.
+//
+// A refresh (a token within the refresh window while the handoff lives)
+// reads the old token from the vault, revokes it with itself (already gone
+// is fine), mints a new one, writes it and rewrites the manifest with the
+// new expiry, fingerprint and a history event. A revocation (TTL passed,
+// spec deleted, or `handoff revoke`) ends, in order, the GitHub token (with
+// itself), the client secret, the privilege, the membership and the
+// identity, deletes the secrets of the folder, then rewrites the manifest
+// as `revoked` with a Revocation record.
+//
+// # The revoked manifest is kept
+//
+// A revocation keeps PROVISION_MANIFEST (status revoked, with who, when and
+// why) and therefore the folder: it is the audit record that outlives the
+// credentials (ids, fingerprints, expiries, the history of every action),
+// and it is how a revoked slug stays revoked: the planner never mints a slug
+// whose manifest is revoked, so a revoked handoff cannot come back by
+// accident (a new slug, or `handoff untombstone` after a manual revoke, is
+// the way). It holds no secret, and the handoff's identity that could read
+// the folder is gone.
+//
+// A manual revoke is a tombstone: apply never mints that slug again until
+// Untombstone. It writes the tombstone first, before touching any
+// credential, so that the gate closes at once and a crash in the middle
+// cannot lead a scheduled apply to mint again what an operator was killing.
+//
+// # Crash safety: the journal
+//
+// Before its first remote write for a handoff, apply writes a journal secret,
+// PROVISION_JOURNAL, in the handoff's folder: the operation, the slug, the
+// identity name, when it started and the steps it intends. Remote objects
+// are found again by deterministic names: the identity is
+// "infisical-handoff-<slug>-<YYYYMMDD>" and deleting it ends its client
+// secrets, membership and privilege; a GitHub token whose value reached the
+// vault is revoked with itself. So the journal is updated only before a step
+// whose product could be found neither way (provider.Step.Untraceable: the
+// GitHub mint), recording that it is in flight. The next apply that finds a
+// journal without a matching, finished manifest revokes the leftovers (the
+// identities named for the slug, the token in the folder, the folder's
+// secrets) and proceeds; leftovers are revoked rather than adopted, because
+// the values of what was minted may never have reached the vault.
+//
+// One window cannot be closed: a GitHub token minted by a process killed
+// before the value reached the vault cannot be revoked by anyone (GitHub
+// revokes a token only with the token itself, and lists none). It is
+// narrowed to one repository and the spec's permissions, and GitHub ends it
+// within the hour. The journal records that the mint was in flight; the next
+// apply reports it in its Report and in the manifest's history, and
+// PendingMints lets `handoff verify` report it until it expires.
+//
+// A run that fails for any other reason (an API error, an injected failure
+// that is not ErrCrash) compensates in memory before returning: the token it
+// just minted is revoked, the identity it just created deleted. The journal
+// stays, and the next apply converges.
+//
+// # The lock
+//
+// A lease secret PROVISION_LOCK in <root>, {owner, acquired_at, expires_at},
+// keeps two applies from minting at once. Creating it is atomic (Infisical
+// answers 400 "already exists" to the second creator); a lease past its
+// expiry is taken over with an update whose version number must be the one
+// read plus one (a compare-and-swap on Infisical's secret versions); the
+// holder renews it during long runs and checks it is still its own, and
+// deletes it at the end. A second apply fails at once ("another apply holds
+// the lock: owner …, until …") or waits up to LockOptions.Wait. A plan with
+// no changes takes no lock and sends no request at all.
+//
+// Under the lock, apply reads the live state again and refuses the plan
+// when its fingerprint or the specs' digest differ from the plan's
+// (ErrStalePlan): what was approved is exactly what is applied.
+//
+// # Audit
+//
+// Every write names the slug: the folder is the slug's, the identity, its
+// client secret's description and its privilege's slug carry it, the lock
+// and journal name it, and each action appends a history event to the
+// manifest (what, which surface, fingerprints, never values).
+package apply

@@ -1,0 +1,119 @@
+package apply_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/raxx-app/handoff/internal/apply"
+	"github.com/raxx-app/handoff/internal/devserver/devkit"
+)
+
+// faultKinds are the failures injected at each request.
+var faultKinds = []struct {
+	name  string
+	fault devkit.Fault
+}{
+	{"500", devkit.Fault{Status: 500}},
+	{"502", devkit.Fault{Status: 502}},
+	{"503", devkit.Fault{Status: 503}},
+	{"429", devkit.Fault{Status: 429, RetryAfter: time.Second}},
+	{"drop", devkit.Fault{Drop: true}},
+}
+
+// safeToRetry says whether the providers repeat a failed request on route:
+// reads, deletes and idempotent updates, and everything on a 429 (the
+// server did not act). A write that may have acted is not repeated.
+func safeToRetry(route, kind string) bool {
+	if kind == "429" {
+		return true
+	}
+	method, _, _ := strings.Cut(route, " ")
+	switch method {
+	case "GET", "DELETE", "PATCH":
+		return true
+	}
+	return route == "POST /api/v2/folders" || strings.HasSuffix(route, "/revoke")
+}
+
+// TestInjectedFaultsAtEachRequest injects every fault kind at every request
+// of a create, a refresh and a revocation (each occurrence of each route in
+// turn): a request that is safe to repeat is retried and the apply
+// succeeds; otherwise the apply fails with a clear error, and a rerun
+// converges with nothing orphaned.
+func TestInjectedFaultsAtEachRequest(t *testing.T) {
+	type phase struct {
+		name  string
+		setup func(w *world)
+	}
+	phases := []phase{
+		{"create", func(*world) {}},
+		{"refresh", func(w *world) { w.mustApply(); w.advance(55 * time.Minute) }},
+		{"revoke", func(w *world) { w.mustApply(); w.advance(25 * time.Hour) }},
+	}
+	for _, ph := range phases {
+		t.Run(ph.name, func(t *testing.T) {
+			// Which requests does a clean run make?
+			ref := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+			ph.setup(ref)
+			p := ref.plan()
+			ref.kit.Stats.Reset()
+			if _, err := apply.Apply(context.Background(), p, ref.deps()); err != nil {
+				t.Fatal(err)
+			}
+			counts := ref.kit.Stats.Snapshot()
+			routes := make([]string, 0, len(counts))
+			for r := range counts {
+				routes = append(routes, r)
+			}
+			sort.Strings(routes)
+			// The cases run at once: most of their time is a Retry-After.
+			sem := make(chan struct{}, 32)
+			var wg sync.WaitGroup
+			for _, route := range routes {
+				for nth := 1; nth <= int(counts[route]); nth++ {
+					for _, fk := range faultKinds {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							sem <- struct{}{}
+							defer func() { <-sem }()
+							t.Run(fmt.Sprintf("%s#%d/%s", route, nth, fk.name), func(t *testing.T) {
+								faultCase(t, ph.setup, route, nth, fk.name, fk.fault)
+							})
+						}()
+					}
+				}
+			}
+			wg.Wait()
+		})
+	}
+}
+
+func faultCase(t *testing.T, setup func(*world), route string, nth int, kind string, f devkit.Fault) {
+	w := newWorld(t, worldOptions{slugs: []string{iapSlug}, maxWait: 2 * time.Second})
+	setup(w)
+	p := w.plan()
+	f.Route, f.Nth, f.Count = route, nth, 1
+	w.kit.Faults.Add(f)
+	rep, err := apply.Apply(context.Background(), p, w.deps())
+	w.record(rep, err)
+	w.kit.Faults.Clear()
+	if safeToRetry(route, kind) {
+		if err != nil {
+			t.Fatalf("a %s on %s was not retried: %v", kind, route, err)
+		}
+	} else if err != nil && !strings.Contains(err.Error(), "infisical:") && !strings.Contains(err.Error(), "github:") {
+		t.Errorf("the error does not name the surface: %v", err)
+	}
+	// A failed run's lock may be left (a drop on its release); a rerun
+	// converges.
+	w.advance(leaseTTL + time.Second)
+	w.mustApply()
+	w.assertNoOrphans(false)
+	w.assertNoChanges()
+}

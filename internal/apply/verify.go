@@ -1,0 +1,112 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/provider"
+	"github.com/raxx-app/handoff/internal/state"
+)
+
+// Verification is what Verify found for one handoff.
+type Verification struct {
+	Slug       string
+	Status     manifest.Status
+	Violations []provider.Violation
+	// Flags are credentials that may be live with no manifest able to
+	// revoke them (PendingMints).
+	Flags []Flag
+}
+
+// Scope reports whether a violation is a scope violation (exit 4).
+func (v Verification) Scope() bool {
+	for _, x := range v.Violations {
+		if x.Scope {
+			return true
+		}
+	}
+	return false
+}
+
+// Verify compares, for each handoff of slugs (every handoff with a folder
+// when empty), its manifest with its spec and with the live metadata of
+// every surface it records. It writes nothing, takes no lock and never
+// returns a secret value.
+func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, error) {
+	a, err := newApplier(deps)
+	if err != nil {
+		return nil, err
+	}
+	if a.cfg.Root == "" || a.cfg.Environment == "" {
+		return nil, fmt.Errorf("apply: verify: the handoff root and environment are not configured")
+	}
+	live, err := a.readState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(slugs) == 0 {
+		slugs = live.Slugs()
+	}
+	now := a.now().UTC()
+	flags := PendingMints(live, now)
+	var out []Verification
+	for _, slug := range slugs {
+		v := Verification{Slug: slug}
+		for _, f := range flags {
+			if f.Slug == slug {
+				v.Flags = append(v.Flags, f)
+			}
+		}
+		lh := live.Handoffs[slug]
+		switch {
+		case lh == nil:
+			v.Violations = append(v.Violations, provider.Violation{Surface: "vault", Message: "no folder " + a.cfg.Root + "/" + slug})
+		case lh.ManifestErr != nil:
+			v.Violations = append(v.Violations, provider.Violation{Surface: "vault", Message: lh.ManifestErr.Error()})
+		case lh.Manifest == nil:
+			v.Violations = append(v.Violations, provider.Violation{Surface: "vault", Message: "no manifest in " + lh.Folder})
+		default:
+			m := lh.Manifest
+			v.Status = m.Status
+			dead := killedSurfaces(m)
+			for _, name := range m.Surfaces.Names() {
+				if m.Status != manifest.Active || dead[name] {
+					continue
+				}
+				s, ok := a.deps.Registry.Get(name)
+				if !ok {
+					v.Violations = append(v.Violations, provider.Violation{Surface: name, Message: "no provider in this build to verify it"})
+					continue
+				}
+				rec, _ := provider.RecordOf(m.Surfaces, name)
+				req := &provider.Request{Slug: slug, Spec: a.spec(slug), Folder: lh.Folder, Environment: a.cfg.Environment,
+					Now: now, ExpiresAt: m.ExpiresAt, Live: live, Vault: a.deps.Infisical}
+				v.Violations = append(v.Violations, s.Verify(ctx, req, rec)...)
+			}
+			if m.Status == manifest.Active {
+				v.Violations = append(v.Violations, strays(live, slug, m)...)
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// strays are identities named for the handoff that its manifest does not
+// record.
+func strays(live *state.Live, slug string, m *manifest.Manifest) []provider.Violation {
+	var out []provider.Violation
+	var keep []string
+	if m.Surfaces.Infisical != nil {
+		keep = append(keep, m.Surfaces.Infisical.IdentityID)
+	}
+	for _, id := range live.IdentitiesOf(slug) {
+		if !slices.Contains(keep, id.ID) {
+			out = append(out, provider.Violation{Surface: "infisical", Scope: true,
+				Message: fmt.Sprintf("identity %s (%s) is named for the handoff but not recorded by its manifest", id.Name, id.ID)})
+		}
+	}
+	return out
+}

@@ -1,0 +1,478 @@
+// Package infisical is the infisical surface: the handoff's own machine
+// identity, through which the agent reads its folder and the spec's read
+// paths, and nothing else.
+//
+// What is created, in order (each a step):
+//
+//   - the identity "infisical-handoff-<slug>-<YYYYMMDD>" with organization
+//     role no-access;
+//   - universal auth with 15-minute access tokens (TTL = max TTL = 900 s:
+//     no renewal beyond one life);
+//   - one client secret whose ttl ends at the handoff's expiry;
+//   - project membership with role no-access (no standing read);
+//   - ONE temporary additional privilege, from now until the handoff's
+//     expiry, of read on its own folder "<root>/<slug>/**" and on the spec's
+//     read paths (infisical.ReadRules).
+//
+// INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET are returned for the
+// folder. Infisical itself ends the access at expiry (the client secret's
+// ttl and the privilege's range are enforced by the server) even if no apply
+// runs; apply still revokes explicitly.
+//
+// Everything is found again by the identity's deterministic name, and
+// deleting the identity ends its client secrets, membership and privilege:
+// nothing here is Untraceable.
+package infisical
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/provider"
+	inf "github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/spec"
+	"github.com/raxx-app/handoff/internal/state"
+)
+
+// Secret names written in the handoff's folder.
+const (
+	SecretClientID     = "INFISICAL_CLIENT_ID"
+	SecretClientSecret = "INFISICAL_CLIENT_SECRET"
+)
+
+// AccessTokenTTL is the life of the identity's access tokens (and their
+// maximum life: no renewal).
+const AccessTokenTTL = 15 * time.Minute
+
+// Roles of the identity: it holds nothing but its privilege.
+const (
+	OrgRole     = "no-access"
+	ProjectRole = "no-access"
+)
+
+// Step names.
+const (
+	StepCreateIdentity     = "create identity"
+	StepAttachUA           = "attach universal auth (15-minute tokens)"
+	StepCreateClientSecret = "create client secret"
+	StepAddMembership      = "add project membership (no-access)"
+	StepGrantPrivilege     = "grant temporary read privilege"
+	StepDeleteStray        = "delete leftover identity"
+	StepRevokeClientSecret = "revoke client secret"
+	StepDeletePrivilege    = "delete privilege"
+	StepRemoveMembership   = "remove project membership"
+	StepDeleteIdentity     = "delete identity"
+)
+
+// Surface manages handoff identities with the provisioner's Client.
+type Surface struct {
+	Client *inf.Client
+}
+
+// New returns the surface.
+func New(c *inf.Client) *Surface { return &Surface{Client: c} }
+
+// Name is "infisical".
+func (s *Surface) Name() string { return spec.SurfaceInfisical }
+
+// Secrets are INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET.
+func (s *Surface) Secrets() []string { return []string{SecretClientID, SecretClientSecret} }
+
+// Steps of each operation. For a request, a refresh and a revoke list the
+// deletion of each leftover identity named for the handoff, and a revoke
+// the steps for what the record names.
+func (s *Surface) Steps(op provider.Op, req *provider.Request, rec *provider.Record) []provider.Step {
+	var names []string
+	var r *manifest.Infisical
+	if rec != nil {
+		r = rec.Infisical
+	}
+	keep := ""
+	if r != nil {
+		keep = r.IdentityID
+	}
+	strays := 1
+	if req != nil {
+		strays = len(s.strays(req, keep))
+	}
+	stray := func() {
+		for range strays {
+			names = append(names, StepDeleteStray)
+		}
+	}
+	switch op {
+	case provider.OpCreate:
+		names = []string{StepCreateIdentity, StepAttachUA, StepCreateClientSecret, StepAddMembership, StepGrantPrivilege}
+	case provider.OpRefresh:
+		if r == nil && req != nil {
+			return s.Steps(provider.OpCreate, req, nil)
+		}
+		stray()
+		names = append(names, StepRevokeClientSecret, StepCreateClientSecret)
+	case provider.OpRevoke:
+		if r != nil || req == nil {
+			if r == nil || r.ClientSecretID != "" {
+				names = append(names, StepRevokeClientSecret)
+			}
+			if r == nil || r.PrivilegeID != "" {
+				names = append(names, StepDeletePrivilege)
+			}
+			names = append(names, StepRemoveMembership, StepDeleteIdentity)
+		}
+		stray()
+	}
+	out := make([]provider.Step, len(names))
+	for i, n := range names {
+		out[i] = provider.Step{Name: n}
+	}
+	return out
+}
+
+// strays are the identities named for the handoff other than keep's.
+func (s *Surface) strays(req *provider.Request, keep string) []state.Identity {
+	if req.Live == nil {
+		return nil
+	}
+	var out []state.Identity
+	for _, id := range req.Live.IdentitiesOf(req.Slug) {
+		if id.ID != keep {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// ReadEnvironment is the environment of the spec's read paths: the spec's,
+// else the folder's.
+func ReadEnvironment(req *provider.Request) string {
+	if req.Spec != nil && req.Spec.Infisical != nil && req.Spec.Infisical.Environment.Valid() && req.Spec.Infisical.Environment.Value != "" {
+		return req.Spec.Infisical.Environment.Value
+	}
+	return req.Environment
+}
+
+// ReadPaths are the paths the identity may read: its own folder, then the
+// spec's read paths.
+func ReadPaths(req *provider.Request) []string {
+	out := []string{path.Join(req.Folder) + "/**"}
+	if req.Spec != nil && req.Spec.Infisical != nil {
+		out = append(out, req.Spec.Infisical.Read.Strings()...)
+	}
+	return out
+}
+
+// Rules are the privilege's rules: read of the own folder (in the folder's
+// environment) and of the spec's read paths (in theirs).
+func Rules(req *provider.Request) []inf.Rule {
+	rules := inf.ReadRules(req.Environment, req.Folder, nil)
+	if req.Spec != nil && req.Spec.Infisical != nil {
+		rules = append(rules, inf.ReadRules(ReadEnvironment(req), "", req.Spec.Infisical.Read.Strings())...)
+	}
+	return rules
+}
+
+// life is how long what is minted at req.Now may live: until the handoff
+// expires, in whole seconds.
+func life(req *provider.Request) (time.Duration, error) {
+	d := req.ExpiresAt.Sub(req.Now).Truncate(time.Second)
+	if d < time.Second {
+		return 0, fmt.Errorf("infisical: handoff %s expires at %s: nothing can be minted for it", req.Slug, req.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return d, nil
+}
+
+// Create makes the identity and its grants.
+func (s *Surface) Create(ctx context.Context, req *provider.Request) (provider.Result, error) {
+	ttl, err := life(req)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	name := req.IdentityName
+	if name == "" {
+		name = state.IdentityName(req.Slug, req.Now)
+	}
+	if err := req.Begin(ctx, StepCreateIdentity, map[string]string{"identity_name": name}); err != nil {
+		return provider.Result{}, err
+	}
+	id, err := s.Client.CreateIdentity(ctx, name, OrgRole)
+	if err != nil {
+		return provider.Result{}, fmt.Errorf("infisical: create identity %s for handoff %s: %w", name, req.Slug, err)
+	}
+	res := provider.Result{Compensate: func(ctx context.Context) error { return s.Client.DeleteIdentity(ctx, id.ID) }}
+	fail := func(what string, err error) (provider.Result, error) {
+		return res, fmt.Errorf("infisical: %s for identity %s (handoff %s): %w", what, name, req.Slug, err)
+	}
+	ids := map[string]string{"identity_id": id.ID, "identity_name": name}
+
+	if err := req.Begin(ctx, StepAttachUA, ids); err != nil {
+		return res, err
+	}
+	ua, err := s.Client.AttachUniversalAuth(ctx, id.ID, inf.UAConfig{AccessTokenTTL: AccessTokenTTL, AccessTokenMaxTTL: AccessTokenTTL})
+	if err != nil {
+		return fail("attach universal auth", err)
+	}
+	if err := req.Begin(ctx, StepCreateClientSecret, ids); err != nil {
+		return res, err
+	}
+	cs, err := s.Client.CreateClientSecret(ctx, id.ID, "handoff "+req.Slug, ttl, 0)
+	if err != nil {
+		return fail("create client secret", err)
+	}
+	secret := cs.Value
+	cs.Value = ""
+	if err := req.Begin(ctx, StepAddMembership, ids); err != nil {
+		return res, err
+	}
+	membership, err := s.Client.AddProjectMembership(ctx, id.ID, ProjectRole)
+	if err != nil {
+		return fail("add project membership", err)
+	}
+	if err := req.Begin(ctx, StepGrantPrivilege, ids); err != nil {
+		return res, err
+	}
+	priv, err := s.Client.CreatePrivilege(ctx, id.ID, inf.PrivilegeSlug(req.Slug), Rules(req), &inf.Temporary{Start: req.Now, Range: ttl})
+	if err != nil {
+		return fail("grant privilege", err)
+	}
+
+	exp := req.Now.Add(ttl).UTC()
+	rec := &manifest.Infisical{
+		IdentityID:            id.ID,
+		IdentityName:          name,
+		UniversalAuthID:       ua.ID,
+		ClientSecretID:        cs.ID,
+		MembershipID:          membership,
+		PrivilegeID:           priv.ID,
+		Environment:           ReadEnvironment(req),
+		ReadPaths:             ReadPaths(req),
+		ClientSecretExpiresAt: exp,
+		ClientIDSecret:        SecretClientID,
+		ClientSecretSecret:    SecretClientSecret,
+	}
+	res.Secrets = map[string]string{SecretClientID: ua.ClientID, SecretClientSecret: secret}
+	res.Record = provider.Record{Infisical: rec}
+	res.Fingerprint = manifest.Fingerprint(secret)
+	res.Detail = fmt.Sprintf("identity %s (%s), org role %s, project role %s, 15-minute tokens, client secret %s and privilege %s until %s: read %s",
+		name, id.ID, OrgRole, ProjectRole, cs.ID, priv.ID, exp.Format(time.RFC3339), strings.Join(rec.ReadPaths, ", "))
+	return res, nil
+}
+
+// Refresh keeps the identity and rotates its client secret: leftover
+// identities of the handoff (another name or id than rec's, from a crashed
+// run) are deleted, every live client secret of the identity is revoked,
+// and a new one valid until the handoff's expiry is created.
+func (s *Surface) Refresh(ctx context.Context, req *provider.Request, rec provider.Record) (provider.Result, error) {
+	r := rec.Infisical
+	if r == nil {
+		return s.Create(ctx, req)
+	}
+	ttl, err := life(req)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	if err := s.deleteStray(ctx, req, r.IdentityID); err != nil {
+		return provider.Result{}, err
+	}
+	ids := map[string]string{"identity_id": r.IdentityID, "identity_name": r.IdentityName}
+	live, err := s.Client.ListClientSecrets(ctx, r.IdentityID)
+	if err != nil {
+		return provider.Result{}, fmt.Errorf("infisical: list the client secrets of %s (handoff %s): %w", r.IdentityName, req.Slug, err)
+	}
+	for _, cs := range live {
+		if cs.Revoked {
+			continue
+		}
+		if err := req.Begin(ctx, StepRevokeClientSecret, ids); err != nil {
+			return provider.Result{}, err
+		}
+		if err := s.Client.RevokeClientSecret(ctx, r.IdentityID, cs.ID); err != nil {
+			return provider.Result{}, fmt.Errorf("infisical: revoke client secret %s of %s (handoff %s): %w", cs.ID, r.IdentityName, req.Slug, err)
+		}
+	}
+	ua, err := s.Client.GetUniversalAuth(ctx, r.IdentityID)
+	if err != nil {
+		return provider.Result{}, fmt.Errorf("infisical: read the universal auth of %s (handoff %s): %w", r.IdentityName, req.Slug, err)
+	}
+	if err := req.Begin(ctx, StepCreateClientSecret, ids); err != nil {
+		return provider.Result{}, err
+	}
+	cs, err := s.Client.CreateClientSecret(ctx, r.IdentityID, "handoff "+req.Slug, ttl, 0)
+	if err != nil {
+		return provider.Result{}, fmt.Errorf("infisical: create client secret for %s (handoff %s): %w", r.IdentityName, req.Slug, err)
+	}
+	secret := cs.Value
+	cs.Value = ""
+	csID := cs.ID
+	res := provider.Result{
+		Compensate: func(ctx context.Context) error { return s.Client.RevokeClientSecret(ctx, r.IdentityID, csID) },
+	}
+	n := *r
+	n.ClientSecretID = cs.ID
+	n.ClientSecretExpiresAt = req.Now.Add(ttl).UTC()
+	n.ClientIDSecret, n.ClientSecretSecret = SecretClientID, SecretClientSecret
+	res.Secrets = map[string]string{SecretClientID: ua.ClientID, SecretClientSecret: secret}
+	res.Record = provider.Record{Infisical: &n}
+	res.Fingerprint = manifest.Fingerprint(secret)
+	res.Detail = fmt.Sprintf("identity %s (%s): new client secret %s until %s", n.IdentityName, n.IdentityID, cs.ID, n.ClientSecretExpiresAt.Format(time.RFC3339))
+	return res, nil
+}
+
+// Revoke revokes the recorded client secret, deletes the privilege, the
+// membership and the identity, then deletes any other identity named for
+// the handoff. Each step first, so that a failure to delete the identity
+// (delete protection) leaves nothing that can log in or read.
+func (s *Surface) Revoke(ctx context.Context, req *provider.Request, rec *provider.Record) error {
+	keep := ""
+	if rec != nil && rec.Infisical != nil && rec.Infisical.IdentityID != "" {
+		r := rec.Infisical
+		ids := map[string]string{"identity_id": r.IdentityID, "identity_name": r.IdentityName}
+		if r.ClientSecretID != "" {
+			if err := req.Begin(ctx, StepRevokeClientSecret, ids); err != nil {
+				return err
+			}
+			if err := s.Client.RevokeClientSecret(ctx, r.IdentityID, r.ClientSecretID); err != nil {
+				return fmt.Errorf("infisical: revoke client secret %s of %s (handoff %s): %w", r.ClientSecretID, r.IdentityName, req.Slug, err)
+			}
+		}
+		if r.PrivilegeID != "" {
+			if err := req.Begin(ctx, StepDeletePrivilege, ids); err != nil {
+				return err
+			}
+			if err := s.Client.DeletePrivilege(ctx, r.PrivilegeID); err != nil {
+				return fmt.Errorf("infisical: delete privilege %s of %s (handoff %s): %w", r.PrivilegeID, r.IdentityName, req.Slug, err)
+			}
+		}
+		if err := req.Begin(ctx, StepRemoveMembership, ids); err != nil {
+			return err
+		}
+		if err := s.Client.RemoveProjectMembership(ctx, r.IdentityID); err != nil {
+			return fmt.Errorf("infisical: remove %s from the project (handoff %s): %w", r.IdentityName, req.Slug, err)
+		}
+		if err := req.Begin(ctx, StepDeleteIdentity, ids); err != nil {
+			return err
+		}
+		if err := s.Client.DeleteIdentity(ctx, r.IdentityID); err != nil {
+			return fmt.Errorf("infisical: delete identity %s (%s) of handoff %s: %w", r.IdentityName, r.IdentityID, req.Slug, err)
+		}
+		keep = r.IdentityID
+	}
+	return s.deleteStray(ctx, req, keep)
+}
+
+// deleteStray deletes the identities named for the handoff other than the
+// one with id keep (already handled, or the one to keep).
+func (s *Surface) deleteStray(ctx context.Context, req *provider.Request, keep string) error {
+	for _, id := range s.strays(req, keep) {
+		if err := req.Begin(ctx, StepDeleteStray, map[string]string{"identity_id": id.ID, "identity_name": id.Name}); err != nil {
+			return err
+		}
+		if err := s.Client.DeleteIdentity(ctx, id.ID); err != nil {
+			return fmt.Errorf("infisical: delete leftover identity %s (%s) of handoff %s: %w", id.Name, id.ID, req.Slug, err)
+		}
+	}
+	return nil
+}
+
+// Verify checks the identity against the manifest and the spec: it exists
+// with organization role no-access, holds exactly the recorded privilege,
+// temporary and ending by the handoff's expiry, with no rule beyond its
+// own folder and the spec's read paths, and no live client secret other
+// than the recorded one.
+func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provider.Record) []provider.Violation {
+	var out []provider.Violation
+	add := func(scope bool, format string, args ...any) {
+		out = append(out, provider.Violation{Surface: spec.SurfaceInfisical, Scope: scope, Message: fmt.Sprintf(format, args...)})
+	}
+	r := rec.Infisical
+	if r == nil {
+		add(false, "no identity recorded")
+		return out
+	}
+	id, err := s.Client.GetIdentity(ctx, r.IdentityID)
+	if err != nil {
+		if inf.IsNotFound(err) {
+			add(false, "identity %s (%s) no longer exists: run handoff apply", r.IdentityName, r.IdentityID)
+		} else {
+			add(false, "cannot read identity %s: %v", r.IdentityName, err)
+		}
+		return out
+	}
+	if id.OrgRole != "" && id.OrgRole != OrgRole {
+		add(true, "identity %s has organization role %s, not %s", r.IdentityName, id.OrgRole, OrgRole)
+	}
+	privs, err := s.Client.ListPrivileges(ctx, r.IdentityID)
+	if err != nil {
+		add(false, "cannot list the privileges of %s: %v", r.IdentityName, err)
+		return out
+	}
+	allowed := map[string]bool{}
+	if req.Spec != nil {
+		for _, rule := range Rules(req) {
+			allowed[rule.String()] = true
+		}
+	}
+	for _, p := range privs {
+		if p.ID != r.PrivilegeID {
+			add(true, "identity %s holds privilege %s (%s), which the manifest does not record", r.IdentityName, p.Slug, p.ID)
+			continue
+		}
+		full, err := s.Client.GetPrivilege(ctx, p.ID)
+		if err != nil {
+			add(false, "cannot read privilege %s: %v", p.ID, err)
+			continue
+		}
+		if !full.Temporary {
+			add(true, "privilege %s of %s is permanent, not temporary", p.ID, r.IdentityName)
+		} else if !req.ExpiresAt.IsZero() && full.End.After(req.ExpiresAt.Add(time.Minute)) {
+			add(true, "privilege %s of %s lasts until %s, past the handoff's expiry %s", p.ID, r.IdentityName,
+				full.End.UTC().Format(time.RFC3339), req.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		if req.Spec == nil {
+			continue
+		}
+		var wider []string
+		for _, rule := range full.Rules {
+			if !allowed[rule.String()] {
+				wider = append(wider, rule.String())
+			}
+		}
+		sort.Strings(wider)
+		for _, w := range wider {
+			add(true, "privilege %s of %s grants %q, beyond its folder and the spec's read paths", p.ID, r.IdentityName, w)
+		}
+	}
+	if r.PrivilegeID != "" && !hasPrivilege(privs, r.PrivilegeID) {
+		add(false, "privilege %s of %s no longer exists: the handoff cannot read its folder", r.PrivilegeID, r.IdentityName)
+	}
+	secrets, err := s.Client.ListClientSecrets(ctx, r.IdentityID)
+	if err != nil {
+		add(false, "cannot list the client secrets of %s: %v", r.IdentityName, err)
+		return out
+	}
+	for _, cs := range secrets {
+		if cs.Revoked || (!cs.ExpiresAt.IsZero() && !req.Now.Before(cs.ExpiresAt)) {
+			continue
+		}
+		if cs.ID != r.ClientSecretID {
+			add(true, "identity %s has a live client secret %s that the manifest does not record", r.IdentityName, cs.ID)
+		}
+		if cs.ExpiresAt.IsZero() {
+			add(true, "client secret %s of %s never expires", cs.ID, r.IdentityName)
+		}
+	}
+	return out
+}
+
+func hasPrivilege(ps []inf.Privilege, id string) bool {
+	for _, p := range ps {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
+}
