@@ -47,6 +47,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// interactive, when set, says whether stdin and stderr are a terminal
+	// (tests answer the confirmation prompt); nil asks the files.
+	interactive func() bool
 }
 
 // color reports whether stderr output may be colored: not with -no-color,
@@ -139,6 +142,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 // long-running command (dev) stops when it is cancelled.
 func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	return e.run(ctx, args)
+}
+
+// run runs the program in e and returns the exit code.
+func (e *env) run(ctx context.Context, args []string) int {
 	err := newApp(e).RunContext(ctx, args)
 	if err == nil {
 		return exitOK
@@ -146,11 +154,11 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var xe *exitErr
 	if errors.As(err, &xe) {
 		if xe.msg != "" {
-			fmt.Fprintln(stderr, xe.msg)
+			fmt.Fprintln(e.stderr, xe.msg)
 		}
 		return xe.code
 	}
-	fmt.Fprintf(stderr, "handoff: %v\n", err)
+	fmt.Fprintf(e.stderr, "handoff: %v\n", err)
 	return exitError
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/raxx-app/handoff/internal/diag"
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/planfile"
-	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/workspace"
 )
 
@@ -22,10 +21,6 @@ import (
 const exitChanges = 2
 
 func init() { register(planCommand) }
-
-// provisionable lists the surfaces this build can mint and revoke; a spec
-// asking for any other is a plan error naming it.
-var provisionable = reconcile.NewRegistry("github", "infisical", "mcp", "stripe", "apple_iap", "alpaca")
 
 func planCommand(e *env) *cli.Command {
 	return &cli.Command{
@@ -128,28 +123,34 @@ func (e *env) printDiags(c *cli.Context, diags hcl.Diagnostics, sources map[stri
 	return nil
 }
 
-// computePlan loads the workspace, reads the live state and plans. Plan-time
-// errors (a surface without a provider, a permission the installation cannot
-// grant) are printed and exit 1.
+// computePlan loads the workspace, reads the live state and plans.
 func (e *env) computePlan(c *cli.Context, dir string) (*workspace.Workspace, *plan.Plan, error) {
 	ws, err := e.loadWorkspace(c, "plan", dir)
 	if err != nil {
 		return nil, nil, err
 	}
+	p, err := e.planWorkspace(c, "plan", ws)
+	return ws, p, err
+}
+
+// planWorkspace reads the live state and plans. Plan-time errors (a surface
+// without a provider, a permission the installation cannot grant) are
+// printed and exit 1.
+func (e *env) planWorkspace(c *cli.Context, cmd string, ws *workspace.Workspace) (*plan.Plan, error) {
 	p, _, diags, err := ws.Plan(c.Context, provisionable)
 	if err != nil {
-		return nil, nil, exitf(exitError, "handoff plan: reading live state: %v", err)
+		return nil, exitf(exitError, "handoff %s: reading live state: %v", cmd, err)
 	}
 	if len(diags) > 0 {
 		if err := e.printDiags(c, diags, ws.Repo.Sources); err != nil {
-			return nil, nil, exitf(exitError, "handoff plan: %v", err)
+			return nil, exitf(exitError, "handoff %s: %v", cmd, err)
 		}
 	}
 	if diags.HasErrors() {
 		errs, _ := diag.Counts(diags)
-		return nil, nil, exitf(exitError, "handoff plan: %s; the plan cannot be applied", plural(errs, "error"))
+		return nil, exitf(exitError, "handoff %s: %s; the plan cannot be applied", cmd, plural(errs, "error"))
 	}
-	return ws, p, nil
+	return p, nil
 }
 
 func stdoutFile(e *env) *os.File {

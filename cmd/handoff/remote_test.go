@@ -193,7 +193,7 @@ func TestPlanPRCommentIsPostedOnceAndUpdated(t *testing.T) {
 }
 
 // Invalid specs stop plan before any request: nothing remote is touched.
-func TestPlanOnInvalidSpecsTouchesNothing(t *testing.T) {
+func TestInvalidSpecsTouchNothingRemote(t *testing.T) {
 	s, env := devEnv(t)
 	dir := t.TempDir()
 	copyTree(t, "../../specs", filepath.Join(dir, "specs"))
@@ -212,9 +212,20 @@ func TestPlanOnInvalidSpecsTouchesNothing(t *testing.T) {
 	// The dev clock lookup is the only request Load may make.
 	delete(env, "HANDOFF_DEV_CLOCK_URL")
 	s.Kit.Stats.Reset()
-	code, _, stderr := runCLI(t, env, "plan", dir)
-	if code != 1 || !strings.Contains(stderr, "founders-checkout-20260621.hcl:") || !strings.Contains(stderr, "nothing remote was touched") {
-		t.Errorf("plan on an invalid spec = %d\n%s", code, stderr)
+	for _, args := range [][]string{
+		{"plan", dir},
+		{"apply", "-auto-approve", dir},
+		{"revoke", "-chdir", dir, "iap-notif-handler-20260621"},
+		{"gate", "-chdir", dir, "iap-notif-handler-20260621"},
+		{"env", "-chdir", dir, "iap-notif-handler-20260621"},
+		{"verify", "-chdir", dir},
+		{"audit", "-chdir", dir},
+		{"untombstone", "-chdir", dir, "iap-notif-handler-20260621"},
+	} {
+		code, _, stderr := runCLI(t, env, args...)
+		if code != 1 || !strings.Contains(stderr, "founders-checkout-20260621.hcl:") || !strings.Contains(stderr, "nothing remote was touched") {
+			t.Errorf("%s on an invalid spec = %d\n%s", args[0], code, stderr)
+		}
 	}
 	if n := s.Kit.Stats.Total(); n != 0 {
 		t.Errorf("%d requests reached the servers", n)

@@ -108,6 +108,9 @@ type Deps struct {
 	Lock      LockOptions
 	// Parallelism bounds the handoffs applied at once (DefaultParallelism).
 	Parallelism int
+	// Done, when set, is called as each handoff's run ends (from several
+	// goroutines at once): the CLI's progress line.
+	Done func(HandoffReport)
 }
 
 // Report says what a run did.
@@ -415,6 +418,9 @@ func (a *applier) run(ctx context.Context, p *plan.Plan) (Report, error) {
 			r := newRun(a, p, ph, live, specs[ph.Slug])
 			err := r.execute(ctx)
 			reports[i] = HandoffReport{Slug: ph.Slug, Op: r.op, Action: ph.Action, Steps: r.writes, Flags: r.flags, Err: err}
+			if a.deps.Done != nil {
+				a.deps.Done(reports[i])
+			}
 		}()
 	}
 	wg.Wait()

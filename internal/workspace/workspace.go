@@ -182,9 +182,9 @@ func (w *Workspace) Infisical() (*infisical.Client, error) {
 	return w.inf, w.infErr
 }
 
-// usesGitHub reports whether any spec has a github block (a workspace
+// UsesGitHub reports whether any spec has a github block (a workspace
 // without one never needs the App key).
-func (w *Workspace) usesGitHub() bool {
+func (w *Workspace) UsesGitHub() bool {
 	for _, h := range w.Repo.Handoffs {
 		if h.GitHub != nil {
 			return true
@@ -200,7 +200,7 @@ func (w *Workspace) ReadState(ctx context.Context) (*state.Live, error) {
 		return nil, err
 	}
 	src := state.Sources{Vault: inf, Identities: inf}
-	if w.usesGitHub() {
+	if w.UsesGitHub() {
 		gh, err := w.GitHub()
 		if err != nil {
 			return nil, err

@@ -28,3 +28,10 @@ func Registry(github *gh.Client, infisical *inf.Client) provider.Registry {
 	}
 	return provider.NewRegistry(list...)
 }
+
+// Names returns the names of every surface this build can provision, as
+// when both clients are configured: what plan checks specs against, before
+// any client exists.
+func Names() []string {
+	return Registry(&gh.Client{}, &inf.Client{}).Names()
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/raxx-app/handoff/internal/apply"
+	"github.com/raxx-app/handoff/internal/plan"
+	"github.com/raxx-app/handoff/internal/planfile"
+)
+
+// progressLineThreshold is the number of changed handoffs from which apply
+// on a terminal shows one redrawn progress line instead of every step.
+const progressLineThreshold = 20
+
+func init() { register(applyCommand) }
+
+func applyCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "apply",
+		Usage:     "converge: mint, refresh and revoke credentials; with FILE apply exactly that plan",
+		ArgsUsage: "[DIR | FILE]",
+		Description: "Without FILE, plans against the live state, prints the plan and asks for 'yes' on a terminal\n" +
+			"(-auto-approve in CI; with no terminal and no flag it refuses). With a plan FILE written by\n" +
+			"plan -out, applies exactly that plan, and refuses it when the specs or the live state changed\n" +
+			"since (the workspace is -chdir DIR). Steps are numbered on stderr; no secret is ever printed.\n" +
+			"A run that fails part-way leaves a journal from which the next apply converges.\n" +
+			"Exit status: 0 applied (or nothing to do), 1 error.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "auto-approve", Usage: "apply without asking for confirmation"},
+			&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for another apply's lock (default: fail at once)"},
+			chdirFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			dir, file, err := applyArgs(c)
+			if err != nil {
+				return err
+			}
+			ws, err := e.loadWorkspace(c, "apply", dir)
+			if err != nil {
+				return err
+			}
+			var p *plan.Plan
+			if file != "" {
+				if p, err = planfile.ReadFile(file); err != nil {
+					return exitf(exitError, "handoff apply: %v", err)
+				}
+			} else {
+				if p, err = e.planWorkspace(c, "apply", ws); err != nil {
+					return err
+				}
+				color := plan.ColorEnabled(stdoutFile(e), c.Bool("no-color"), e.getenv)
+				if err := plan.RenderText(e.stdout, p, plan.TextOptions{Color: color}); err != nil {
+					return exitf(exitError, "handoff apply: %v", err)
+				}
+				if !p.HasChanges() {
+					return nil
+				}
+				if err := e.confirm(c); err != nil {
+					return err
+				}
+			}
+			deps, err := e.applyDeps(ws)
+			if err != nil {
+				return exitf(exitError, "handoff apply: %v", err)
+			}
+			deps.Lock.Wait = c.Duration("lock-timeout")
+			if n := changedHandoffs(p); n >= progressLineThreshold && e.stderrIsTerminal() {
+				line := newProgressLine(e.stderr, n)
+				deps.Progress, deps.Done = io.Discard, line.done
+				defer line.finish()
+			}
+			run := apply.Apply
+			if file != "" {
+				run = apply.ApplySaved
+			}
+			rep, err := run(c.Context, p, deps)
+			return e.reportApply(p, rep, err)
+		},
+	}
+}
+
+// applyArgs tells the optional argument apart: a directory is the
+// workspace, a file a saved plan (the workspace is then -chdir).
+func applyArgs(c *cli.Context) (dir, file string, err error) {
+	if err := misplacedFlag(c.Args().Slice()); err != nil {
+		return "", "", usageError(c, err, true)
+	}
+	dir = c.String("chdir")
+	switch c.NArg() {
+	case 0:
+		return dir, "", nil
+	case 1:
+	default:
+		return "", "", usageError(c, fmt.Errorf("at most one DIR or FILE, got %d arguments", c.NArg()), true)
+	}
+	arg := c.Args().First()
+	st, err := os.Stat(arg)
+	if err != nil {
+		return "", "", exitf(exitError, "handoff apply: %v", err)
+	}
+	if st.IsDir() {
+		return arg, "", nil
+	}
+	return dir, arg, nil
+}
+
+// confirm asks for "yes" on a terminal; without one it refuses unless
+// -auto-approve was given.
+func (e *env) confirm(c *cli.Context) error {
+	if c.Bool("auto-approve") {
+		return nil
+	}
+	if !e.stdinIsTerminal() {
+		return exitf(exitError, "handoff apply: refusing to apply without confirmation: stdin is not a terminal.\n"+
+			"Pass -auto-approve (CI, after the plan was reviewed on the pull request), or save a plan with\n"+
+			"'handoff plan -out FILE', review it, and run 'handoff apply FILE'. Nothing was changed.")
+	}
+	fmt.Fprint(e.stderr, "\nDo you want to apply this plan? Only 'yes' will be accepted: ")
+	answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		return exitf(exitError, "handoff apply: cancelled; nothing was changed.")
+	}
+	return nil
+}
+
+// reportApply prints what the run did on stdout, findings and failures on
+// stderr, and returns the exit status.
+func (e *env) reportApply(p *plan.Plan, rep apply.Report, err error) error {
+	var locked *apply.LockedError
+	switch {
+	case errors.As(err, &locked), errors.Is(err, apply.ErrStalePlan):
+		return exitf(exitError, "handoff apply: %v\nNothing was changed.", err)
+	case err != nil && len(rep.Handoffs) == 0:
+		return exitf(exitError, "handoff apply: %v", err)
+	}
+	for _, f := range rep.Flags {
+		fmt.Fprintf(e.stderr, "warning: %s\n", f)
+	}
+	done := map[string]int{}
+	for _, h := range rep.Handoffs {
+		if h.Err == nil && h.Op != "" {
+			done[h.Op]++
+		}
+	}
+	var parts []string
+	for _, op := range []string{"create", "refresh", "update", "replace", "revoke", "recover"} {
+		if n := done[op]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, pastTense(op)))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "nothing changed")
+	}
+	failed := rep.Failed()
+	verdict := "Apply complete"
+	if len(failed) > 0 {
+		verdict = "Apply incomplete"
+	}
+	fmt.Fprintf(e.stdout, "\n%s: %s; %s.\n", verdict, strings.Join(parts, ", "), plural(rep.Writes, "remote write"))
+	if len(failed) == 0 && err == nil {
+		return nil
+	}
+	sort.Slice(failed, func(i, j int) bool { return failed[i].Slug < failed[j].Slug })
+	for _, h := range failed {
+		fmt.Fprintf(e.stderr, "error: handoff %s: %v\n", h.Slug, h.Err)
+	}
+	return exitf(exitError, "handoff apply: %d of %d handoffs failed; what they minted was revoked or is journaled in their folder, and the next 'handoff apply' converges.",
+		len(failed), changedHandoffs(p))
+}
+
+func pastTense(op string) string {
+	switch op {
+	case "create":
+		return "created"
+	case "refresh":
+		return "refreshed"
+	case "update":
+		return "updated"
+	case "replace":
+		return "replaced"
+	case "revoke":
+		return "revoked"
+	case "recover":
+		return "recovered"
+	}
+	return op
+}
+
+func changedHandoffs(p *plan.Plan) int {
+	n := 0
+	for _, h := range p.Handoffs {
+		if h.Action.IsChange() {
+			n++
+		}
+	}
+	return n
+}
+
+// progressLine redraws one line on a terminal: handoffs done of total and
+// the last one finished. It replaces the numbered steps of long applies.
+type progressLine struct {
+	mu              sync.Mutex
+	w               io.Writer
+	total, finished int
+	failed          int
+}
+
+func newProgressLine(w io.Writer, total int) *progressLine {
+	l := &progressLine{w: w, total: total}
+	l.draw("")
+	return l
+}
+
+func (l *progressLine) done(r apply.HandoffReport) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.finished++
+	if r.Err != nil {
+		l.failed++
+	}
+	l.draw(r.Slug)
+}
+
+func (l *progressLine) draw(slug string) {
+	msg := fmt.Sprintf("applying: %d/%d handoffs", l.finished, l.total)
+	if l.failed > 0 {
+		msg += fmt.Sprintf(" (%d failed)", l.failed)
+	}
+	if slug != "" {
+		msg += " · " + slug
+	}
+	fmt.Fprintf(l.w, "\r\033[K%s", msg)
+}
+
+func (l *progressLine) finish() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintln(l.w)
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/raxx-app/handoff/internal/apply"
+)
+
+// exitNothingFound is revoke's exit status when nothing at all existed for
+// the slug (the runbook's "nothing to revoke").
+const exitNothingFound = 8
+
+func init() { register(revokeCommand, untombstoneCommand) }
+
+func revokeCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "revoke",
+		Usage:     "revoke a handoff's credentials now, out of band, and leave a tombstone",
+		ArgsUsage: "SLUG",
+		Description: "The kill switch. Writes the tombstone first (the gate closes at once), then revokes the GitHub\n" +
+			"token, the client secret and the handoff's identity, and deletes the folder's secrets; the\n" +
+			"manifest stays as the record, status revoked. With -surface, only those surfaces are killed and\n" +
+			"the rest of the handoff lives on. apply never mints a tombstoned slug or a killed surface again\n" +
+			"until 'handoff untombstone SLUG' (or a new slug). Who and why are recorded in the manifest.\n" +
+			"Exit status: 0 revoked, 1 error, 8 nothing found for SLUG.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "reason", Usage: "why the handoff is revoked (recorded in the manifest)"},
+			&cli.StringSliceFlag{Name: "surface", Usage: "revoke only this `NAME`d surface (repeatable; default every surface)"},
+			&cli.StringFlag{Name: "by", Usage: "who revokes (default GITHUB_ACTOR, else USER)"},
+			&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for a running apply's lock (default: fail at once)"},
+			chdirFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			slug, err := slugArg(c)
+			if err != nil {
+				return err
+			}
+			reason := strings.TrimSpace(c.String("reason"))
+			if reason == "" {
+				reason = "emergency revocation"
+			}
+			ws, err := e.loadWorkspace(c, "revoke", c.String("chdir"))
+			if err != nil {
+				return err
+			}
+			deps, err := e.applyDeps(ws)
+			if err != nil {
+				return exitf(exitError, "handoff revoke: %v", err)
+			}
+			deps.Lock.Wait = c.Duration("lock-timeout")
+			surfaces := c.StringSlice("surface")
+			for _, s := range surfaces {
+				if _, ok := deps.Registry.Get(s); !ok {
+					return exitf(exitError, "handoff revoke: -surface %s: no such surface in this build (known: %s)", s, strings.Join(deps.Registry.Names(), ", "))
+				}
+			}
+			rep, err := apply.Revoke(c.Context, slug, apply.RevokeOptions{Reason: reason, By: e.operator(c), Surfaces: surfaces}, deps)
+			for _, f := range rep.Flags {
+				fmt.Fprintf(e.stderr, "warning: %s\n", f)
+			}
+			switch {
+			case errors.Is(err, apply.ErrNothingFound):
+				return exitf(exitNothingFound, "handoff revoke: %v", err)
+			case err != nil:
+				return exitf(exitError, "handoff revoke: %v\nRun it again: revocation is idempotent.", err)
+			}
+			what := "every surface"
+			if len(surfaces) > 0 {
+				what = "surface " + strings.Join(surfaces, ", ")
+			}
+			fmt.Fprintf(e.stdout, "Revoked %s of %s (%s). Tombstone written: apply will not mint it again until 'handoff untombstone %s'.\n",
+				what, slug, plural(rep.Writes, "remote write"), slug)
+			return nil
+		},
+	}
+}
+
+func untombstoneCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "untombstone",
+		Usage:     "lift a manual revocation so that apply may mint the handoff again",
+		ArgsUsage: "SLUG",
+		Description: "After 'handoff revoke', apply leaves the slug (or the killed surfaces) alone. untombstone lifts\n" +
+			"that: the next apply mints again what the spec asks for. The revocation stays in the manifest's\n" +
+			"history. Refused while a revocation is unfinished (run apply first).\n" +
+			"Exit status: 0, 1 error, 8 no manifest for SLUG.",
+		Flags: []cli.Flag{chdirFlag()},
+		Action: func(c *cli.Context) error {
+			slug, err := slugArg(c)
+			if err != nil {
+				return err
+			}
+			ws, err := e.loadWorkspace(c, "untombstone", c.String("chdir"))
+			if err != nil {
+				return err
+			}
+			deps, err := e.applyDeps(ws)
+			if err != nil {
+				return exitf(exitError, "handoff untombstone: %v", err)
+			}
+			m, err := apply.Untombstone(c.Context, slug, deps)
+			switch {
+			case errors.Is(err, apply.ErrNothingFound):
+				return exitf(exitNothingFound, "handoff untombstone: %v", err)
+			case err != nil:
+				return exitf(exitError, "handoff untombstone: %v", err)
+			}
+			by := "an operator"
+			if m != nil && m.Revocation != nil && m.Revocation.By != "" {
+				by = m.Revocation.By
+			}
+			fmt.Fprintf(e.stdout, "Tombstone of %s lifted (revoked by %s); the next 'handoff apply' mints what its spec asks for.\n", slug, by)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/raxx-app/handoff/internal/apply"
+	"github.com/raxx-app/handoff/internal/provider/surfaces"
+	"github.com/raxx-app/handoff/internal/reconcile"
+	"github.com/raxx-app/handoff/internal/workspace"
+)
+
+// provisionable lists the surfaces this build can mint and revoke; a spec
+// asking for any other is a plan error naming it.
+var provisionable = reconcile.NewRegistry(surfaces.Names()...)
+
+// chdirFlag is the directory of handoff.hcl and specs/ for the commands
+// whose arguments are slugs or files (revoke, gate, env, …).
+func chdirFlag() cli.Flag {
+	return &cli.StringFlag{Name: "chdir", Aliases: []string{"C"}, Value: ".", Usage: "the GitOps `DIR` holding handoff.hcl and specs/"}
+}
+
+// applyDeps builds what package apply needs from a loaded workspace: the
+// provisioner's clients, the surfaces, the specs and the clock. Progress
+// goes to stderr.
+func (e *env) applyDeps(ws *workspace.Workspace) (apply.Deps, error) {
+	inf, err := ws.Infisical()
+	if err != nil {
+		return apply.Deps{}, err
+	}
+	d := apply.Deps{
+		Infisical: inf, Repo: ws.Repo, Now: ws.Now, Progress: e.stderr,
+		Config: apply.Config{Root: ws.Settings.HandoffRoot, Environment: ws.Settings.Environment, ProjectID: ws.Settings.ProjectID},
+	}
+	if ws.UsesGitHub() {
+		gh, err := ws.GitHub()
+		if err != nil {
+			return apply.Deps{}, err
+		}
+		d.GitHub = gh
+	}
+	d.Registry = surfaces.Registry(d.GitHub, inf)
+	return d, nil
+}
+
+// operator names who runs a manual command, for the audit record: -by, else
+// the GitHub Actions actor, else the local user.
+func (e *env) operator(c *cli.Context) string {
+	for _, v := range []string{c.String("by"), e.getenv("GITHUB_ACTOR"), e.getenv("USER")} {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return "an operator"
+}
+
+// stdinIsTerminal reports whether the confirmation prompt can be answered.
+func (e *env) stdinIsTerminal() bool {
+	if e.interactive != nil {
+		return e.interactive()
+	}
+	f, ok := e.stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// stderrIsTerminal reports whether a progress line may be redrawn.
+func (e *env) stderrIsTerminal() bool {
+	if e.interactive != nil {
+		return e.interactive()
+	}
+	f, ok := e.stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// slugArg returns the one SLUG argument of a command.
+func slugArg(c *cli.Context) (string, error) {
+	if err := misplacedFlag(c.Args().Slice()); err != nil {
+		return "", usageError(c, err, true)
+	}
+	if c.NArg() != 1 {
+		return "", usageError(c, fmt.Errorf("want exactly one SLUG, got %d arguments", c.NArg()), true)
+	}
+	return c.Args().First(), nil
+}
