@@ -30,11 +30,11 @@ fmt-check:
 
 # The main job on the embedded local servers.
 demo: build
-	./scripts/demo.sh $(BIN)
+	$(GO) run ./tools/demo -bin $(BIN)
 
 # Every benchmark of the project; figures land in docs/benchmarks.md.
 bench: build
-	./scripts/bench.sh $(BIN)
+	GO=$(GO) ./scripts/bench.sh $(BIN)
 
 clean:
 	rm -rf bin

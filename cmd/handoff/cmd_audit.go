@@ -80,9 +80,12 @@ func auditCommand(e *env) *cli.Command {
 						Actor: orDefault(en.ActorName, en.ActorID), Action: en.EventType, Detail: auditDetail(en.EventMetadata)})
 				}
 			}
+			// By the second (what is printed); within one, each handoff's
+			// history keeps its own order.
 			sort.SliceStable(records, func(i, j int) bool {
-				if !records[i].At.Equal(records[j].At) {
-					return records[i].At.Before(records[j].At)
+				ti, tj := records[i].At.Truncate(time.Second), records[j].At.Truncate(time.Second)
+				if !ti.Equal(tj) {
+					return ti.Before(tj)
 				}
 				return records[i].Slug < records[j].Slug
 			})

@@ -1,0 +1,154 @@
+package specref
+
+// Description is the prose of one file, block or argument of the reference.
+type Description struct {
+	// Text is Markdown, one or more sentences, on one line in the table.
+	Text string
+	// Default is the value an optional argument takes when omitted, as it
+	// would be written in HCL (`"test"`, `[]`), or a short phrase in plain
+	// words for a computed one ("the handoff's ttl").
+	// The test checks every default documented here against the parser or
+	// the default policy.
+	Default string
+}
+
+// descriptions holds the prose of the reference, keyed by path: "file:" and
+// the file's name for a whole file, the block path for a block
+// ("handoff.github"), the block path and the argument for an argument
+// ("handoff.github.repository"). Blocks and arguments of handoff.hcl start
+// with "config.". Check fails when a key is missing or unknown.
+var descriptions = map[string]Description{
+	"file:handoff.hcl": {Text: "The repository's configuration: where the vault is, which GitHub App mints tokens, and the " +
+		"policy every spec must pass. It holds no secret. Blocks: `infisical` (required by the policy check), " +
+		"`github` (required as soon as a spec has a `github` block) and `policy` (optional; it overrides the default " +
+		"policy, schema/default-policy.hcl, argument by argument)."},
+	"file:specs/<slug>.hcl": {Text: "One handoff per file: exactly one `handoff \"<slug>\"` block, whose label is the " +
+		"file's name without `.hcl` or `.hcl.json`. Each surface block asks for one credential; a surface that is " +
+		"absent gets nothing. Deleting the file revokes everything the handoff holds at the next apply."},
+
+	// handoff.hcl
+	"config.infisical": {Text: "The Infisical project that holds every handoff's folder and identity. The provisioner " +
+		"identity (`INFISICAL_CLIENT_ID`, `INFISICAL_CLIENT_SECRET`) must be able to manage folders, secrets, " +
+		"identities, memberships and additional privileges there."},
+	"config.infisical.site_url": {Text: "Base URL of the Infisical instance, without `/api`. An absolute http(s) URL without " +
+		"credentials. `INFISICAL_SITE_URL` overrides it; when neither is set, Infisical Cloud " +
+		"(`https://app.infisical.com`) is used.", Default: `"https://app.infisical.com"`},
+	"config.infisical.organization_id": {Text: "Id of the Infisical organization that owns the project; the handoffs' " +
+		"machine identities are created in it. `INFISICAL_ORGANIZATION_ID` overrides it."},
+	"config.infisical.project_id": {Text: "Id of the Infisical project holding the secrets. `INFISICAL_PROJECT_ID` overrides " +
+		"it; plan and apply fail when neither gives one."},
+	"config.infisical.environment": {Text: "Environment slug (such as `staging` or `prod`, 1 to 64 letters, digits, `_` or " +
+		"`-`) in which the handoffs' folders are written and read. A spec's `infisical` block may name another " +
+		"environment for its read paths."},
+	"config.infisical.handoff_root": {Text: "Absolute vault folder under which each handoff gets its own folder " +
+		"`<handoff_root>/<slug>/` (its tokens, its identity's credentials and its `PROVISION_MANIFEST`). No `..`, no " +
+		"wildcard; it must not overlap `vault_read_roots`."},
+
+	"config.github": {Text: "The GitHub App that mints the handoffs' installation tokens. Its private key comes from the " +
+		"environment only (`GITHUB_APP_PRIVATE_KEY` or `GITHUB_APP_PRIVATE_KEY_FILE`). The App's own permissions are the " +
+		"outer limit of any token: give it no more than the policy's `github_permissions`."},
+	"config.github.api_url": {Text: "REST API base URL: `https://api.github.com`, or `https://HOST/api/v3` for GitHub " +
+		"Enterprise Server. `HANDOFF_GITHUB_API_URL` overrides it.", Default: `"https://api.github.com"`},
+	"config.github.app_id": {Text: "Numeric id of the App, as shown on its settings page; positive. " +
+		"`HANDOFF_GITHUB_APP_ID` overrides it."},
+
+	"config.policy": {Text: "Overrides of the default policy (schema/default-policy.hcl), argument by argument: an " +
+		"argument left out keeps the default. Whatever it says, the hard rules hold: a TTL of at most 24h, and never " +
+		"`administration`, `secrets`, `dependabot_secrets`, `workflows`, an organization- or account-wide permission, " +
+		"or the `admin` level."},
+	"config.policy.max_ttl": {Text: "Longest `ttl` a handoff may ask for; positive and at most `24h`.", Default: `"24h"`},
+	"config.policy.github_permissions": {Text: "Ceiling of what any handoff may ask on GitHub: permission name → `read` or " +
+		"`write`. A spec may ask for a listed permission at the listed level or lower. Forbidden and unknown " +
+		"permission names are errors here too.",
+		Default: `{ contents = "write", pull_requests = "write", issues = "write", metadata = "read" }`},
+	"config.policy.vault_read_roots": {Text: "Vault folders a handoff may read besides its own folder, as absolute paths " +
+		"without wildcards. A root must not overlap `handoff_root`, or every handoff could read the others' " +
+		"credentials.", Default: "[]"},
+
+	// specs/<slug>.hcl
+	"handoff": {Text: "One handoff: a task's set of least-privilege, time-bound credentials. The slug is lower-case " +
+		"`[a-z0-9-]`, 3 to 63 characters, starts and ends with a letter or digit, is unique across the repository " +
+		"and equals the file's name."},
+	"handoff.card":        {Text: "Number of the task card the handoff serves; positive. Recorded in the manifest and the plan."},
+	"handoff.description": {Text: "What the agent does, in a sentence. Shown in plans; not used for any decision."},
+	"handoff.ttl": {Text: "How long the handoff's credentials may live, from the first apply; positive and at most the " +
+		"policy's `max_ttl` (never above `24h`). Past it, apply revokes everything. Short-lived tokens (GitHub's " +
+		"one hour) are refreshed by scheduled applies within it."},
+	"handoff.approved_by": {Text: "Who approved the handoff (a person or a team); not blank. Recorded in the manifest."},
+
+	"handoff.github": {Text: "A GitHub App installation token narrowed at mint time to one repository and the listed " +
+		"permissions. It lives one hour (GitHub's fixed expiry) and is refreshed by scheduled applies while the " +
+		"handoff lives. Written to the vault as `GH_HANDOFF_TOKEN`. Needs the `github` block of handoff.hcl."},
+	"handoff.github.repository": {Text: "The one repository, as `owner/name`, without wildcard or URL. The App must be " +
+		"installed on it; plan reports a repository or permission the installation cannot grant."},
+	"handoff.github.permissions": {Text: "Permission name → `read` or `write`, each within the policy's " +
+		"`github_permissions`; not empty. Never `administration`, `secrets`, `dependabot_secrets`, `workflows`, an " +
+		"organization- or account-wide permission, or `admin`."},
+
+	"handoff.infisical": {Text: "The vault paths the handoff's own machine identity may read, besides its folder " +
+		"`<handoff_root>/<slug>/`, which it can always read. The identity's credentials are written to that folder as " +
+		"`INFISICAL_CLIENT_ID` and `INFISICAL_CLIENT_SECRET`; its access ends with the TTL."},
+	"handoff.infisical.environment": {Text: "Environment slug of the read paths. When omitted, the `environment` of " +
+		"handoff.hcl applies."},
+	"handoff.infisical.read": {Text: "Absolute vault paths, each a folder or a secret name, where a single `*` may end the " +
+		"last segment as a name prefix (`/MooseQuest/queue/staging/APPLE_IAP_*`). No `..`, no `**`, not the root; " +
+		"each under one of the policy's `vault_read_roots` or the handoff's own folder, never another handoff's. " +
+		"Not empty."},
+
+	"handoff.mcp": {Text: "The MCP tools the orchestrator lets the agent's session call and those it must refuse. " +
+		"Nothing is minted; `handoff env` prints the lists for the orchestrator."},
+	"handoff.mcp.allow": {Text: "Tool names the agent may call, each by exact name: no wildcard, and not also in " +
+		"`exclude`."},
+	"handoff.mcp.exclude": {Text: "Tool names the agent must not call, even if another layer would allow them."},
+
+	"handoff.stripe": {Text: "A Stripe restricted key. Restricted keys cannot be minted through Stripe's API, so this " +
+		"build hands the task a key provisioned in the dashboard by reference: the handoff's `infisical` read paths " +
+		"must reach a `STRIPE_*` secret. Live mode needs a `live_approval` block."},
+	"handoff.stripe.mode": {Text: "`test` or `live`. `live` moves real money and is refused without a `live_approval` " +
+		"block.", Default: `"test"`},
+	"handoff.stripe.permissions": {Text: "Stripe resource (snake case, such as `checkout_sessions`) → `read` or `write`; " +
+		"not empty. Recorded in the manifest."},
+
+	"handoff.cloudflare": {Text: "A Cloudflare API token limited to named zones and permission groups, with an expiry. " +
+		"Parsed and checked by the policy; this build has no provider for it yet, so plan reports it as an error."},
+	"handoff.cloudflare.zones": {Text: "Zone names (`example.com`) or 32-hex-digit zone ids; no wildcard; not empty."},
+	"handoff.cloudflare.permission_groups": {Text: "Cloudflare permission group names, such as `DNS Write`; no wildcard; " +
+		"not empty."},
+	"handoff.cloudflare.ttl": {Text: "Life of the token; positive and at most the handoff's `ttl`.",
+		Default: "the handoff's ttl"},
+
+	"handoff.aws": {Text: "AWS credentials from STS AssumeRole with an inline session policy. Parsed and checked by the " +
+		"policy; this build has no provider for it yet, so plan reports it as an error."},
+	"handoff.aws.role_arn": {Text: "ARN of the IAM role to assume, `arn:aws:iam::<account>:role/<name>`."},
+	"handoff.aws.session_policy": {Text: "Inline IAM policy document (JSON, as a string) that narrows the session. An " +
+		"`Allow` statement may not use `NotAction`, `*` or `service:*`."},
+	"handoff.aws.duration": {Text: "Length of one session: from `15m` to `1h`, and at most the handoff's `ttl`; " +
+		"scheduled applies refresh it.", Default: `"1h"`},
+
+	"handoff.heroku": {Text: "A Heroku OAuth authorization on one app, with scopes and an expiry. Parsed and checked by " +
+		"the policy; this build has no provider for it yet, so plan reports it as an error."},
+	"handoff.heroku.app": {Text: "The app's name: 3 to 30 lower-case letters, digits and hyphens, starting with a letter."},
+	"handoff.heroku.scope": {Text: "OAuth scopes among `identity`, `read`, `write`, `read-protected` and " +
+		"`write-protected`; never `global`; not empty."},
+	"handoff.heroku.ttl": {Text: "Life of the authorization; positive and at most the handoff's `ttl`.",
+		Default: "the handoff's ttl"},
+
+	"handoff.apple_iap": {Text: "App Store Server API access for one app. Such keys are made in App Store Connect, so " +
+		"this build hands the task a key by reference: the handoff's `infisical` read paths must reach an " +
+		"`APPLE_IAP_*` secret. Production needs a `live_approval` block."},
+	"handoff.apple_iap.environment": {Text: "`sandbox` or `production`. `production` is refused without a " +
+		"`live_approval` block.", Default: `"sandbox"`},
+	"handoff.apple_iap.bundle_id": {Text: "The app's reverse-DNS bundle identifier, such as `com.raxx.trademaster`."},
+
+	"handoff.alpaca": {Text: "Alpaca trading API access. Keys are generated in Alpaca's dashboard, so this build hands " +
+		"the task a key by reference: the handoff's `infisical` read paths must reach an `ALPACA_*` secret. Live " +
+		"trading needs a `live_approval` block."},
+	"handoff.alpaca.mode": {Text: "`paper` or `live`. `live` trades real money and is refused without a " +
+		"`live_approval` block.", Default: `"paper"`},
+
+	"handoff.live_approval": {Text: "The recorded operator approval that live or production financial credentials " +
+		"need (stripe `mode = \"live\"`, apple_iap `environment = \"production\"`, alpaca `mode = \"live\"`). " +
+		"A `live_approval` in a handoff with no live surface is a warning."},
+	"handoff.live_approval.by":     {Text: "The operator who approved live access; not blank."},
+	"handoff.live_approval.reason": {Text: "Why live access is needed, such as a ticket; not blank."},
+}
