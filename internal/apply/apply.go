@@ -154,6 +154,8 @@ type applier struct {
 	cfg   Config
 	now   func() time.Time
 	runID string
+	// command names the command for the secrets' comments: apply, revoke.
+	command string
 
 	progMu sync.Mutex
 
@@ -168,7 +170,7 @@ func newApplier(deps Deps) (*applier, error) {
 	if deps.Registry == nil {
 		return nil, errors.New("apply: no surface registry")
 	}
-	a := &applier{deps: deps, cfg: deps.Config, now: deps.Now, runID: randomID()}
+	a := &applier{deps: deps, cfg: deps.Config, now: deps.Now, runID: randomID(), command: "apply"}
 	if r := deps.Repo; r != nil && r.Config != nil && r.Config.Infisical != nil {
 		// handoff.hcl fills what the caller left empty.
 		if ic := r.Config.Infisical; a.cfg.Root == "" && ic.HandoffRoot.Valid() {
@@ -323,23 +325,11 @@ func (a *applier) checkFresh(p *plan.Plan, live *state.Live, saved bool) error {
 	} else if planNeedsSpecs(p) {
 		return fmt.Errorf("apply: %s creates or refreshes handoffs, which needs their specs: none were given", what)
 	}
-	if f := live.Fingerprint(); f != p.StateFingerprint && fingerprintRootMissing(live) != p.StateFingerprint {
+	if f := live.Fingerprint(); f != p.StateFingerprint {
 		return fmt.Errorf("apply: %w: the live state changed since %s was made (fingerprint %s, now %s; another apply or a change by hand?): run handoff plan again",
 			ErrStalePlan, what, short(p.StateFingerprint), short(f))
 	}
 	return nil
-}
-
-// fingerprintRootMissing is the fingerprint the state had before the lock
-// created the handoff root of a fresh project: an empty root and a missing
-// one plan the same, but state.Live.Fingerprint tells them apart.
-func fingerprintRootMissing(live *state.Live) string {
-	if live.RootMissing || len(live.Handoffs) > 0 {
-		return ""
-	}
-	c := *live
-	c.RootMissing = true
-	return c.Fingerprint()
 }
 
 func planNeedsSpecs(p *plan.Plan) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/raxx-app/handoff/internal/provider/github"
 	"github.com/raxx-app/handoff/internal/provider/httpx"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/spec"
 )
 
 // login logs in as a handoff's own identity with the credentials apply
@@ -365,4 +367,342 @@ func TestSavedPlanRefusedWhenStale(t *testing.T) {
 	if !errors.Is(err, apply.ErrStalePlan) || !strings.Contains(err.Error(), "specs changed") {
 		t.Fatalf("stale specs: %v", err)
 	}
+}
+
+// TestUnfinishedKillIsFinishedNotRefreshed: `handoff revoke -surface
+// github` stops after its tombstone, before the token is revoked. The plan
+// finishes the kill (revoke), never refreshes the killed token, and once
+// the kill is done the killed surface stays a no-op that says why.
+func TestUnfinishedKillIsFinishedNotRefreshed(t *testing.T) {
+	w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+	w.mustApply()
+	ctx := context.Background()
+	token := w.secret(iapSlug, "GH_HANDOFF_TOKEN")
+	d := w.deps()
+	d.FailPoint = func(s apply.Step) error {
+		if s.Slug == iapSlug && s.Name == "revoke installation token" {
+			return apply.ErrCrash
+		}
+		return nil
+	}
+	rep, err := apply.Revoke(ctx, iapSlug, apply.RevokeOptions{Reason: "token leaked", By: "sec", Surfaces: []string{"github"}}, d)
+	w.record(rep, err)
+	if !errors.Is(err, apply.ErrCrash) {
+		t.Fatalf("crash: %v", err)
+	}
+	w.advance(leaseTTL + time.Second)
+
+	// The kill is finished, whatever the token's expiry says.
+	for _, after := range []time.Duration{0, 55 * time.Minute} {
+		w.advance(after)
+		h := findHandoff(w.plan(), iapSlug)
+		gh, _ := findChange(h, "github")
+		if h.Action != plan.Revoke || gh.Action != plan.Revoke || !strings.Contains(gh.Reason, "unfinished revocation of github by sec") {
+			t.Fatalf("plan after the stopped kill (+%s): %s (%s); github %s (%s)", after, h.Action, h.Reason, gh.Action, gh.Reason)
+		}
+		for _, c := range h.Changes {
+			if c.Surface != "github" && c.Action.IsChange() {
+				t.Errorf("%s: %s (%s) while the kill is unfinished", c.Surface, c.Action, c.Reason)
+			}
+		}
+	}
+	tokens := len(w.srv.GitHub.Tokens())
+	w.mustApply()
+	if _, err := w.gh.RepoWithToken(ctx, token, "raxx-app", "TradeMasterAPI"); err == nil {
+		t.Error("the killed token still works")
+	}
+	if n := len(w.srv.GitHub.Tokens()); n != tokens {
+		t.Errorf("finishing the kill minted %d tokens", n-tokens)
+	}
+	m := w.manifest(iapSlug)
+	if m.Status != manifest.Active || m.Revocation == nil || strings.Join(m.Revocation.Surfaces, ",") != "github" {
+		t.Fatalf("manifest after the kill: %s", asJSON(m))
+	}
+	w.assertNoOrphans(false)
+
+	// Killed: a no-op that says so, even with the recorded token expired.
+	w.advance(time.Hour)
+	h := findHandoff(w.plan(), iapSlug)
+	gh, _ := findChange(h, "github")
+	if gh.Action != plan.NoOp || !strings.Contains(gh.Reason, "killed by sec") || !strings.Contains(gh.Reason, "untombstone") {
+		t.Errorf("killed github: %s (%s)", gh.Action, gh.Reason)
+	}
+	w.assertNoChanges()
+}
+
+func findChange(h plan.Handoff, surface string) (plan.Change, bool) {
+	for _, c := range h.Changes {
+		if c.Surface == surface {
+			return c, true
+		}
+	}
+	return plan.Change{}, false
+}
+
+// TestUnfinishedKillThenSpecDeleted: a kill of one surface stopped part-way
+// and the spec was deleted meanwhile: the plan revokes the whole handoff,
+// and apply does exactly that (not only the kill).
+func TestUnfinishedKillThenSpecDeleted(t *testing.T) {
+	w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+	w.mustApply()
+	d := w.deps()
+	d.FailPoint = func(s apply.Step) error {
+		if s.Slug == iapSlug && s.Name == "revoke installation token" {
+			return apply.ErrCrash
+		}
+		return nil
+	}
+	rep, err := apply.Revoke(context.Background(), iapSlug, apply.RevokeOptions{Reason: "token leaked", By: "sec", Surfaces: []string{"github"}}, d)
+	w.record(rep, err)
+	if !errors.Is(err, apply.ErrCrash) {
+		t.Fatalf("crash: %v", err)
+	}
+	w.advance(leaseTTL + time.Second)
+	w.repo.Handoffs = nil
+	if h := findHandoff(w.plan(), iapSlug); h.Action != plan.Revoke || hasChange(h, plan.NoOp, "infisical") {
+		t.Fatalf("plan: %s (%s): %+v", h.Action, h.Reason, h.Changes)
+	}
+	w.mustApply()
+	m := w.manifest(iapSlug)
+	if m.Status != manifest.Revoked || m.Revocation.Kind != manifest.RevokedDeleted {
+		t.Errorf("manifest: %s", asJSON(m.Revocation))
+	}
+	if ids := w.handoffIdentities(); len(ids) != 0 {
+		t.Errorf("identities left: %v", ids)
+	}
+	w.assertNoOrphans(false)
+	w.assertNoChanges()
+}
+
+func hasChange(h plan.Handoff, action plan.Action, surface string) bool {
+	c, ok := findChange(h, surface)
+	return ok && c.Action == action
+}
+
+// gateRefusal is handoff gate's rule (cmd/handoff): dispatch only on an
+// active, unexpired manifest written for the spec on disk, whose GitHub
+// token (unless killed) is not expired. "" when it passes.
+func (w *world) gateRefusal(slug string) string {
+	w.t.Helper()
+	m := w.manifests()[slug]
+	var h *spec.Handoff
+	for _, x := range w.repo.Handoffs {
+		if x.Slug.Value == slug {
+			h = x
+		}
+	}
+	now := w.now()
+	switch {
+	case m == nil:
+		return "no manifest"
+	case m.Status != manifest.Active:
+		return "status " + string(m.Status)
+	case !now.Before(m.ExpiresAt):
+		return "expired"
+	case h == nil || h.Digest() != m.SpecDigest:
+		return "spec digest"
+	case m.Surfaces.GitHub != nil && (m.Revocation == nil || !slices.Contains(m.Revocation.Surfaces, "github")) && !now.Before(m.Surfaces.GitHub.TokenExpiresAt):
+		return "token expired"
+	}
+	return ""
+}
+
+// TestUntombstoneKeepsTheRecord: revoke → apply mints nothing →
+// untombstone (the revoked manifest stays, lifted, with the event) → plan
+// shows create → apply mints a new manifest that carries the old history →
+// the gate passes. A second revoke tombstones it again.
+func TestUntombstoneKeepsTheRecord(t *testing.T) {
+	w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+	ctx := context.Background()
+	w.mustApply()
+	first := w.manifest(iapSlug)
+	if r := w.gateRefusal(iapSlug); r != "" {
+		t.Fatalf("gate after create: %s", r)
+	}
+	rep, err := apply.Revoke(ctx, iapSlug, apply.RevokeOptions{Reason: "drill", By: "ops"}, w.deps())
+	w.record(rep, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.gateRefusal(iapSlug) == "" {
+		t.Fatal("the gate passes a tombstone")
+	}
+	tokens := len(w.srv.GitHub.Tokens())
+	w.mustApply()
+	if n := len(w.srv.GitHub.Tokens()); n != tokens || len(w.handoffIdentities()) != 0 {
+		t.Fatalf("apply minted for a tombstone: %d tokens, %d identities", n-tokens, len(w.handoffIdentities()))
+	}
+
+	w.advance(time.Minute)
+	old, err := apply.Untombstone(ctx, iapSlug, w.deps())
+	if err != nil || old == nil || !old.Tombstoned() || old.Revocation.By != "ops" {
+		t.Fatalf("untombstone: %v (%v)", err, old)
+	}
+	lifted := w.manifest(iapSlug)
+	last := lifted.History[len(lifted.History)-1]
+	if lifted.Status != manifest.Revoked || !lifted.Untombstoned() || !lifted.Revocation.UntombstonedAt.Equal(w.now()) ||
+		lifted.Revocation.By != "ops" || last.Action != manifest.EventUntombstone {
+		t.Fatalf("the record after untombstone: %s", asJSON(lifted))
+	}
+	if w.gateRefusal(iapSlug) == "" {
+		t.Fatal("the gate passes an untombstoned handoff before apply")
+	}
+	// Lifting twice is lifting once.
+	if _, err := apply.Untombstone(ctx, iapSlug, w.deps()); err != nil {
+		t.Errorf("untombstone again: %v", err)
+	}
+	if again := w.manifest(iapSlug); len(again.History) != len(lifted.History) {
+		t.Errorf("a second untombstone wrote: %s", asJSON(again.History))
+	}
+
+	h := findHandoff(w.plan(), iapSlug)
+	if h.Action != plan.Create || !strings.Contains(h.Reason, "untombstoned at") {
+		t.Fatalf("plan after untombstone: %s (%s)", h.Action, h.Reason)
+	}
+	w.mustApply()
+	m := w.manifest(iapSlug)
+	if m.Status != manifest.Active || m.Revocation != nil || !m.CreatedAt.Equal(w.now()) ||
+		m.Surfaces.Infisical.IdentityID == first.Surfaces.Infisical.IdentityID {
+		t.Fatalf("manifest after the new mint: %s", asJSON(m))
+	}
+	// The history is the whole story: first create, the revocation, the
+	// untombstone, the new create.
+	var story []string
+	for _, e := range m.History {
+		if len(story) == 0 || story[len(story)-1] != string(e.Action) {
+			story = append(story, string(e.Action))
+		}
+	}
+	if got := strings.Join(story, ","); got != "create,revoke,untombstone,create" {
+		t.Errorf("history %s:\n%s", got, asJSON(m.History))
+	}
+	if r := w.gateRefusal(iapSlug); r != "" {
+		t.Errorf("gate after the new mint: %s", r)
+	}
+	if _, err := w.login(iapSlug); err != nil {
+		t.Errorf("the new identity: %v", err)
+	}
+	w.assertNoOrphans(false)
+	w.assertNoChanges()
+
+	// Revoked again: a tombstone again, even before an apply minted.
+	if _, err := apply.Revoke(ctx, iapSlug, apply.RevokeOptions{Reason: "again", By: "ops"}, w.deps()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply.Untombstone(ctx, iapSlug, w.deps()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply.Revoke(ctx, iapSlug, apply.RevokeOptions{Reason: "changed my mind", By: "ops"}, w.deps()); err != nil {
+		t.Fatalf("revoking an untombstoned handoff: %v", err)
+	}
+	if m := w.manifest(iapSlug); !m.Tombstoned() || m.Revocation.Reason != "changed my mind" {
+		t.Errorf("re-tombstone: %s", asJSON(m.Revocation))
+	}
+	w.assertNoChanges()
+	w.assertNoOrphans(false)
+}
+
+// TestUntombstoneThenCrashedMint: the first apply after untombstone stops
+// in the middle of its mint; the next one revokes the leftovers and mints.
+func TestUntombstoneThenCrashedMint(t *testing.T) {
+	w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+	ctx := context.Background()
+	w.mustApply()
+	if _, err := apply.Revoke(ctx, iapSlug, apply.RevokeOptions{Reason: "drill", By: "ops"}, w.deps()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply.Untombstone(ctx, iapSlug, w.deps()); err != nil {
+		t.Fatal(err)
+	}
+	d := w.deps()
+	d.FailPoint = func(s apply.Step) error {
+		if s.Slug == iapSlug && s.Name == "create client secret" {
+			return apply.ErrCrash
+		}
+		return nil
+	}
+	if _, err := w.applyWith(d); !errors.Is(err, apply.ErrCrash) {
+		t.Fatalf("crash: %v", err)
+	}
+	w.advance(leaseTTL + time.Second)
+	if h := findHandoff(w.plan(), iapSlug); h.Action != plan.Replace {
+		t.Fatalf("plan after the crash: %s (%s)", h.Action, h.Reason)
+	}
+	w.mustApply()
+	if r := w.gateRefusal(iapSlug); r != "" {
+		t.Errorf("gate: %s", r)
+	}
+	w.assertNoOrphans(false)
+	w.assertNoChanges()
+}
+
+// TestEveryObjectNamesTheSlug (H5): the identity's metadata, its client
+// secret's description, its privilege's slug and the comment of every
+// secret apply writes name the handoff.
+func TestEveryObjectNamesTheSlug(t *testing.T) {
+	w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+	w.mustApply()
+	inf := w.manifest(iapSlug).Surfaces.Infisical
+	id, err := w.inf.GetIdentity(context.Background(), inf.IdentityID)
+	if err != nil || id.Metadata["handoff-slug"] != iapSlug {
+		t.Errorf("identity metadata %v (%v)", id.Metadata, err)
+	}
+	for _, cs := range w.srv.Infisical.ClientSecrets(inf.IdentityID) {
+		if !strings.Contains(cs.Description, iapSlug) {
+			t.Errorf("client secret %s: description %q", cs.ID, cs.Description)
+		}
+	}
+	for _, p := range w.srv.Infisical.Privileges(inf.IdentityID) {
+		if p.Slug != "handoff-"+iapSlug {
+			t.Errorf("privilege %s: slug %q", p.ID, p.Slug)
+		}
+	}
+	names := w.folderSecrets(iapSlug)
+	if len(names) != 4 {
+		t.Fatalf("folder: %v", names)
+	}
+	for _, name := range names {
+		s, _ := w.srv.Infisical.Secret(env, path.Join(root, iapSlug), name)
+		if s.Comment != "handoff "+iapSlug+": written by handoff apply" {
+			t.Errorf("%s: comment %q", name, s.Comment)
+		}
+	}
+}
+
+// TestRevokeOfUntombstonedStoppedBeforeItsTombstone: an operator revokes a
+// lifted tombstone again and the run stops before it writes the tombstone:
+// the next apply writes it, and mints nothing.
+func TestRevokeOfUntombstonedStoppedBeforeItsTombstone(t *testing.T) {
+	w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+	ctx := context.Background()
+	w.mustApply()
+	if _, err := apply.Revoke(ctx, iapSlug, apply.RevokeOptions{Reason: "drill", By: "ops"}, w.deps()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply.Untombstone(ctx, iapSlug, w.deps()); err != nil {
+		t.Fatal(err)
+	}
+	d := w.deps()
+	d.FailPoint = func(s apply.Step) error {
+		if s.Slug == iapSlug && strings.HasSuffix(s.Name, "(tombstone)") {
+			return apply.ErrCrash
+		}
+		return nil
+	}
+	if _, err := apply.Revoke(ctx, iapSlug, apply.RevokeOptions{Reason: "again", By: "sec"}, d); !errors.Is(err, apply.ErrCrash) {
+		t.Fatalf("crash: %v", err)
+	}
+	w.advance(leaseTTL + time.Second)
+	if h := findHandoff(w.plan(), iapSlug); hasChange(h, plan.Create, "github") || hasChange(h, plan.Replace, "github") {
+		t.Fatalf("plan mints: %s (%s)", h.Action, h.Reason)
+	}
+	tokens := len(w.srv.GitHub.Tokens())
+	w.mustApply()
+	if n := len(w.srv.GitHub.Tokens()); n != tokens || len(w.handoffIdentities()) != 0 {
+		t.Errorf("apply minted: %d tokens, %d identities", n-tokens, len(w.handoffIdentities()))
+	}
+	if m := w.manifest(iapSlug); !m.Tombstoned() || m.Revocation.Reason != "again" || m.Revocation.By != "sec" {
+		t.Errorf("tombstone: %s", asJSON(m.Revocation))
+	}
+	w.assertNoChanges()
 }

@@ -43,6 +43,29 @@
 // Untombstone. It writes the tombstone first, before touching any
 // credential, so that the gate closes at once and a crash in the middle
 // cannot lead a scheduled apply to mint again what an operator was killing.
+// Its journal carries the revocation record (every revocation's does): an
+// apply that finds it beside a manifest still active finishes that
+// revocation (reconcile plans revoke for what it names, never refresh),
+// and a surface killed on its own (`handoff revoke -surface`, recorded as
+// Revocation.Surfaces on the active manifest) stays a no-op, never minted
+// again, until untombstoned.
+//
+// # Untombstone keeps the record
+//
+// Untombstone never deletes a manifest. For a tombstone (status revoked,
+// kind manual) it sets Revocation.UntombstonedAt and appends an
+// untombstone event: the manifest stays revoked, so the gate stays closed
+// and the record (who revoked, when, why, and who lifted it) is intact;
+// reconcile plans a create for a lifted tombstone whose spec exists (a
+// replace, revoking leftovers first, when a journal or anything named for
+// the slug is there); apply then writes a new, active manifest whose
+// history starts with the revoked one's. A lifted tombstone whose spec is
+// gone stays a no-op; `handoff revoke` on it writes a tombstone again. For
+// a kill of some surfaces of an active handoff, the kill record
+// (Revocation) is removed and the untombstone event appended: the next
+// apply mints the killed surfaces again. (A status of its own for a lifted
+// tombstone was not needed: "revoked" stays true of what is live, and the
+// one optional field keeps older manifests valid.)
 //
 // # Crash safety: the journal
 //
@@ -91,8 +114,10 @@
 //
 // # Audit
 //
-// Every write names the slug: the folder is the slug's, the identity, its
-// client secret's description and its privilege's slug carry it, the lock
-// and journal name it, and each action appends a history event to the
-// manifest (what, which surface, fingerprints, never values).
+// Every write names the slug: the folder is the slug's; the identity's name
+// and its metadata {handoff-slug: <slug>}, its client secret's description
+// and its privilege's slug carry it; every secret apply writes in the
+// folder has the comment "handoff <slug>: written by handoff apply" (or
+// revoke); the lock and journal name it; and each action appends a history
+// event to the manifest (what, which surface, fingerprints, never values).
 package apply

@@ -37,9 +37,10 @@ type Journal struct {
 	// Flags carries the findings of recovery (an unrevocable token) while a
 	// run that found them is itself under way.
 	Flags []string `json:"flags,omitempty"`
-	// Revocation is the record of a manual revocation under way: a later
-	// apply that finds it finishes the kill instead of refreshing what the
-	// operator was killing.
+	// Revocation is the record a revocation under way writes in the
+	// manifest (a kill of some surfaces included): a later apply that finds
+	// it finishes the revocation with it instead of refreshing what was
+	// being revoked.
 	Revocation *manifest.Revocation `json:"revocation,omitempty"`
 }
 

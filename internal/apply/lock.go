@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/state"
 )
 
-// LockSecretName is the lease secret in the handoff root.
-const LockSecretName = "PROVISION_LOCK"
+// LockSecretName is the lease secret in the handoff root. Package state
+// skips it when it reads the live state (state.Live.Locked).
+const LockSecretName = state.LockSecretName
 
 // lease is the value of the lock secret. It names no secret.
 type lease struct {

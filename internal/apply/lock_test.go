@@ -82,6 +82,11 @@ func TestLockHeldIsRefusedAndExpiredIsTakenOver(t *testing.T) {
 	if _, err := w.inf.CreateSecret(ctx, env, root, apply.LockSecretName, string(lease)); err != nil {
 		t.Fatal(err)
 	}
+	// The lease is neither a handoff nor unexpected content: a plan made
+	// while an apply runs warns of nothing.
+	if p := w.plan(); len(p.Policy.Warnings) != 0 || len(p.Handoffs) != 2 || !w.live().Locked {
+		t.Errorf("plan while the lock is held: warnings %q, %d handoffs", p.Policy.Warnings, len(p.Handoffs))
+	}
 	_, err := w.applyWith(w.deps())
 	var locked *apply.LockedError
 	if !errors.As(err, &locked) || locked.Owner != "ci-runner-7" || !locked.Until.Equal(t0.Add(time.Minute)) {

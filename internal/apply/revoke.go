@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
@@ -48,6 +49,7 @@ func Revoke(ctx context.Context, slug string, opts RevokeOptions, deps Deps) (Re
 	if a.cfg.Root == "" || a.cfg.Environment == "" {
 		return Report{}, errors.New("apply: revoke: the handoff root and environment are not configured")
 	}
+	a.command = "revoke"
 	return a.locked(ctx, func(ctx context.Context, live *state.Live) (Report, error) {
 		lh := live.Handoffs[slug]
 		idents := live.IdentitiesOf(slug)
@@ -58,7 +60,7 @@ func Revoke(ctx context.Context, slug string, opts RevokeOptions, deps Deps) (Re
 		if lh != nil {
 			m = lh.Manifest
 		}
-		if m != nil && m.Status == manifest.Revoked && !lh.HasJournal() && len(idents) == 0 && onlyManifest(lh) {
+		if m != nil && m.Status == manifest.Revoked && !m.Untombstoned() && !lh.HasJournal() && len(idents) == 0 && onlyManifest(lh) {
 			return Report{}, fmt.Errorf("apply: revoke %s: %w live: it was revoked (%s) at %s", slug, ErrNothingFound, m.Revocation.Kind, m.Revocation.At.UTC().Format("2006-01-02T15:04:05Z"))
 		}
 		ph := &plan.Handoff{Slug: slug, Action: plan.Revoke, Reason: manualReason(opts)}
@@ -211,18 +213,21 @@ func orDefault(s, d string) string {
 }
 
 // Untombstone lifts a manual revocation so that apply may mint the slug
-// again. For a handoff killed surface by surface (still active), the kill
-// record is removed and the manifest kept. For a tombstoned (revoked)
-// handoff, the tombstone manifest is deleted, since the planner never mints
-// a slug whose manifest is revoked: the record goes with it, so it is
-// returned for the caller to print or keep. It refuses while a revocation is
-// unfinished (a journal: run apply first).
+// again; it returns the manifest as it was before (its Revocation says who
+// revoked it, when and why).
+// For a handoff killed surface by surface (still active), the kill record
+// is removed from the manifest. For a tombstoned (revoked) handoff, the
+// manifest is kept as the record: it stays revoked, its revocation gains
+// untombstoned_at, and the next apply mints the spec again into a new
+// manifest that carries this one's history. Either way the history gains
+// an untombstone event. Lifting a lifted tombstone writes nothing. It
+// refuses while a revocation is unfinished (a journal: run apply first).
 func Untombstone(ctx context.Context, slug string, deps Deps) (*manifest.Manifest, error) {
 	a, err := newApplier(deps)
 	if err != nil {
 		return nil, err
 	}
-	var removed *manifest.Manifest
+	var was *manifest.Manifest
 	_, err = a.locked(ctx, func(ctx context.Context, live *state.Live) (Report, error) {
 		lh := live.Handoffs[slug]
 		if lh == nil || lh.Manifest == nil {
@@ -235,32 +240,40 @@ func Untombstone(ctx context.Context, slug string, deps Deps) (*manifest.Manifes
 		if lh.HasJournal() || (m.Status == manifest.Revoked && len(live.IdentitiesOf(slug)) > 0) {
 			return Report{}, fmt.Errorf("apply: untombstone %s: its revocation did not finish: run handoff apply first", slug)
 		}
-		removed = m
-		env, folder := a.cfg.Environment, a.cfg.Root+"/"+slug
-		if m.Status == manifest.Active {
-			n, err := cloneManifest(m)
-			if err != nil {
-				return Report{}, err
-			}
-			now := a.now().UTC()
-			n.Revocation, n.UpdatedAt = nil, now
-			n.History = append(n.History, manifest.Event{At: now, Action: manifest.EventAdopt, Surface: strings.Join(m.Revocation.Surfaces, ","),
-				Detail: fmt.Sprintf("untombstoned: the kill of %s by %s is lifted", strings.Join(m.Revocation.Surfaces, ", "), orDefault(m.Revocation.By, "an operator"))})
-			b, err := manifest.Marshal(n)
-			if err != nil {
-				return Report{}, err
-			}
-			a.progress("step 1/1: write %s (%s)", manifest.SecretName, slug)
-			_, err = a.deps.Infisical.UpdateSecret(ctx, env, folder, manifest.SecretName, string(b))
-			return Report{Writes: 1}, err
+		was = m
+		if m.Untombstoned() {
+			a.progress("handoff %s: untombstoned already at %s: the next apply mints it", slug, m.Revocation.UntombstonedAt.UTC().Format(time.RFC3339))
+			return Report{}, nil
 		}
-		a.progress("step 1/1: delete %s (%s)", manifest.SecretName, slug)
-		return Report{Writes: 1}, a.deps.Infisical.DeleteSecret(ctx, env, folder, manifest.SecretName)
+		n, err := cloneManifest(m)
+		if err != nil {
+			return Report{}, err
+		}
+		now := a.now().UTC()
+		rv := m.Revocation
+		what := "the tombstone (all surfaces)"
+		if m.Status == manifest.Active {
+			what = "the kill of " + strings.Join(rv.Surfaces, ", ")
+			n.Revocation = nil
+		} else {
+			n.Revocation.UntombstonedAt = now
+		}
+		n.UpdatedAt = now
+		n.History = append(n.History, manifest.Event{At: now, Action: manifest.EventUntombstone, Surface: strings.Join(rv.Surfaces, ","),
+			Detail: fmt.Sprintf("untombstoned by handoff untombstone (%s): %s by %s at %s (%s) is lifted; the next apply mints what the spec asks for",
+				a.deps.Lock.Owner, what, orDefault(rv.By, "an operator"), rv.At.UTC().Format(time.RFC3339), rv.Reason)})
+		b, err := manifest.Marshal(n)
+		if err != nil {
+			return Report{}, err
+		}
+		a.progress("step 1/1: write %s (%s)", manifest.SecretName, slug)
+		_, err = a.deps.Infisical.UpdateSecret(ctx, a.cfg.Environment, a.cfg.Root+"/"+slug, manifest.SecretName, string(b))
+		return Report{Writes: 1}, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return removed, nil
+	return was, nil
 }
 
 // locked runs fn under the lock with a fresh read of the live state.

@@ -230,10 +230,11 @@ func (r *run) compensate(ctx context.Context) error {
 // decide turns the plan's changes and the live folder into the run's work.
 func (r *run) decide() error {
 	if r.manual == nil && r.m != nil && r.m.Status == manifest.Active && r.oldJournal != nil {
-		if rv := r.oldJournal.Revocation; rv != nil && rv.Kind == manifest.RevokedManual {
-			// An operator's kill did not finish before its tombstone was
-			// written: finish it, whatever the plan says (it would
-			// refresh what the operator was killing).
+		// A kill of some surfaces gives way to a plan that revokes the
+		// whole handoff (expired, spec deleted): that covers it.
+		if rv := r.oldJournal.Revocation; rv != nil && rv.Kind == manifest.RevokedManual && (len(rv.Surfaces) == 0 || !revokesBeyond(r.ph, rv.Surfaces)) {
+			// An operator's kill did not finish: finish it, as the plan
+			// says (it revokes what the journal names, never refreshes).
 			r.manual = &RevokeOptions{Reason: rv.Reason, By: rv.By, Surfaces: rv.Surfaces}
 			r.a.progress("handoff %s: finishing the manual revocation by %s that an interrupted run started", r.slug, orDefault(rv.By, "an operator"))
 		}
@@ -266,10 +267,30 @@ func (r *run) decide() error {
 			return r.mintAll(manifest.EventReplace)
 		}
 		return nil
+	case m.Untombstoned() && r.h != nil && wantsMint(ph):
+		// A lifted tombstone: the spec is minted again, as a create, into a
+		// new manifest that carries the revoked one's history. What a
+		// stopped attempt left (a journal, anything named for the slug) is
+		// revoked first.
+		r.op, r.final = opCreate, finalNew
+		r.expires = r.now.Add(r.h.TTL.Value)
+		if lh.HasJournal() || len(lh.Secrets) > 1 || len(r.live.IdentitiesOf(r.slug)) > 0 {
+			r.op = opRecover
+			if err := r.sweep(nil); err != nil {
+				return err
+			}
+			r.deleteFolder(false)
+		}
+		return r.mintAll(manifest.EventCreate)
 	case m.Status == manifest.Revoked:
 		// The leftovers of a revocation that did not finish (a journal):
 		// never mint, finish revoking, keep the record.
 		r.op, r.final, r.expires = opRevoke, finalRevoked, m.ExpiresAt
+		if j := r.oldJournal; j != nil && j.Revocation != nil && j.Revocation.Kind == manifest.RevokedManual && !m.Tombstoned() {
+			// An operator's revoke stopped before its tombstone (of a
+			// lifted one, say): the tombstone it was writing.
+			r.revocation = j.Revocation
+		}
 		if err := r.sweep(m); err != nil {
 			return err
 		}
@@ -278,6 +299,10 @@ func (r *run) decide() error {
 	case fullRevoke(ph):
 		r.op, r.final, r.expires = opRevoke, finalRevoked, m.ExpiresAt
 		r.revocation = &manifest.Revocation{At: r.now, Kind: reconcile.RevocationKind(m, r.now), Reason: ph.Reason, By: "handoff apply"}
+		if j := r.oldJournal; j != nil && j.Revocation != nil && j.Revocation.Kind != manifest.RevokedManual {
+			// Finishing a revocation that stopped part-way: its record.
+			r.revocation = j.Revocation
+		}
 		if err := r.sweep(m); err != nil {
 			return err
 		}
@@ -312,6 +337,20 @@ func fullRevoke(ph *plan.Handoff) bool {
 		}
 	}
 	return n > 0
+}
+
+// revokesBeyond reports whether the plan revokes the whole handoff and a
+// surface other than those named.
+func revokesBeyond(ph *plan.Handoff, surfaces []string) bool {
+	if !fullRevoke(ph) {
+		return false
+	}
+	for _, c := range ph.Changes {
+		if c.Action == plan.Revoke && !slices.Contains(surfaces, c.Surface) {
+			return true
+		}
+	}
+	return false
 }
 
 // mintAll mints every surface of the spec.
@@ -783,17 +822,24 @@ func (r *run) writeJournal(ctx context.Context) error {
 		seen[w.s.Name()] = true
 		j.Entries = append(j.Entries, state.JournalEntry{Step: string(w.op), Surface: w.s.Name(), At: r.now})
 	}
-	if r.manual != nil && r.revocation != nil && r.revocation.Kind == manifest.RevokedManual {
-		j.Revocation = r.revocation
-	}
+	// A revocation records what it will write, so that a run that finds
+	// it unfinished finishes it (reconcile plans a revoke, never a
+	// refresh) with the same record.
+	j.Revocation = r.revocation
 	r.journal = j
 	if err := r.step(ctx, "write "+state.JournalSecretName); err != nil {
 		return err
 	}
-	if _, err := r.a.deps.Infisical.UpsertSecret(ctx, r.env, r.folder, state.JournalSecretName, j.marshal()); err != nil {
+	if _, err := r.a.deps.Infisical.UpsertSecretWithComment(ctx, r.env, r.folder, state.JournalSecretName, j.marshal(), r.comment()); err != nil {
 		return fmt.Errorf("write the journal of %s: %w", r.slug, err)
 	}
 	return nil
+}
+
+// comment is the secretComment of every secret the run writes (H5): the
+// handoff and the command.
+func (r *run) comment() string {
+	return fmt.Sprintf("handoff %s: written by handoff %s", r.slug, r.a.command)
 }
 
 // writeSecrets writes what the mints returned, Untraceable products first,
@@ -815,7 +861,7 @@ func (r *run) writeSecrets(ctx context.Context) error {
 		if err := r.step(ctx, "write "+name); err != nil {
 			return err
 		}
-		if _, err := r.a.deps.Infisical.UpsertSecret(ctx, r.env, r.folder, name, v); err != nil {
+		if _, err := r.a.deps.Infisical.UpsertSecretWithComment(ctx, r.env, r.folder, name, v, r.comment()); err != nil {
 			return fmt.Errorf("write %s/%s: %w", r.folder, name, err)
 		}
 		r.written = append(r.written, name)
@@ -843,7 +889,7 @@ func (r *run) writeManifestStep(ctx context.Context, stepName string) error {
 	if err := r.step(ctx, stepName); err != nil {
 		return err
 	}
-	if _, err := r.a.deps.Infisical.UpsertSecret(ctx, r.env, r.folder, manifest.SecretName, string(b)); err != nil {
+	if _, err := r.a.deps.Infisical.UpsertSecretWithComment(ctx, r.env, r.folder, manifest.SecretName, string(b), r.comment()); err != nil {
 		return fmt.Errorf("write the manifest of %s: %w", r.slug, err)
 	}
 	return nil
@@ -882,6 +928,10 @@ func (r *run) buildManifest() (*manifest.Manifest, error) {
 			CreatedAt:     r.now,
 			ExpiresAt:     r.expires,
 			Status:        manifest.Active,
+		}
+		if r.m != nil && r.m.Untombstoned() {
+			// Minted again after untombstone: the record goes on.
+			m.History = append([]manifest.Event(nil), r.m.History...)
 		}
 	default:
 		base := r.m

@@ -41,7 +41,8 @@ const (
 	// may dispatch the handoff.
 	Active Status = "active"
 	// Revoked: everything was revoked; the manifest stays as the record. A
-	// revoked slug is never minted again unless untombstoned.
+	// revoked slug is never minted again unless untombstoned (a manual
+	// revocation whose Revocation.UntombstonedAt is set).
 	Revoked Status = "revoked"
 )
 
@@ -84,12 +85,24 @@ type Revocation struct {
 	By     string         `json:"by,omitempty"`
 	// Surfaces revoked; empty means all of them.
 	Surfaces []string `json:"surfaces,omitempty"`
+	// UntombstonedAt is when `handoff untombstone` lifted a manual
+	// revocation of the whole handoff: the manifest stays revoked (nothing
+	// is live) as the record, and the next apply mints the slug again,
+	// writing a new manifest that carries this one's history. Zero while
+	// the tombstone stands.
+	UntombstonedAt time.Time `json:"untombstoned_at,omitzero"`
 }
 
 // Tombstoned reports whether apply must refuse to mint this slug again: a
 // manual revocation stands until `handoff untombstone`.
 func (m *Manifest) Tombstoned() bool {
-	return m.Status == Revoked && m.Revocation != nil && m.Revocation.Kind == RevokedManual
+	return m.Status == Revoked && m.Revocation != nil && m.Revocation.Kind == RevokedManual && m.Revocation.UntombstonedAt.IsZero()
+}
+
+// Untombstoned reports whether m is a lifted tombstone: revoked by hand,
+// then untombstoned, so that apply may mint the slug again.
+func (m *Manifest) Untombstoned() bool {
+	return m.Status == Revoked && m.Revocation != nil && m.Revocation.Kind == RevokedManual && !m.Revocation.UntombstonedAt.IsZero()
 }
 
 // Surfaces holds one entry per credential surface the handoff has.
@@ -148,6 +161,8 @@ const (
 	EventReplace EventAction = "replace"
 	EventRevoke  EventAction = "revoke"
 	EventAdopt   EventAction = "adopt"
+	// EventUntombstone: `handoff untombstone` lifted a manual revocation.
+	EventUntombstone EventAction = "untombstone"
 )
 
 // Event is one entry of a manifest's history.

@@ -110,6 +110,13 @@ func TestParseRejects(t *testing.T) {
 		{"admin level", mutate(func(m map[string]any) {
 			surf(m, "github")["permissions"] = map[string]any{"administration": "admin"}
 		}), "/surfaces/github/permissions"},
+		{"bad untombstoned_at", mutate(func(m map[string]any) {
+			m["status"] = "revoked"
+			m["revocation"] = map[string]any{"at": "2026-06-21T10:00:00Z", "kind": "manual", "reason": "drill", "untombstoned_at": "later"}
+		}), "/revocation/untombstoned_at"},
+		{"unknown event", mutate(func(m map[string]any) {
+			m["history"] = []any{map[string]any{"at": "2026-06-21T10:00:00Z", "action": "resurrect"}}
+		}), "/history/0/action"},
 		{"expires before created", mutate(func(m map[string]any) { m["expires_at"] = "2026-06-20T00:00:00Z" }), "expires_at is before"},
 	}
 	for _, tc := range cases {
@@ -143,5 +150,48 @@ func TestFingerprint(t *testing.T) {
 	}
 	if fp == Fingerprint("ghs_secreT") {
 		t.Error("different secrets share a fingerprint")
+	}
+}
+
+// TestUntombstoned: handoff untombstone keeps the revoked manifest and
+// marks its revocation lifted; the schema takes the field and the event,
+// and a manifest written before them still reads.
+func TestUntombstoned(t *testing.T) {
+	m := sample()
+	at := m.CreatedAt.Add(2 * time.Hour)
+	m.Status = Revoked
+	m.Revocation = &Revocation{At: at, Kind: RevokedManual, Reason: "drill", By: "ops"}
+	if !m.Tombstoned() || m.Untombstoned() {
+		t.Fatalf("tombstone: Tombstoned %v, Untombstoned %v", m.Tombstoned(), m.Untombstoned())
+	}
+	b, err := Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "untombstoned_at") {
+		t.Errorf("a tombstone writes untombstoned_at:\n%s", b)
+	}
+	m.Revocation.UntombstonedAt = at.Add(time.Hour)
+	m.History = append(m.History, Event{At: at.Add(time.Hour), Action: EventUntombstone, Detail: "tombstone lifted"})
+	b, err = Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Tombstoned() || !got.Untombstoned() || !got.Revocation.UntombstonedAt.Equal(at.Add(time.Hour)) {
+		t.Errorf("after the round trip: Tombstoned %v, Untombstoned %v, %s", got.Tombstoned(), got.Untombstoned(), got.Revocation.UntombstonedAt)
+	}
+	// Only a manual revocation is lifted; an expired one never is.
+	got.Revocation.Kind = RevokedExpired
+	if got.Untombstoned() {
+		t.Error("an expired revocation reads as untombstoned")
+	}
+	// An active manifest is not untombstoned, whatever its record says.
+	m.Status = Active
+	if m.Untombstoned() || m.Tombstoned() {
+		t.Error("an active manifest is tombstoned or untombstoned")
 	}
 }

@@ -12,6 +12,10 @@
 // The rules, in order of precedence for one slug:
 //
 //   - a tombstoned manifest (manual revoke) is never minted again: no-op;
+//   - an untombstoned one (its revocation lifted by handoff untombstone)
+//     whose spec exists: create (replace, revoking leftovers first, when a
+//     journal or an identity named for the slug is there); apply writes a
+//     new manifest that carries the old one's history;
 //   - a revoked manifest: no-op (a journal left by the revocation is
 //     revoked again);
 //   - a corrupt manifest: replace (revoke what the deterministic names
@@ -20,10 +24,17 @@
 //     when the spec is gone;
 //   - an active manifest past expires_at: revoke, even if the spec exists;
 //   - an active manifest without a spec: revoke;
+//   - an active manifest beside the journal of a revocation (operation
+//     "revoke": one that stopped part-way): revoke, to finish it, never
+//     refresh; for a kill of some surfaces (the journal's record names
+//     them) only those, the rest kept as they are;
 //   - an active manifest whose spec digest differs: replace, with the
 //     privilege deltas marked as escalations;
 //   - otherwise drift: a GitHub token that expires within RefreshWindow, a
 //     secret missing from the folder (refresh), an identity deleted out of
-//     band (replace of the infisical surface);
+//     band (replace of the infisical surface). A surface killed by hand
+//     (`handoff revoke -surface`) is a no-op that says so, whatever its
+//     expiry: it is never minted again until untombstoned; what a leftover
+//     journal may have left of it is revoked;
 //   - a spec with no folder: create.
 package reconcile

@@ -243,12 +243,21 @@ func (pl *planner) handoff(slug string, h *spec.Handoff, lh *state.Handoff) plan
 		pl.recover(&ph, h, lh, "incomplete apply found (journal)")
 	case m == nil:
 		pl.recover(&ph, h, lh, fmt.Sprintf("folder %s holds %s but no manifest", lh.Folder, strings.Join(lh.SecretNames(), ", ")))
+	case m.Untombstoned() && h != nil && (!lh.HasJournal() || (lh.Journal != nil && lh.Journal.Operation != state.JournalOpRevoke)):
+		// (A journal of a revocation, or one that cannot be read, may be
+		// an operator tombstoning it again: its leftovers are revoked
+		// first, below, and nothing is minted.)
+		pl.untombstoned(&ph, h, lh)
 	case m.Status == manifest.Revoked && len(liveSurfaces(m)) == 0:
 		pl.revoked(&ph, h, lh)
 	case !pl.now.Before(m.ExpiresAt):
 		pl.revoke(&ph, h, lh, fmt.Sprintf("past its TTL (expired %s)", fmtTime(m.ExpiresAt)))
 	case h == nil:
 		pl.revoke(&ph, h, lh, "spec deleted")
+	case lh.Journal != nil && lh.Journal.Operation == state.JournalOpRevoke:
+		// A revocation stopped part-way: finish it. Refreshing would bring
+		// back what an operator (or a deleted spec) was ending.
+		pl.finishRevocation(&ph, h, lh)
 	case m.SpecDigest != ph.SpecDigest && len(killed(m)) == 0:
 		pl.replace(&ph, h, lh)
 	default:
@@ -447,6 +456,23 @@ func secretOwner(name string, m *manifest.Manifest) string {
 	return SurfaceVault
 }
 
+// untombstoned plans a handoff whose tombstone was lifted: its spec is
+// minted again, as a create; what a stopped apply (a journal) or anything
+// else named for the slug left is revoked first. Apply writes a new
+// manifest that carries the revoked one's history.
+func (pl *planner) untombstoned(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
+	r := lh.Manifest.Revocation
+	since := "untombstoned at " + fmtTime(r.UntombstonedAt)
+	switch {
+	case lh.HasJournal():
+		pl.recover(ph, h, lh, since+"; incomplete apply found (journal)")
+	case len(lh.Secrets) > 1 || len(pl.live.IdentitiesOf(ph.Slug)) > 0:
+		pl.recover(ph, h, lh, since+"; leftovers found by name")
+	default:
+		pl.create(ph, h, fmt.Sprintf("%s (revoked by %s at %s: %s): mint again", since, orUnknown(r.By), fmtTime(r.At), r.Reason))
+	}
+}
+
 // revoked plans a handoff whose manifest is already revoked: nothing to do,
 // except the leftovers of a revocation that did not finish.
 func (pl *planner) revoked(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
@@ -465,7 +491,12 @@ func (pl *planner) revoked(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff)
 		if r.Reason != "" {
 			ph.Reason += ": " + r.Reason
 		}
-		if h != nil {
+		switch {
+		case m.Untombstoned() && h == nil:
+			ph.Reason += "; untombstoned at " + fmtTime(r.UntombstonedAt) + ", but its spec is gone"
+		case m.Untombstoned():
+			ph.Reason += "; untombstoned at " + fmtTime(r.UntombstonedAt) + ", then revoked again (journal): not minted"
+		case h != nil:
 			ph.Reason += "; a revoked slug is not minted again: use a new slug"
 		}
 	default:
@@ -597,10 +628,9 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 	for _, s := range m.Surfaces.Names() {
 		inManifest[s] = true
 		if dead[s] {
-			r := m.Revocation
 			ph.Changes = append(ph.Changes, plan.Change{
 				Surface: s, Action: plan.NoOp, Resource: resource(s, m.Slug, nil),
-				Reason: fmt.Sprintf("killed by %s at %s: %s; not minted again", orUnknown(r.By), fmtTime(r.At), r.Reason),
+				Reason: killedReason(m) + "; not minted again until handoff untombstone (or a new slug)",
 			})
 			continue
 		}
@@ -709,6 +739,44 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 	}
 }
 
+// killedReason says who killed surfaces of m, when and why.
+func killedReason(m *manifest.Manifest) string {
+	r := m.Revocation
+	return fmt.Sprintf("killed by %s at %s: %s", orUnknown(r.By), fmtTime(r.At), r.Reason)
+}
+
+// finishRevocation plans an active manifest beside the journal of a
+// revocation that stopped part-way. A manual kill of some surfaces (the
+// journal's record names them) revokes those again and keeps the rest as
+// they are, as apply finishes the kill before anything else; any other
+// revocation (all surfaces by hand, or by apply) revokes everything.
+func (pl *planner) finishRevocation(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
+	m := lh.Manifest
+	rv := lh.Journal.Revocation
+	if rv == nil || rv.Kind != manifest.RevokedManual || len(rv.Surfaces) == 0 {
+		why := "incomplete revocation found (journal): finish it"
+		if rv != nil {
+			why = fmt.Sprintf("unfinished revocation by %s at %s (%s: %s) found (journal): finish it", orUnknown(rv.By), fmtTime(rv.At), rv.Kind, rv.Reason)
+		}
+		pl.revoke(ph, h, lh, why)
+		return
+	}
+	why := fmt.Sprintf("unfinished revocation of %s by %s at %s (%s) found (journal): finish it; not minted again until handoff untombstone",
+		strings.Join(rv.Surfaces, ", "), orUnknown(rv.By), fmtTime(rv.At), rv.Reason)
+	ph.Reason = why
+	ph.ExpiresAt = m.ExpiresAt
+	bySurface := pl.secretsBySurface(lh)
+	for _, s := range m.Surfaces.Names() {
+		before := beforeGrant(m, s)
+		c := plan.Change{Surface: s, Action: plan.NoOp, Resource: resource(s, m.Slug, before), Before: before,
+			Reason: "kept as it is while the revocation of " + strings.Join(rv.Surfaces, ", ") + " is finished"}
+		if slices.Contains(rv.Surfaces, s) {
+			c.Action, c.Reason, c.Secrets = plan.Revoke, why, bySurface[s]
+		}
+		ph.Changes = append(ph.Changes, c)
+	}
+}
+
 // killed returns the surfaces of m that an operator revoked by hand (the
 // kill switch, `handoff revoke -surface`): they are never minted again
 // until untombstoned. A manual revocation that names no surface kills all.
@@ -749,9 +817,11 @@ func liveSurfaces(m *manifest.Manifest) []string {
 
 // journalOnActive marks the surfaces a leftover journal names (or the
 // vault folder) for refresh, so that apply revokes what the journal made
-// that the manifest does not name.
+// that the manifest does not name. A killed surface is never refreshed:
+// what the journal may have left of it is revoked.
 func (pl *planner) journalOnActive(ph *plan.Handoff, lh *state.Handoff, t *target) {
 	const why = "incomplete apply found (journal): revoke its leftovers the manifest does not name"
+	dead := killed(lh.Manifest)
 	var surfaces []string
 	if lh.Journal != nil {
 		surfaces = lh.Journal.Surfaces()
@@ -767,6 +837,13 @@ func (pl *planner) journalOnActive(ph *plan.Handoff, lh *state.Handoff, t *targe
 				continue
 			}
 			found = true
+			if dead[s] {
+				c.Action = plan.Revoke
+				c.Reason = killedReason(lh.Manifest) + "; revoke what the unfinished apply left; not minted again"
+				c.Secrets = union(c.Secrets, pl.secretsBySurface(lh)[s])
+				c.After = nil
+				continue
+			}
 			if c.Action == plan.NoOp {
 				c.Action, c.Reason = plan.Refresh, why
 				c.After = pl.keepGrant(t, s, c.Before, plan.Refresh)

@@ -309,6 +309,13 @@ func put(live *state.Live, m *manifest.Manifest) *state.Handoff {
 	return lh
 }
 
+// journal puts j in lh's folder, as apply leaves it when a run stops.
+func journal(lh *state.Handoff, j *state.Journal) {
+	lh.JournalRaw, _ = j.Marshal()
+	lh.Journal = j
+	lh.Secrets[state.JournalSecretName] = state.SecretMeta{Version: 1}
+}
+
 func revoke(m *manifest.Manifest, kind manifest.RevocationKind, at time.Time, by, reason string) {
 	m.Status = manifest.Revoked
 	m.Revocation = &manifest.Revocation{At: at, Kind: kind, By: by, Reason: reason}
@@ -485,6 +492,66 @@ func TestPlan(t *testing.T) {
 				reason: "tombstoned by alice at 2026-06-21T11:00:00Z: token pasted in a log; run handoff untombstone or use a new slug"}},
 		},
 		{
+			name:  "untombstoned",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
+				revoke(m, manifest.RevokedManual, now.Add(-2*time.Hour), "alice", "token pasted in a log")
+				m.Revocation.UntombstonedAt = now.Add(-time.Hour)
+				m.Secrets = []string{}
+				lh := put(l, m)
+				lh.Secrets = map[string]state.SecretMeta{manifest.SecretName: {Version: 3}}
+				// Another slug, untombstoned, whose spec is gone: nothing.
+				d := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-5*time.Hour))
+				revoke(d, manifest.RevokedManual, now.Add(-4*time.Hour), "bob", "drill")
+				d.Revocation.UntombstonedAt = now.Add(-time.Hour)
+				put(l, d)
+			},
+			want: map[string]want{
+				iapSlug: {action: plan.Create,
+					reason:  "untombstoned at 2026-06-21T11:00:00Z (revoked by alice at 2026-06-21T10:00:00Z: token pasted in a log): mint again",
+					changes: map[string]string{"github": "create", "infisical": "create", "mcp": "create", "apple_iap": "create"}},
+				docsSlug: {action: plan.NoOp, reason: "revoked (manual) at 2026-06-21T08:00:00Z by bob: drill; untombstoned at 2026-06-21T11:00:00Z"},
+			},
+		},
+		{
+			name:  "untombstoned, then an apply stopped",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
+				revoke(m, manifest.RevokedManual, now.Add(-2*time.Hour), "alice", "drill")
+				m.Revocation.UntombstonedAt = now.Add(-time.Hour)
+				m.Secrets = []string{}
+				lh := put(l, m)
+				lh.Secrets = map[string]state.SecretMeta{manifest.SecretName: {Version: 3}, SecretInfisicalClientID: {Version: 1}}
+				journal(lh, &state.Journal{Slug: iapSlug, Operation: "create",
+					Entries: []state.JournalEntry{{Step: "create", Surface: "infisical"}, {Step: "create", Surface: "github"}}})
+				name := state.IdentityName(iapSlug, now)
+				l.Identities[name] = state.Identity{ID: "id-half", Name: name}
+			},
+			want: map[string]want{iapSlug: {action: plan.Replace,
+				reason:  "untombstoned at 2026-06-21T11:00:00Z; incomplete apply found (journal): revoke its leftovers and create again",
+				changes: map[string]string{"github": "replace", "infisical": "replace|revoke its leftovers", "apple_iap": "replace"}}},
+		},
+		{
+			name:  "untombstoned, then revoked again before an apply",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				// `handoff revoke` stopped before it wrote its tombstone
+				// over the lifted one: nothing is minted.
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
+				revoke(m, manifest.RevokedManual, now.Add(-2*time.Hour), "alice", "drill")
+				m.Revocation.UntombstonedAt = now.Add(-time.Hour)
+				m.Secrets = []string{}
+				lh := put(l, m)
+				lh.Secrets = map[string]state.SecretMeta{manifest.SecretName: {Version: 3}}
+				journal(lh, &state.Journal{Slug: iapSlug, Operation: "revoke",
+					Revocation: &manifest.Revocation{At: now.Add(-time.Minute), Kind: manifest.RevokedManual, By: "alice", Reason: "again"}})
+			},
+			want: map[string]want{iapSlug: {action: plan.Revoke, reason: "then revoked again (journal): not minted",
+				changes: map[string]string{"vault": "revoke"}}},
+		},
+		{
 			name:  "kill switch on one surface",
 			specs: map[string]string{iapSlug: iapWiderHCL},
 			live: func(t *testing.T, l *state.Live) {
@@ -500,7 +567,7 @@ func TestPlan(t *testing.T) {
 			want: map[string]want{iapSlug: {action: plan.NoOp,
 				reason: "github killed by alice at 2026-06-21T11:00:00Z; the changed spec is not applied while tombstoned",
 				changes: map[string]string{
-					"github": "no-op|killed by alice at 2026-06-21T11:00:00Z: token leaked; not minted again", "infisical": "no-op|up to date",
+					"github": "no-op|killed by alice at 2026-06-21T11:00:00Z: token leaked; not minted again until handoff untombstone", "infisical": "no-op|up to date",
 				}}},
 		},
 		{
@@ -587,6 +654,73 @@ func TestPlan(t *testing.T) {
 			},
 			want: map[string]want{docsSlug: {action: plan.Refresh, changes: map[string]string{
 				"github": "refresh|incomplete apply found (journal)",
+			}}},
+		},
+		{
+			name:  "unfinished kill of one surface",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				// `handoff revoke -surface github` wrote its tombstone, then
+				// stopped before it revoked the token.
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
+				m.Revocation = &manifest.Revocation{At: now.Add(-time.Minute), Kind: manifest.RevokedManual, By: "alice", Reason: "token leaked", Surfaces: []string{"github"}}
+				lh := put(l, m)
+				journal(lh, &state.Journal{Slug: iapSlug, Operation: "revoke", Revocation: m.Revocation,
+					Entries: []state.JournalEntry{{Step: "revoke", Surface: "github", At: now.Add(-time.Minute)}}})
+			},
+			want: map[string]want{iapSlug: {action: plan.Revoke, reason: "unfinished revocation of github by alice",
+				changes: map[string]string{
+					"github": "revoke|finish it", "infisical": "no-op", "mcp": "no-op", "apple_iap": "no-op",
+				}}},
+		},
+		{
+			name:  "unfinished kill before its tombstone",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				// `handoff revoke` wrote its journal and stopped: the
+				// manifest is still active, and the token near its refresh.
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
+				m.Surfaces.GitHub.TokenExpiresAt = now.Add(5 * time.Minute)
+				lh := put(l, m)
+				journal(lh, &state.Journal{Slug: iapSlug, Operation: "revoke",
+					Revocation: &manifest.Revocation{At: now.Add(-time.Minute), Kind: manifest.RevokedManual, By: "alice", Reason: "drill"},
+					Entries:    []state.JournalEntry{{Step: "revoke", Surface: "github"}, {Step: "revoke", Surface: "infisical"}, {Step: "revoke", Surface: "apple_iap"}}})
+			},
+			want: map[string]want{iapSlug: {action: plan.Revoke, reason: "unfinished revocation by alice",
+				changes: map[string]string{
+					"github": "revoke|finish it", "infisical": "revoke", "mcp": "revoke", "apple_iap": "revoke",
+				}}},
+		},
+		{
+			name:  "unfinished revocation beside an active manifest",
+			specs: map[string]string{docsSlug: ghReadHCL},
+			live: func(t *testing.T, l *state.Live) {
+				// A revocation by apply stopped after the token and before
+				// the manifest: no refresh brings it back.
+				lh := put(l, applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour)))
+				delete(lh.Secrets, SecretGitHubToken)
+				journal(lh, &state.Journal{Slug: docsSlug, Operation: "revoke",
+					Entries: []state.JournalEntry{{Step: "revoke", Surface: "github", At: now.Add(-time.Minute)}}})
+			},
+			want: map[string]want{docsSlug: {action: plan.Revoke, reason: "incomplete revocation found (journal): finish it",
+				changes: map[string]string{"github": "revoke|finish it"}}},
+		},
+		{
+			name:  "killed surface beside a journal",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
+				revoke(m, manifest.RevokedManual, now.Add(-time.Hour), "alice", "token leaked")
+				m.Status, m.Revocation.Surfaces = manifest.Active, []string{"github"}
+				m.Secrets = []string{SecretInfisicalClientID, SecretInfisicalClientSecret, "APPLE_IAP_KEY"}
+				lh := put(l, m)
+				delete(lh.Secrets, SecretGitHubToken)
+				journal(lh, &state.Journal{Slug: iapSlug, Operation: "refresh",
+					Entries: []state.JournalEntry{{Step: "refresh", Surface: "github"}, {Step: "refresh", Surface: "infisical"}}})
+			},
+			want: map[string]want{iapSlug: {action: plan.Revoke, changes: map[string]string{
+				"github":    "revoke|killed by alice at 2026-06-21T11:00:00Z: token leaked; revoke what the unfinished apply left; not minted again",
+				"infisical": "refresh|incomplete apply found (journal)",
 			}}},
 		},
 		{

@@ -16,5 +16,8 @@
 //
 // A corrupt manifest is kept as an error on its handoff (ManifestError,
 // naming the vault path), never ignored; a missing handoff root is the empty
-// state of a fresh project.
+// state of a fresh project, with the fingerprint of an empty root. The apply
+// lock (LockSecretName, directly in the root) is skipped: Live.Locked says
+// it is there, and it is no handoff, no problem and no part of the
+// fingerprint.
 package state

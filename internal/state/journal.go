@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/raxx-app/handoff/internal/manifest"
 )
 
 // JournalSecretName is the name of the journal secret in a handoff's folder.
@@ -31,7 +33,15 @@ type Journal struct {
 	// RunID identifies the apply run that wrote the journal.
 	RunID   string         `json:"run_id,omitempty"`
 	Entries []JournalEntry `json:"entries"`
+	// Revocation is, for a revocation under way, the record it writes in
+	// the manifest: a manual one (`handoff revoke`, all surfaces or those
+	// named) that a later apply must finish, never refresh.
+	Revocation *manifest.Revocation `json:"revocation,omitempty"`
 }
+
+// JournalOpRevoke is the Operation of a revocation under way: found beside
+// an active manifest, it is a revocation to finish.
+const JournalOpRevoke = "revoke"
 
 // JournalEntry is one step apply recorded.
 type JournalEntry struct {

@@ -214,6 +214,13 @@ func (l *Live) addSecrets(secrets []infisical.Secret) {
 		folder := path.Clean(s.Path)
 		rel, ok := strings.CutPrefix(folder, prefix)
 		switch {
+		case folder == l.Root && s.Key == LockSecretName:
+			// apply's lease: neither a handoff nor a problem, and not part
+			// of the fingerprint (a plan made while no apply runs is still
+			// the plan of the state that apply reads under its lock).
+			l.Locked = true
+			s.Value = ""
+			continue
 		case folder == l.Root:
 			l.Problems = append(l.Problems, fmt.Sprintf("secret %s lies directly in the handoff root, outside any handoff's folder", path.Join(folder, s.Key)))
 			continue

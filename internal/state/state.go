@@ -19,9 +19,14 @@ import (
 // prefix are part of the live state.
 const IdentityPrefix = "infisical-handoff-"
 
+// LockSecretName is the apply lock, a lease secret directly in the handoff
+// root (package apply owns it).
+const LockSecretName = "PROVISION_LOCK"
+
 // fingerprintVersion is part of the canonical encoding hashed by
-// Fingerprint; bump it when that encoding changes meaning.
-const fingerprintVersion = 1
+// Fingerprint; bump it when that encoding changes meaning. (2: a missing
+// root no longer differs from an empty one.)
+const fingerprintVersion = 2
 
 // Live is the state of every handoff as the remote services report it.
 //
@@ -37,7 +42,13 @@ type Live struct {
 	Root        string
 	// RootMissing is true when Root does not exist yet in Environment (a
 	// fresh project): Handoffs is then empty, and apply creates the root.
+	// It is not part of Fingerprint: a missing root is an empty one.
 	RootMissing bool
+	// Locked is true when the lease of an apply, LockSecretName, lies in
+	// Root (an apply is running, or crashed and its lease has not been
+	// taken over yet). The lease is neither a handoff nor a problem, and
+	// not part of Fingerprint.
+	Locked bool
 	// Handoffs has one entry per folder found under Root, keyed by folder
 	// name (the slug). A handoff whose folder does not exist is absent.
 	Handoffs map[string]*Handoff
@@ -212,6 +223,12 @@ func (l *Live) Slugs() []string {
 // not depend on map order or on ReadAt: two reads of an unchanged world give
 // the same fingerprint, and any write by apply (a new secret version, a
 // rewritten manifest, a new identity) changes it.
+//
+// What plans the same has one fingerprint: the apply lock in the root
+// (Locked) is not covered, and a root that does not exist yet (RootMissing)
+// has the fingerprint of an empty one, so that the lock creating the root
+// of a fresh project does not make the plan stale. Problems are not
+// covered either.
 func (l *Live) Fingerprint() string {
 	var lines []string
 	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
@@ -250,8 +267,8 @@ func (l *Live) Fingerprint() string {
 	h := sha256.New()
 	// The header is not sorted with the rest; every field is quoted so that
 	// no value can forge a line break or a field separator.
-	fmt.Fprintf(h, "handoff-state v%d\nenv %s\nroot %s\nroot-missing %t\nidentities %t\ninstallations %t\n",
-		fingerprintVersion, strconv.Quote(l.Environment), strconv.Quote(l.Root), l.RootMissing, l.IdentitiesKnown, l.InstallationsKnown)
+	fmt.Fprintf(h, "handoff-state v%d\nenv %s\nroot %s\nidentities %t\ninstallations %t\n",
+		fingerprintVersion, strconv.Quote(l.Environment), strconv.Quote(l.Root), l.IdentitiesKnown, l.InstallationsKnown)
 	for _, line := range lines {
 		h.Write([]byte(strconv.Quote(line)))
 		h.Write([]byte{'\n'})

@@ -381,3 +381,58 @@ func TestJournal(t *testing.T) {
 		t.Errorf("a journal with a newer field did not parse: %v", err)
 	}
 }
+
+// TestReadSkipsTheLock: the apply lock, a lease secret directly in the
+// handoff root, is neither a handoff nor a problem, and its presence does
+// not change the fingerprint.
+func TestReadSkipsTheLock(t *testing.T) {
+	secrets, ids, insts := world(t)
+	base := read(t, &fakeVault{secrets: secrets}, ids, insts)
+
+	locked := append(append([]infisical.Secret(nil), secrets...),
+		infisical.Secret{Path: testRoot, Key: LockSecretName, Value: `{"owner":"CANARY_host:1:ab"}`, Version: 4, ID: "s-lock"})
+	live := read(t, &fakeVault{secrets: locked}, ids, insts)
+	if strings.Join(live.Slugs(), ",") != strings.Join(base.Slugs(), ",") {
+		t.Errorf("slugs with a lock %v, without %v", live.Slugs(), base.Slugs())
+	}
+	if strings.Join(live.Problems, "\n") != strings.Join(base.Problems, "\n") {
+		t.Errorf("the lock is reported as a problem: %q", live.Problems)
+	}
+	if !live.Locked || base.Locked {
+		t.Errorf("Locked %v with a lock, %v without", live.Locked, base.Locked)
+	}
+	if live.Fingerprint() != base.Fingerprint() {
+		t.Error("the fingerprint changes when an apply holds the lock")
+	}
+	// A lock in a handoff's folder is no lock: it is that folder's secret.
+	stray := append(append([]infisical.Secret(nil), secrets...),
+		infisical.Secret{Path: folderOf("alpha"), Key: LockSecretName, Value: "x", Version: 1, ID: "s-x"})
+	if live := read(t, &fakeVault{secrets: stray}, ids, insts); live.Locked || live.Fingerprint() == base.Fingerprint() {
+		t.Errorf("a PROVISION_LOCK in a handoff's folder: Locked %v, fingerprint unchanged %v", live.Locked, live.Fingerprint() == base.Fingerprint())
+	}
+}
+
+// TestFingerprintMissingRootIsEmptyRoot: a root that does not exist yet and
+// one that exists empty (or holds only the lock) plan the same, so they
+// have one fingerprint: the lock creating the root of a fresh project does
+// not make the plan stale.
+func TestFingerprintMissingRootIsEmptyRoot(t *testing.T) {
+	missing := read(t, &fakeVault{err: notFound}, &fakeIdentities{}, &fakeInstallations{})
+	empty := read(t, &fakeVault{}, &fakeIdentities{}, &fakeInstallations{})
+	lockOnly := read(t, &fakeVault{secrets: []infisical.Secret{{Path: testRoot, Key: LockSecretName, Value: "{}", Version: 1, ID: "l"}}},
+		&fakeIdentities{}, &fakeInstallations{})
+	if !missing.RootMissing || empty.RootMissing || lockOnly.RootMissing {
+		t.Fatalf("RootMissing: %v %v %v", missing.RootMissing, empty.RootMissing, lockOnly.RootMissing)
+	}
+	if missing.Fingerprint() != empty.Fingerprint() || empty.Fingerprint() != lockOnly.Fingerprint() {
+		t.Errorf("fingerprints differ: missing %s, empty %s, lock only %s", missing.Fingerprint(), empty.Fingerprint(), lockOnly.Fingerprint())
+	}
+	// Another root or environment is another state.
+	other, err := Read(context.Background(), Sources{Vault: &fakeVault{err: notFound}, Identities: &fakeIdentities{}, Installations: &fakeInstallations{}}, Options{Environment: "prod", Root: testRoot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Fingerprint() == missing.Fingerprint() {
+		t.Error("the environment is not in the fingerprint")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 )
@@ -21,27 +22,50 @@ type Identity struct {
 	OrgRole string
 	// AuthMethods lists the auth methods attached ("universal-auth").
 	AuthMethods []string
-	CreatedAt   time.Time
+	// Metadata are the identity's key/value labels (handoff's name the
+	// handoff: "handoff-slug"), when the answer carried them.
+	Metadata  map[string]string
+	CreatedAt time.Time
+}
+
+// wireMeta is one metadata entry of an identity.
+type wireMeta struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+func metadataMap(ms []wireMeta) map[string]string {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(ms))
+	for _, m := range ms {
+		out[m.Key] = m.Value
+	}
+	return out
 }
 
 type wireIdentity struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	OrgID       string    `json:"orgId"`
-	AuthMethods []string  `json:"authMethods"`
-	CreatedAt   time.Time `json:"createdAt"`
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	OrgID       string     `json:"orgId"`
+	AuthMethods []string   `json:"authMethods"`
+	Metadata    []wireMeta `json:"metadata"`
+	CreatedAt   time.Time  `json:"createdAt"`
 }
 
 func (w wireIdentity) identity() Identity {
-	return Identity{ID: w.ID, Name: w.Name, OrgID: w.OrgID, AuthMethods: w.AuthMethods, CreatedAt: w.CreatedAt}
+	return Identity{ID: w.ID, Name: w.Name, OrgID: w.OrgID, AuthMethods: w.AuthMethods, Metadata: metadataMap(w.Metadata), CreatedAt: w.CreatedAt}
 }
 
 // wireOrgMembership is an identity's organization membership with the
-// identity nested, as GET /api/v1/identities[/{id}] answer.
+// identity nested, as GET /api/v1/identities[/{id}] answer; the metadata
+// sit on the membership.
 type wireOrgMembership struct {
 	Role     string       `json:"role"`
 	OrgID    string       `json:"orgId"`
 	Identity wireIdentity `json:"identity"`
+	Metadata []wireMeta   `json:"metadata"`
 }
 
 func (m wireOrgMembership) identity() Identity {
@@ -50,6 +74,9 @@ func (m wireOrgMembership) identity() Identity {
 	if id.OrgID == "" {
 		id.OrgID = m.OrgID
 	}
+	if md := metadataMap(m.Metadata); md != nil {
+		id.Metadata = md
+	}
 	return id
 }
 
@@ -57,6 +84,14 @@ func (m wireOrgMembership) identity() Identity {
 // given organization role ("no-access" for a handoff's identity: it gets
 // its access from a project privilege only).
 func (c *Client) CreateIdentity(ctx context.Context, name, orgRole string) (Identity, error) {
+	return c.CreateIdentityWithMetadata(ctx, name, orgRole, nil)
+}
+
+// CreateIdentityWithMetadata is CreateIdentity with metadata: key/value
+// labels stored on the identity (sent sorted by key), which audit logs and
+// the Infisical UI show, e.g. {"handoff-slug": slug}. Keys and values must
+// not be empty.
+func (c *Client) CreateIdentityWithMetadata(ctx context.Context, name, orgRole string, metadata map[string]string) (Identity, error) {
 	const op = "create identity"
 	if err := c.needOrg(op); err != nil {
 		return Identity{}, err
@@ -73,6 +108,21 @@ func (c *Client) CreateIdentity(ctx context.Context, name, orgRole string) (Iden
 		Identity *wireIdentity `json:"identity"`
 	}
 	body := map[string]any{"name": name, "organizationId": c.cfg.OrganizationID, "role": orgRole}
+	if len(metadata) > 0 {
+		keys := make([]string, 0, len(metadata))
+		for k, v := range metadata {
+			if k == "" || v == "" {
+				return Identity{}, fmt.Errorf("infisical: %s %s: empty metadata key or value", op, name)
+			}
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		md := make([]wireMeta, len(keys))
+		for i, k := range keys {
+			md[i] = wireMeta{Key: k, Value: metadata[k]}
+		}
+		body["metadata"] = md
+	}
 	if err := c.do(ctx, &call{op: op, method: http.MethodPost, path: "/api/v1/identities", body: body}, &out); err != nil {
 		return Identity{}, err
 	}
@@ -81,6 +131,12 @@ func (c *Client) CreateIdentity(ctx context.Context, name, orgRole string) (Iden
 	}
 	id := out.Identity.identity()
 	id.OrgRole = orgRole
+	if id.Metadata == nil && len(metadata) > 0 {
+		id.Metadata = make(map[string]string, len(metadata))
+		for k, v := range metadata {
+			id.Metadata[k] = v
+		}
+	}
 	if id.OrgID == "" {
 		id.OrgID = c.cfg.OrganizationID
 	}

@@ -647,3 +647,47 @@ func TestAuditLogs(t *testing.T) {
 	}
 	t.Logf("%d audit entries", len(entries))
 }
+
+// TestAuditMetadataAndComments: an identity carries metadata and a secret a
+// comment, as Infisical stores them (checked against the contract), so
+// that every object handoff makes names its handoff.
+func TestAuditMetadataAndComments(t *testing.T) {
+	h := newHarness(t)
+	id, err := h.c.CreateIdentityWithMetadata(ctx, "infisical-handoff-audit-me-20260621", "no-access", map[string]string{"handoff-slug": "audit-me"})
+	h.must(err)
+	if id.Metadata["handoff-slug"] != "audit-me" {
+		t.Errorf("created identity metadata %v", id.Metadata)
+	}
+	got, err := h.c.GetIdentity(ctx, id.ID)
+	h.must(err)
+	if got.Metadata["handoff-slug"] != "audit-me" || len(got.Metadata) != 1 {
+		t.Errorf("identity metadata %v", got.Metadata)
+	}
+	plain, err := h.c.CreateIdentity(ctx, "no-metadata", "no-access")
+	h.must(err)
+	if got, err := h.c.GetIdentity(ctx, plain.ID); err != nil || len(got.Metadata) != 0 {
+		t.Errorf("identity without metadata: %v %v", got.Metadata, err)
+	}
+
+	f := handoffRoot + "/audit-me"
+	h.must(h.c.EnsureFolder(ctx, stagingEnv, f))
+	h.remember("audited-value-0001", "audited-value-0002", "audited-value-0003")
+	_, err = h.c.UpsertSecretWithComment(ctx, stagingEnv, f, "KEY", "audited-value-0001", "handoff audit-me: written by handoff apply")
+	h.must(err)
+	sec, err := h.c.GetSecret(ctx, stagingEnv, f, "KEY")
+	h.must(err)
+	if sec.Comment != "handoff audit-me: written by handoff apply" {
+		t.Errorf("comment after create: %q", sec.Comment)
+	}
+	_, err = h.c.UpsertSecretWithComment(ctx, stagingEnv, f, "KEY", "audited-value-0002", "handoff audit-me: rewritten")
+	h.must(err)
+	if s, _ := h.srv.Secret(stagingEnv, f, "KEY"); s.Comment != "handoff audit-me: rewritten" || s.Value != "audited-value-0002" {
+		t.Errorf("comment after update: %q", s.Comment)
+	}
+	// A value set without a comment keeps the comment.
+	_, err = h.c.UpdateSecret(ctx, stagingEnv, f, "KEY", "audited-value-0003")
+	h.must(err)
+	if s, _ := h.srv.Secret(stagingEnv, f, "KEY"); s.Comment != "handoff audit-me: rewritten" {
+		t.Errorf("comment after an update without one: %q", s.Comment)
+	}
+}

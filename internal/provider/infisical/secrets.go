@@ -20,7 +20,10 @@ type Secret struct {
 	Path string `json:"secretPath"`
 	Key  string `json:"secretKey"`
 	// Value is the plaintext value.
-	Value     string    `json:"secretValue"`
+	Value string `json:"secretValue"`
+	// Comment is the secret's comment (not a secret: handoff names the
+	// handoff that wrote it there).
+	Comment   string    `json:"secretComment"`
 	Version   int       `json:"version"`
 	ID        string    `json:"id"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -138,6 +141,10 @@ func (c *Client) GetSecret(ctx context.Context, env, folder, key string) (Secret
 // an error for which IsAlreadyExists holds (see UpsertSecret). A create is
 // never repeated after an ambiguous failure (a 5xx): rerun to converge.
 func (c *Client) CreateSecret(ctx context.Context, env, folder, key, value string) (Secret, error) {
+	return c.createSecret(ctx, env, folder, key, value, "")
+}
+
+func (c *Client) createSecret(ctx context.Context, env, folder, key, value, comment string) (Secret, error) {
 	const op = "create secret"
 	folder, err := c.checkSecretArgs(op, folder, key)
 	if err != nil {
@@ -152,6 +159,9 @@ func (c *Client) CreateSecret(ctx context.Context, env, folder, key, value strin
 		"secretValue": value,
 		"type":        "shared",
 	}
+	if comment != "" {
+		body["secretComment"] = comment
+	}
 	var out secretEnvelope
 	cl := &call{op: op, method: http.MethodPost, path: "/api/v4/secrets/" + url.PathEscape(key), body: body, env: env, folder: folder, key: key, scrub: []string{value}}
 	if err := c.do(ctx, cl, &out); err != nil {
@@ -162,6 +172,12 @@ func (c *Client) CreateSecret(ctx context.Context, env, folder, key, value strin
 
 // UpdateSecret sets the value of an existing secret.
 func (c *Client) UpdateSecret(ctx context.Context, env, folder, key, value string) (Secret, error) {
+	return c.updateSecret(ctx, env, folder, key, value, "")
+}
+
+// updateSecret sets the value, and the comment unless it is empty (an
+// absent secretComment leaves the comment as it is).
+func (c *Client) updateSecret(ctx context.Context, env, folder, key, value, comment string) (Secret, error) {
 	const op = "update secret"
 	folder, err := c.checkSecretArgs(op, folder, key)
 	if err != nil {
@@ -176,6 +192,9 @@ func (c *Client) UpdateSecret(ctx context.Context, env, folder, key, value strin
 		"secretValue": value,
 		"type":        "shared",
 	}
+	if comment != "" {
+		body["secretComment"] = comment
+	}
 	var out secretEnvelope
 	// Setting a value is idempotent: repeating it after a 5xx is safe.
 	cl := &call{op: op, method: http.MethodPatch, path: "/api/v4/secrets/" + url.PathEscape(key), body: body, idempotent: true, env: env, folder: folder, key: key, scrub: []string{value}}
@@ -187,9 +206,16 @@ func (c *Client) UpdateSecret(ctx context.Context, env, folder, key, value strin
 
 // UpsertSecret creates the secret, or updates it when it already exists.
 func (c *Client) UpsertSecret(ctx context.Context, env, folder, key, value string) (Secret, error) {
-	s, err := c.CreateSecret(ctx, env, folder, key, value)
+	return c.UpsertSecretWithComment(ctx, env, folder, key, value, "")
+}
+
+// UpsertSecretWithComment is UpsertSecret that also sets the secret's
+// comment (secretComment), e.g. "handoff <slug>: written by handoff
+// apply"; an empty comment leaves an existing one as it is.
+func (c *Client) UpsertSecretWithComment(ctx context.Context, env, folder, key, value, comment string) (Secret, error) {
+	s, err := c.createSecret(ctx, env, folder, key, value, comment)
 	if IsAlreadyExists(err) {
-		return c.UpdateSecret(ctx, env, folder, key, value)
+		return c.updateSecret(ctx, env, folder, key, value, comment)
 	}
 	return s, err
 }

@@ -5,14 +5,15 @@
 // What is created, in order (each a step):
 //
 //   - the identity "infisical-handoff-<slug>-<YYYYMMDD>" with organization
-//     role no-access;
+//     role no-access and the metadata {handoff-slug: <slug>};
 //   - universal auth with 15-minute access tokens (TTL = max TTL = 900 s:
 //     no renewal beyond one life);
-//   - one client secret whose ttl ends at the handoff's expiry;
+//   - one client secret, described "handoff <slug>", whose ttl ends at the
+//     handoff's expiry;
 //   - project membership with role no-access (no standing read);
-//   - ONE temporary additional privilege, from now until the handoff's
-//     expiry, of read on its own folder "<root>/<slug>/**" and on the spec's
-//     read paths (infisical.ReadRules).
+//   - ONE temporary additional privilege, slug "handoff-<slug>", from now
+//     until the handoff's expiry, of read on its own folder
+//     "<root>/<slug>/**" and on the spec's read paths (infisical.ReadRules).
 //
 // INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET are returned for the
 // folder. Infisical itself ends the access at expiry (the client secret's
@@ -44,6 +45,13 @@ const (
 	SecretClientID     = "INFISICAL_CLIENT_ID"
 	SecretClientSecret = "INFISICAL_CLIENT_SECRET"
 )
+
+// MetadataSlugKey is the metadata key that names the handoff on its
+// identity (H5), beside the identity's name, the client secret's
+// description ("handoff <slug>") and the privilege's slug
+// (infisical.PrivilegeSlug: "handoff-<slug>", shortened with a hash past
+// Infisical's 60 characters).
+const MetadataSlugKey = "handoff-slug"
 
 // AccessTokenTTL is the life of the identity's access tokens (and their
 // maximum life: no renewal).
@@ -199,7 +207,7 @@ func (s *Surface) Create(ctx context.Context, req *provider.Request) (provider.R
 	if err := req.Begin(ctx, StepCreateIdentity, map[string]string{"identity_name": name}); err != nil {
 		return provider.Result{}, err
 	}
-	id, err := s.Client.CreateIdentity(ctx, name, OrgRole)
+	id, err := s.Client.CreateIdentityWithMetadata(ctx, name, OrgRole, map[string]string{MetadataSlugKey: req.Slug})
 	if err != nil {
 		return provider.Result{}, fmt.Errorf("infisical: create identity %s for handoff %s: %w", name, req.Slug, err)
 	}
