@@ -49,11 +49,11 @@ func envCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			m, err := readManifest(c.Context, ws, slug)
+			m, journal, err := readManifest(c.Context, ws, slug)
 			if err != nil {
 				return exitf(exitError, "handoff env: %v", err)
 			}
-			if reason := gateRefusal(ws, slug, m, ws.Now()); reason != "" {
+			if reason := gateRefusal(ws, slug, m, journal); reason != "" {
 				return exitf(exitError, "handoff env: %s refused: %s", slug, reason)
 			}
 			sc := newSessionContext(ws, m)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -23,7 +22,8 @@ func gateCommand(e *env) *cli.Command {
 		ArgsUsage: "SLUG",
 		Description: "Provisioning is step 0 (H4): the orchestrator dispatches a task only when this exits 0, that is\n" +
 			"when PROVISION_MANIFEST in the handoff's folder is valid, active, unexpired, written for the spec\n" +
-			"on disk (same digest), and its GitHub token is not expired. One request to the vault.\n" +
+			"on disk (same digest), no apply is running or stopped part-way for it, and its GitHub token\n" +
+			"is not expired. Two requests to the vault.\n" +
 			"Exit status: 0 dispatch allowed, 1 refused (the reason on stderr).",
 		Flags: []cli.Flag{chdirFlag()},
 		Action: func(c *cli.Context) error {
@@ -35,14 +35,14 @@ func gateCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			m, err := readManifest(c.Context, ws, slug)
+			m, journal, err := readManifest(c.Context, ws, slug)
 			if err != nil {
 				return exitf(exitError, "handoff gate: %s refused: %v", slug, err)
 			}
-			if reason := gateRefusal(ws, slug, m, ws.Now()); reason != "" {
+			if reason := gateRefusal(ws, slug, m, journal); reason != "" {
 				return exitf(exitError, "handoff gate: %s refused: %s", slug, reason)
 			}
-			if dead := killedSurfaces(m); len(dead) > 0 {
+			if dead := m.KilledSurfaces(); len(dead) > 0 {
 				fmt.Fprintf(e.stderr, "handoff gate: note: surface %v of %s was killed by %s; the task runs without it\n", dead, slug, m.Revocation.By)
 			}
 			fmt.Fprintf(e.stdout, "handoff gate: %s may be dispatched (expires %s, in %s)\n", slug,
@@ -53,64 +53,51 @@ func gateCommand(e *env) *cli.Command {
 }
 
 // readManifest reads and validates the handoff's PROVISION_MANIFEST with
-// the provisioner's client: one request.
-func readManifest(ctx context.Context, ws *workspace.Workspace, slug string) (*manifest.Manifest, error) {
+// the provisioner's client, and whether a journal lies beside it: two
+// requests.
+func readManifest(ctx context.Context, ws *workspace.Workspace, slug string) (m *manifest.Manifest, journal bool, err error) {
 	inf, err := ws.Infisical()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	folder := handoffFolder(ws, slug)
 	sec, err := inf.GetSecret(ctx, ws.Settings.Environment, folder, manifest.SecretName)
 	if infisical.IsNotFound(err) {
-		return nil, fmt.Errorf("no %s in %s: the handoff was never applied (no manifest, no dispatch); run handoff apply", manifest.SecretName, folder)
+		return nil, false, fmt.Errorf("no %s in %s: the handoff was never applied (no manifest, no dispatch); run handoff apply", manifest.SecretName, folder)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	m, err := manifest.Parse([]byte(sec.Value))
-	if err != nil {
-		return nil, fmt.Errorf("%s/%s is not a valid manifest: %v", folder, manifest.SecretName, err)
+	if m, err = manifest.Parse([]byte(sec.Value)); err != nil {
+		return nil, false, fmt.Errorf("%s/%s is not a valid manifest: %v", folder, manifest.SecretName, err)
 	}
 	if m.Slug != slug {
-		return nil, fmt.Errorf("%s/%s names handoff %q, not %q", folder, manifest.SecretName, m.Slug, slug)
+		return nil, false, fmt.Errorf("%s/%s names handoff %q, not %q", folder, manifest.SecretName, m.Slug, slug)
 	}
-	return m, nil
+	switch _, err := inf.GetSecret(ctx, ws.Settings.Environment, folder, manifest.JournalSecretName); {
+	case err == nil:
+		journal = true
+	case !infisical.IsNotFound(err):
+		return nil, false, err
+	}
+	return m, journal, nil
 }
 
 func handoffFolder(ws *workspace.Workspace, slug string) string {
 	return ws.Settings.HandoffRoot + "/" + slug
 }
 
-// gateRefusal is why the gate refuses m at now, or "".
-func gateRefusal(ws *workspace.Workspace, slug string, m *manifest.Manifest, now time.Time) string {
-	h := findSpec(ws.Repo, slug)
-	switch {
-	case m.Status != manifest.Active:
-		why := "revoked"
-		if r := m.Revocation; r != nil {
-			why = fmt.Sprintf("revoked (%s) at %s: %s", r.Kind, r.At.UTC().Format(time.RFC3339), r.Reason)
-		}
-		return "the handoff is " + why
-	case !now.Before(m.ExpiresAt):
-		return fmt.Sprintf("the handoff expired at %s; the next apply revokes it", m.ExpiresAt.UTC().Format(time.RFC3339))
-	case h == nil:
-		return "no spec for it on disk (a deleted spec is revoked by the next apply)"
-	case h.Digest() != m.SpecDigest:
-		return "the spec changed since the last apply (its digest differs from the manifest's): run handoff apply"
+// gateRefusal is why the gate refuses m now, or "" (manifest.Admit against
+// the spec on disk).
+func gateRefusal(ws *workspace.Workspace, slug string, m *manifest.Manifest, journal bool) string {
+	digest := ""
+	if h := findSpec(ws.Repo, slug); h != nil {
+		digest = h.Digest()
 	}
-	if g := m.Surfaces.GitHub; g != nil && !slices.Contains(killedSurfaces(m), spec.SurfaceGitHub) && !now.Before(g.TokenExpiresAt) {
-		return fmt.Sprintf("its GitHub token expired at %s: run handoff apply to refresh it", g.TokenExpiresAt.UTC().Format(time.RFC3339))
+	if err := m.Admit(manifest.Dispatch{SpecDigest: digest, Now: ws.Now(), Journal: journal}); err != nil {
+		return err.Error()
 	}
 	return ""
-}
-
-// killedSurfaces are the surfaces of an active handoff that `handoff revoke
-// -surface` killed.
-func killedSurfaces(m *manifest.Manifest) []string {
-	if m.Status != manifest.Active || m.Revocation == nil {
-		return nil
-	}
-	return m.Revocation.Surfaces
 }
 
 func findSpec(repo *spec.Repo, slug string) *spec.Handoff {

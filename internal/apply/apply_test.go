@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/raxx-app/handoff/internal/provider/github"
 	"github.com/raxx-app/handoff/internal/provider/httpx"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
-	"github.com/raxx-app/handoff/internal/spec"
 )
 
 // login logs in as a handoff's own identity with the credentials apply
@@ -479,30 +477,23 @@ func hasChange(h plan.Handoff, action plan.Action, surface string) bool {
 	return ok && c.Action == action
 }
 
-// gateRefusal is handoff gate's rule (cmd/handoff): dispatch only on an
-// active, unexpired manifest written for the spec on disk, whose GitHub
-// token (unless killed) is not expired. "" when it passes.
+// gateRefusal is handoff gate's rule (manifest.Admit against the spec of
+// the world's repository): "" when it admits.
 func (w *world) gateRefusal(slug string) string {
 	w.t.Helper()
 	m := w.manifests()[slug]
-	var h *spec.Handoff
+	if m == nil {
+		return "no manifest"
+	}
+	digest := ""
 	for _, x := range w.repo.Handoffs {
 		if x.Slug.Value == slug {
-			h = x
+			digest = x.Digest()
 		}
 	}
-	now := w.now()
-	switch {
-	case m == nil:
-		return "no manifest"
-	case m.Status != manifest.Active:
-		return "status " + string(m.Status)
-	case !now.Before(m.ExpiresAt):
-		return "expired"
-	case h == nil || h.Digest() != m.SpecDigest:
-		return "spec digest"
-	case m.Surfaces.GitHub != nil && (m.Revocation == nil || !slices.Contains(m.Revocation.Surfaces, "github")) && !now.Before(m.Surfaces.GitHub.TokenExpiresAt):
-		return "token expired"
+	_, journal := w.srv.Infisical.Secret(env, root+"/"+slug, manifest.JournalSecretName)
+	if err := m.Admit(manifest.Dispatch{SpecDigest: digest, Now: w.now(), Journal: journal}); err != nil {
+		return err.Error()
 	}
 	return ""
 }

@@ -2,8 +2,11 @@ package apply_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +114,11 @@ func TestCrashAtEveryStep(t *testing.T) {
 					if !errors.Is(err, apply.ErrCrash) {
 						t.Fatalf("crash at %s: got %v", st, err)
 					}
+					// H4: right after the crash, the gate admits the task only
+					// when everything its manifest names is there for it.
+					if w.gateRefusal(iapSlug) == "" {
+						w.assertDispatchable(iapSlug)
+					}
 					// The crashed run's lease expires; the next apply takes it over.
 					w.advance(leaseTTL + time.Second)
 					rep := sc.converge(w)
@@ -200,5 +208,37 @@ func TestFailureAtEveryStepCompensates(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// assertDispatchable fails unless every credential the handoff's manifest
+// names is usable now: its secrets in the folder, its identity, and, unless
+// killed, a live GitHub token in GH_HANDOFF_TOKEN.
+func (w *world) assertDispatchable(slug string) {
+	w.t.Helper()
+	m := w.manifests()[slug]
+	folder := root + "/" + slug
+	for _, name := range m.Secrets {
+		if _, ok := w.srv.Infisical.Secret(env, folder, name); !ok {
+			w.t.Errorf("the gate admits %s but %s is missing from its folder", slug, name)
+		}
+	}
+	if inf := m.Surfaces.Infisical; inf != nil && !slices.Contains(m.KilledSurfaces(), "infisical") {
+		if _, ok := w.srv.Infisical.Identity(inf.IdentityID); !ok {
+			w.t.Errorf("the gate admits %s but its identity %s is gone", slug, inf.IdentityID)
+		}
+	}
+	if g := m.Surfaces.GitHub; g != nil && !slices.Contains(m.KilledSurfaces(), "github") {
+		tok, ok := w.srv.Infisical.Secret(env, folder, g.Secret)
+		if !ok {
+			return // reported above
+		}
+		sum := sha256.Sum256([]byte(tok.Value))
+		for _, live := range w.srv.GitHub.LiveTokens() {
+			if live.Fingerprint == hex.EncodeToString(sum[:]) {
+				return
+			}
+		}
+		w.t.Errorf("the gate admits %s but the token in %s is not live", slug, g.Secret)
 	}
 }

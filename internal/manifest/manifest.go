@@ -32,6 +32,10 @@ const SchemaVersion = 1
 // SecretName is the name of the manifest secret in a handoff's folder.
 const SecretName = "PROVISION_MANIFEST"
 
+// JournalSecretName is the secret beside the manifest in which apply
+// records its intent while it works on a handoff (see package apply).
+const JournalSecretName = "PROVISION_JOURNAL"
+
 // Status says whether a handoff's credentials may be in use.
 type Status string
 

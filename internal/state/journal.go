@@ -10,7 +10,7 @@ import (
 )
 
 // JournalSecretName is the name of the journal secret in a handoff's folder.
-const JournalSecretName = "PROVISION_JOURNAL"
+const JournalSecretName = manifest.JournalSecretName
 
 // JournalVersion is the version of the journal shape this build writes.
 const JournalVersion = 1

@@ -1,0 +1,56 @@
+package manifest
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// KilledSurfaces are the surfaces of an active handoff that `handoff revoke
+// -surface` killed; nil for a revoked handoff or one with nothing killed.
+func (m *Manifest) KilledSurfaces() []string {
+	if m.Status != Active || m.Revocation == nil {
+		return nil
+	}
+	return m.Revocation.Surfaces
+}
+
+// Dispatch is what the gate knows besides the manifest.
+type Dispatch struct {
+	// SpecDigest is the digest of the spec on disk; "" when there is none.
+	SpecDigest string
+	Now        time.Time
+	// Journal is true when a PROVISION_JOURNAL lies beside the manifest: an
+	// apply is running for the handoff, or stopped part-way (a refresh that
+	// stopped after revoking the old token and before writing the new one
+	// leaves an active manifest with a dead token).
+	Journal bool
+}
+
+// Admit is the dispatch gate (H4: no manifest, no dispatch): it returns nil
+// when a task may be dispatched on m, that is when m is active, unexpired,
+// written for the spec on disk, no apply is running or stopped part-way for
+// it, and its GitHub token, unless killed, is not expired. Otherwise the
+// error says why, in words for an operator.
+func (m *Manifest) Admit(d Dispatch) error {
+	now, specDigest := d.Now, d.SpecDigest
+	switch {
+	case m.Status != Active:
+		if r := m.Revocation; r != nil {
+			return fmt.Errorf("the handoff is revoked (%s) at %s: %s", r.Kind, r.At.UTC().Format(time.RFC3339), r.Reason)
+		}
+		return fmt.Errorf("the handoff is %s", m.Status)
+	case !now.Before(m.ExpiresAt):
+		return fmt.Errorf("the handoff expired at %s; the next apply revokes it", m.ExpiresAt.UTC().Format(time.RFC3339))
+	case specDigest == "":
+		return fmt.Errorf("no spec for it on disk (a deleted spec is revoked by the next apply)")
+	case specDigest != m.SpecDigest:
+		return fmt.Errorf("the spec changed since the last apply (its digest differs from the manifest's): run handoff apply")
+	case d.Journal:
+		return fmt.Errorf("an apply is running for it or stopped part-way (%s is present): retry, or run handoff apply", JournalSecretName)
+	}
+	if g := m.Surfaces.GitHub; g != nil && !slices.Contains(m.KilledSurfaces(), "github") && !now.Before(g.TokenExpiresAt) {
+		return fmt.Errorf("its GitHub token expired at %s: run handoff apply to refresh it", g.TokenExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
