@@ -691,14 +691,11 @@ func TestRetries(t *testing.T) {
 func TestDeadline(t *testing.T) {
 	e := newEnv(t, options{config: func(c *github.Config) { c.Timeout = 150 * time.Millisecond }})
 	e.kit.Faults.Add(devkit.Fault{Route: "GET /app", Delay: 3 * time.Second})
-	start := time.Now()
+	// Without the deadline the call would wait the 3 s out and succeed.
 	_, err := e.c.App(context.Background())
 	e.errOf(err)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "github: read the App: no answer in time") {
 		t.Errorf("slow App = %v", err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("the call took %v, the deadline is 150ms", d)
 	}
 }
 

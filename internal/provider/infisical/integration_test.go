@@ -622,11 +622,11 @@ func TestDeadline(t *testing.T) {
 	c, err := New(cfg)
 	h.must(err)
 	h.kit.Faults.Add(devkit.Fault{Route: routeLogin, Delay: 500 * time.Millisecond})
-	start := time.Now()
+	// Without the deadline the call would wait the delay out and succeed.
 	_, err = c.ListSecrets(ctx, stagingEnv, queuePath, false)
 	h.noLeak(err)
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
-		t.Errorf("err = %v after %s", err, time.Since(start))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want the deadline", err)
 	}
 }
 
