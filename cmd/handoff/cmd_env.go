@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -73,59 +74,94 @@ func envCommand(e *env) *cli.Command {
 	}
 }
 
-// sessionContext is `handoff env`'s output (format documented in
-// docs/json-formats.md).
+// sessionContext is `handoff env`'s output, the session context of the
+// design (documented in docs/json-formats.md): the environment of the
+// agent's session, with secrets as vault references unless revealed.
 type sessionContext struct {
-	FormatVersion int        `json:"format_version"`
-	Slug          string     `json:"slug"`
-	Card          int        `json:"card,omitempty"`
-	ExpiresAt     time.Time  `json:"expires_at"`
-	Vault         vaultRef   `json:"vault"`
-	Env           []envEntry `json:"env"`
+	FormatVersion int    `json:"format_version"`
+	Slug          string `json:"slug"`
+	Card          int    `json:"card,omitempty"`
+	// Env is the agent's environment, in order: the handoff's own settings
+	// first, then its secrets (a vault reference, or the value with
+	// -reveal), then with -reveal the secrets of its read paths.
+	Env envVars `json:"env"`
 	// Read are the vault paths beyond its folder the handoff may read.
-	Read []string  `json:"read,omitempty"`
-	MCP  *mcpLists `json:"mcp,omitempty"`
-	// Revealed says whether Env holds values.
+	Read             []string `json:"read"`
+	MCPTools         []string `json:"mcp_tools"`
+	MCPToolsExcluded []string `json:"mcp_tools_excluded"`
+	// Revealed says whether Env holds secret values or references.
 	Revealed bool `json:"revealed"`
+
+	project, environment, folder string
 }
 
-type vaultRef struct {
-	SiteURL     string `json:"site_url,omitempty"`
-	ProjectID   string `json:"project_id"`
-	Environment string `json:"environment"`
-	Folder      string `json:"folder"`
+// envVar is one variable of the session's environment.
+type envVar struct {
+	Name  string
+	Value string
 }
 
-type envEntry struct {
-	Name string `json:"name"`
-	// Ref is infisical://<project>/<environment><folder>/<NAME>.
-	Ref   string `json:"ref"`
-	Value string `json:"value,omitempty"`
+// envVars marshals as a JSON object that keeps its order.
+type envVars []envVar
+
+func (v envVars) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, kv := range v {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(kv.Name)
+		val, _ := json.Marshal(kv.Value)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(val)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
-type mcpLists struct {
-	Allow   []string `json:"allow"`
-	Exclude []string `json:"exclude"`
-}
+// envNames maps the secrets apply writes to the names the agent's session
+// knows them by.
+var envNames = map[string]string{"GH_HANDOFF_TOKEN": "GH_TOKEN"}
 
 func newSessionContext(ws *workspace.Workspace, m *manifest.Manifest) *sessionContext {
-	sc := &sessionContext{FormatVersion: envFormatVersion, Slug: m.Slug, Card: m.Card, ExpiresAt: m.ExpiresAt.UTC(),
-		Vault: vaultRef{SiteURL: ws.Settings.SiteURL, ProjectID: ws.Settings.ProjectID, Environment: ws.Settings.Environment,
-			Folder: handoffFolder(ws, m.Slug)}}
+	sc := &sessionContext{FormatVersion: envFormatVersion, Slug: m.Slug, Card: m.Card, Read: []string{},
+		MCPTools: []string{}, MCPToolsExcluded: []string{},
+		project: ws.Settings.ProjectID, environment: ws.Settings.Environment, folder: handoffFolder(ws, m.Slug)}
+	sc.Env = envVars{
+		{"HANDOFF_TASK_SLUG", m.Slug},
+		{"HANDOFF_EXPIRES_AT", m.ExpiresAt.UTC().Format(time.RFC3339)},
+		{"INFISICAL_SITE_URL", ws.Settings.SiteURL},
+		{"INFISICAL_PROJECT_ID", ws.Settings.ProjectID},
+		{"INFISICAL_ENVIRONMENT", ws.Settings.Environment},
+		{"INFISICAL_SECRET_PATH", sc.folder},
+	}
 	for _, name := range m.Secrets {
-		sc.Env = append(sc.Env, envEntry{Name: name, Ref: sc.ref(sc.Vault.Environment, sc.Vault.Folder, name)})
+		sc.Env = append(sc.Env, envVar{sessionName(name), sc.ref(sc.environment, sc.folder, name)})
 	}
 	if inf := m.Surfaces.Infisical; inf != nil {
-		sc.Read = append(sc.Read, inf.ReadPaths...)
+		for _, p := range inf.ReadPaths {
+			if p != sc.folder && !strings.HasPrefix(p, sc.folder+"/") {
+				sc.Read = append(sc.Read, p)
+			}
+		}
 	}
 	if mc := m.Surfaces.MCP; mc != nil {
-		sc.MCP = &mcpLists{Allow: nonNil(mc.Allow), Exclude: nonNil(mc.Exclude)}
+		sc.MCPTools, sc.MCPToolsExcluded = nonNil(mc.Allow), nonNil(mc.Exclude)
 	}
 	return sc
 }
 
+func sessionName(secret string) string {
+	if n, ok := envNames[secret]; ok {
+		return n
+	}
+	return secret
+}
+
 func (sc *sessionContext) ref(env, folder, name string) string {
-	return fmt.Sprintf("infisical://%s/%s%s/%s", sc.Vault.ProjectID, env, folder, name)
+	return fmt.Sprintf("infisical://%s/%s%s/%s", sc.project, env, folder, name)
 }
 
 func nonNil(s []string) []string {
@@ -136,7 +172,8 @@ func nonNil(s []string) []string {
 }
 
 // reveal reads the values as the handoff's own identity: its folder, and
-// the secrets of its read paths (globs on the last element).
+// the secrets of its read paths (a glob on the last element, or ** for
+// everything below).
 func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *manifest.Manifest) error {
 	prov, err := ws.Infisical()
 	if err != nil {
@@ -147,7 +184,7 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 		return fmt.Errorf("handoff %s has no Infisical identity to read its secrets with", m.Slug)
 	}
 	idName, secretName := orDefault(rec.ClientIDSecret, "INFISICAL_CLIENT_ID"), orDefault(rec.ClientSecretSecret, "INFISICAL_CLIENT_SECRET")
-	env, folder := sc.Vault.Environment, sc.Vault.Folder
+	env, folder := sc.environment, sc.folder
 	id, err := prov.GetSecret(c.Context, env, folder, idName)
 	if err != nil {
 		return fmt.Errorf("reading %s/%s: %w", folder, idName, err)
@@ -160,15 +197,18 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 	if err != nil {
 		return err
 	}
-	values := map[string]string{}
 	mine, err := own.ListSecrets(c.Context, env, folder, false)
 	if err != nil {
 		return fmt.Errorf("reading %s as %s: %w", folder, rec.IdentityName, err)
 	}
+	values := map[string]string{}
 	for _, s := range mine {
-		values[s.Key] = s.Value
+		values[sessionName(s.Key)] = s.Value
 	}
 	for i := range sc.Env {
+		if !strings.HasPrefix(sc.Env[i].Value, "infisical://") {
+			continue
+		}
 		v, ok := values[sc.Env[i].Name]
 		if !ok {
 			return fmt.Errorf("%s is missing from %s: run handoff apply", sc.Env[i].Name, folder)
@@ -177,9 +217,6 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 	}
 	readEnv := orDefault(rec.Environment, env)
 	for _, p := range sc.Read {
-		if p == folder || strings.HasPrefix(p, folder+"/") {
-			continue // its own folder, read above
-		}
 		dir, glob := path.Split(p)
 		dir = orDefault(strings.TrimSuffix(dir, "/"), "/")
 		recursive := glob == "**"
@@ -190,7 +227,7 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 		sort.Slice(list, func(i, j int) bool { return list[i].FullPath() < list[j].FullPath() })
 		for _, s := range list {
 			if ok, _ := path.Match(glob, s.Key); ok || recursive {
-				sc.Env = append(sc.Env, envEntry{Name: s.Key, Ref: sc.ref(readEnv, s.Path, s.Key), Value: s.Value})
+				sc.Env = append(sc.Env, envVar{s.Key, s.Value})
 			}
 		}
 	}
@@ -198,27 +235,22 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 	return nil
 }
 
-// writeDotenv prints KEY="value" lines a shell or a dotenv loader reads.
-// Without values, references are comments: nothing is set to a reference
-// by mistake.
+// writeDotenv prints KEY="value" lines a shell or a dotenv loader reads
+// (secrets as vault references unless revealed), then the MCP lists.
 func (sc *sessionContext) writeDotenv(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# handoff %s: session context, expires %s\n", sc.Slug, sc.ExpiresAt.Format(time.RFC3339))
+	fmt.Fprintf(&b, "# handoff %s: session context", sc.Slug)
+	if !sc.Revealed {
+		b.WriteString(" (secrets as vault references; values with -reveal)")
+	}
+	b.WriteString("\n")
 	kv := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, dotenvQuote(v)) }
-	kv("HANDOFF_SLUG", sc.Slug)
-	kv("HANDOFF_EXPIRES_AT", sc.ExpiresAt.Format(time.RFC3339))
-	kv("HANDOFF_VAULT_FOLDER", sc.Vault.Folder)
-	if sc.MCP != nil {
-		kv("HANDOFF_MCP_ALLOW", strings.Join(sc.MCP.Allow, ","))
-		kv("HANDOFF_MCP_EXCLUDE", strings.Join(sc.MCP.Exclude, ","))
+	for _, v := range sc.Env {
+		kv(v.Name, v.Value)
 	}
-	for _, en := range sc.Env {
-		if sc.Revealed {
-			kv(en.Name, en.Value)
-		} else {
-			fmt.Fprintf(&b, "# %s <- %s (value with -reveal)\n", en.Name, en.Ref)
-		}
-	}
+	kv("HANDOFF_READ_PATHS", strings.Join(sc.Read, ","))
+	kv("HANDOFF_MCP_TOOLS", strings.Join(sc.MCPTools, ","))
+	kv("HANDOFF_MCP_TOOLS_EXCLUDED", strings.Join(sc.MCPToolsExcluded, ","))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -198,17 +198,33 @@ func TestLifecycle(t *testing.T) {
 
 	// env without -reveal: names and references, no value.
 	stdout, _ = c.must(0, "env", iapSlug)
-	var sc sessionContext
+	var sc struct {
+		Env              map[string]string
+		Read             []string
+		MCPTools         []string `json:"mcp_tools"`
+		MCPToolsExcluded []string `json:"mcp_tools_excluded"`
+		Revealed         bool
+	}
 	if err := json.Unmarshal([]byte(stdout), &sc); err != nil {
 		t.Fatalf("env is not JSON: %v\n%s", err, stdout)
 	}
-	if sc.Revealed || len(sc.Env) != 3 || sc.MCP == nil || len(sc.MCP.Allow) != 3 {
+	if sc.Revealed || len(sc.MCPTools) != 3 || len(sc.MCPToolsExcluded) != 3 || len(sc.Read) != 1 {
 		t.Errorf("env = %+v", sc)
 	}
-	for _, en := range sc.Env {
-		if en.Value != "" || !strings.HasPrefix(en.Ref, "infisical://proj-moosequest/staging/MooseQuest/handoffs/"+iapSlug+"/") {
-			t.Errorf("env entry %s: ref %q, value set %v", en.Name, en.Ref, en.Value != "")
+	folder := "/MooseQuest/handoffs/" + iapSlug
+	for name, want := range map[string]string{
+		"HANDOFF_TASK_SLUG":       iapSlug,
+		"INFISICAL_SECRET_PATH":   folder,
+		"GH_TOKEN":                "infisical://proj-moosequest/staging" + folder + "/GH_HANDOFF_TOKEN",
+		"INFISICAL_CLIENT_ID":     "infisical://proj-moosequest/staging" + folder + "/INFISICAL_CLIENT_ID",
+		"INFISICAL_CLIENT_SECRET": "infisical://proj-moosequest/staging" + folder + "/INFISICAL_CLIENT_SECRET",
+	} {
+		if got := sc.Env[name]; got != want {
+			t.Errorf("env %s = %q, want %q", name, got, want)
 		}
+	}
+	if _, err := time.Parse(time.RFC3339, sc.Env["HANDOFF_EXPIRES_AT"]); err != nil {
+		t.Errorf("HANDOFF_EXPIRES_AT: %v", err)
 	}
 
 	// env -reveal reads with the handoff's own identity: its folder and its
@@ -220,12 +236,12 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("env -reveal: exit %d: %s", code, stderr)
 	}
 	token, _ := c.s.Infisical.Secret("staging", "/MooseQuest/handoffs/"+iapSlug, "GH_HANDOFF_TOKEN")
-	for _, want := range []string{`GH_HANDOFF_TOKEN="` + token.Value + `"`, "APPLE_IAP_KEY_ID=", "HANDOFF_MCP_ALLOW="} {
+	for _, want := range []string{`GH_TOKEN="` + token.Value + `"`, "APPLE_IAP_KEY_ID=", "HANDOFF_MCP_TOOLS=", "INFISICAL_CLIENT_SECRET=\"", "HANDOFF_TASK_SLUG="} {
 		if !strings.Contains(revealed, want) {
 			t.Errorf("env -reveal lacks %.20q", want)
 		}
 	}
-	if strings.Contains(revealed, "STRIPE") || strings.Contains(revealed, "PROVISION_MANIFEST") {
+	if strings.Contains(revealed, "STRIPE") || strings.Contains(revealed, "PROVISION_MANIFEST") || strings.Contains(revealed, "infisical://") {
 		t.Errorf("env -reveal shows more than the handoff's grant")
 	}
 	stdout, _ = c.must(0, "audit", iapSlug)
