@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// childTimeout bounds every child process: a hung command fails the run
+// instead of hanging make bench.
+const childTimeout = 5 * time.Minute
+
+// result is what one child process did.
+type result struct {
+	Code   int
+	Wall   time.Duration
+	MaxRSS int64 // bytes; 0 when the platform does not report it
+	Stdout string
+	Stderr string
+}
+
+// runChild runs name with args in dir with exactly env (KEY=VALUE) and
+// measures its wall time, from start to exit, and its peak resident set.
+func runChild(ctx context.Context, dir string, env []string, name string, args ...string) (result, error) {
+	ctx, cancel := context.WithTimeout(ctx, childTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := result{Wall: time.Since(start), Stdout: stdout.String(), Stderr: stderr.String()}
+	if cmd.ProcessState != nil {
+		r.Code = cmd.ProcessState.ExitCode()
+		r.MaxRSS = maxRSS(cmd.ProcessState)
+	}
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		return r, fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return r, fmt.Errorf("%s %s: killed after %s", name, strings.Join(args, " "), childTimeout)
+	}
+	if ctx.Err() != nil {
+		return r, fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), ctx.Err())
+	}
+	return r, nil
+}
+
+// failure describes a child that did not do what was expected, with the
+// end of its output (stderr never holds a secret; stdout is a plan).
+func failure(what string, r result, why string) error {
+	return fmt.Errorf("%s: %s (exit %d, %s)\n--- stderr (last lines) ---\n%s--- stdout (last lines) ---\n%s",
+		what, why, r.Code, r.Wall.Round(time.Millisecond), tail(r.Stderr, 40), tail(r.Stdout, 20))
+}
+
+// tail is the last n lines of s, newline-terminated.
+func tail(s string, n int) string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("[… %d lines]", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// baseEnv is the part of this process's environment a child keeps: where
+// to find programs and its home, and the Go runtime's tuning if the caller
+// set any. Nothing else leaks in (no host GITHUB_TOKEN, no real Infisical
+// credentials).
+func baseEnv() []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "GOGC", "GOMAXPROCS", "GOMEMLIMIT"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
