@@ -37,6 +37,7 @@ func applyCommand(e *env) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "auto-approve", Usage: "apply without asking for confirmation"},
 			&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for another apply's lock (default: fail at once)"},
+			&cli.IntFlag{Name: "parallelism", Value: apply.DefaultParallelism, Usage: "handoffs applied at once (each runs its steps in order)"},
 			chdirFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -73,6 +74,9 @@ func applyCommand(e *env) *cli.Command {
 				return exitf(exitError, "handoff apply: %v", err)
 			}
 			deps.Lock.Wait = c.Duration("lock-timeout")
+			if deps.Parallelism = c.Int("parallelism"); deps.Parallelism < 1 || deps.Parallelism > 64 {
+				return usageError(c, fmt.Errorf("-parallelism %d: want 1 to 64 (GitHub allows 100 concurrent requests)", deps.Parallelism), true)
+			}
 			if n := changedHandoffs(p); n >= progressLineThreshold && e.stderrIsTerminal() {
 				line := newProgressLine(e.stderr, n)
 				deps.Progress, deps.Done = io.Discard, line.done

@@ -13,6 +13,7 @@ import (
 
 	"github.com/raxx-app/handoff/internal/apply"
 	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/spec"
 )
 
@@ -27,6 +28,9 @@ type scenario struct {
 	// and for a manual revoke the operator running it again if it never
 	// reached its tombstone.
 	rerun func(w *world) apply.Report
+	// check, when set, asserts what the operation must have done remotely
+	// once converged.
+	check func(w *world)
 }
 
 func (sc scenario) converge(w *world) apply.Report {
@@ -40,6 +44,16 @@ func applyRun(w *world, fp func(apply.Step) error) error {
 	d := w.deps()
 	d.FailPoint = fp
 	_, err := w.applyWith(d)
+	return err
+}
+
+// killAppleIAP is `handoff revoke -surface apple_iap`: a by-reference
+// surface, whose kill narrows the identity's privilege.
+func killAppleIAP(w *world, fp func(apply.Step) error) error {
+	d := w.deps()
+	d.FailPoint = fp
+	rep, err := apply.Revoke(context.Background(), iapSlug, apply.RevokeOptions{Reason: "key leaked", By: "sec", Surfaces: []string{"apple_iap"}}, d)
+	w.record(rep, err)
 	return err
 }
 
@@ -65,6 +79,22 @@ var scenarios = []scenario{
 			rep.Flags = append(rep.Flags, r.Flags...)
 		}
 		return rep
+	}},
+	{name: "kill-by-reference", op: "revoke", setup: func(w *world) { w.mustApply() }, run: killAppleIAP, rerun: func(w *world) apply.Report {
+		rep := w.mustApply()
+		if rv := w.manifest(iapSlug).Revocation; rv == nil || !slices.Contains(rv.Surfaces, "apple_iap") {
+			if err := killAppleIAP(w, nil); err != nil {
+				w.t.Fatal(err)
+			}
+		}
+		return rep
+	}, check: func(w *world) {
+		if err := w.canRead(iapSlug, queue, "APPLE_IAP_KEY_ID"); !infisical.IsForbidden(err) {
+			w.t.Errorf("APPLE_IAP_KEY_ID after the kill of apple_iap: want 403, got %v", err)
+		}
+		if err := w.canRead(iapSlug, root+"/"+iapSlug, "GH_HANDOFF_TOKEN"); err != nil {
+			w.t.Errorf("its own folder after the kill of apple_iap: %v", err)
+		}
 	}},
 }
 
@@ -105,6 +135,9 @@ func TestCrashAtEveryStep(t *testing.T) {
 			}
 			want := asJSON(ref.snapshot())
 			ref.assertNoOrphans(false)
+			if sc.check != nil {
+				sc.check(ref)
+			}
 
 			for _, st := range steps {
 				t.Run(fmt.Sprintf("%02d-%s", st.Index, strings.ReplaceAll(st.Name, " ", "_")), func(t *testing.T) {
@@ -149,6 +182,9 @@ func TestCrashAtEveryStep(t *testing.T) {
 					}
 					if got := asJSON(w.snapshot()); got != want {
 						t.Errorf("end state after the crash and a rerun differs from a clean run:\n got %s\nwant %s", got, want)
+					}
+					if sc.check != nil {
+						sc.check(w)
 					}
 					w.assertNoChanges()
 				})
@@ -203,6 +239,9 @@ func TestFailureAtEveryStepCompensates(t *testing.T) {
 					}
 					if got := asJSON(w.snapshot()); got != want {
 						t.Errorf("end state differs from a clean run:\n got %s\nwant %s", got, want)
+					}
+					if sc.check != nil {
+						sc.check(w)
 					}
 					w.assertNoChanges()
 				})

@@ -50,6 +50,29 @@
 // Revocation.Surfaces on the active manifest) stays a no-op, never minted
 // again, until untombstoned.
 //
+// # Killing a surface read by reference
+//
+// stripe, apple_iap and alpaca mint nothing: the task reads a
+// pre-provisioned key through its own Infisical identity's read paths,
+// which their manifest entry records as key_paths. Killing one of them on
+// its own therefore narrows that identity's privilege, in place (the
+// infisical surface's Regrant: a PATCH of its rules keeping its id, slug
+// and temporary window), to its folder and the spec's read paths less the
+// killed surfaces' key paths (reconcile.WithheldPaths, passed to every
+// surface as Request.Withhold); the identity and its client secret are
+// kept, so the task keeps what was not killed. The kill's run is: journal,
+// tombstone (the kill recorded), "update privilege read paths in place",
+// manifest (the infisical entry's read_paths shrink, with a history event),
+// journal deleted; a stopped run is finished by the next apply like any
+// kill, and the PATCH sets fixed values, so repeating it is harmless.
+// While the kill holds, every grant apply makes leaves those paths out (a
+// new identity after one was deleted out of band included), and a plan
+// whose recorded read paths still reach them (a kill recorded by an older
+// build) narrows them. After untombstone the plan shows an infisical
+// refresh with the escalation ("wider vault path …") and apply widens the
+// privilege back the same way, minting nothing. When the infisical surface
+// itself is killed there is no identity left to narrow.
+//
 // # Untombstone keeps the record
 //
 // Untombstone never deletes a manifest. For a tombstone (status revoked,

@@ -83,8 +83,17 @@ func TestLockHeldIsRefusedAndExpiredIsTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The lease is neither a handoff nor unexpected content: a plan made
-	// while an apply runs warns of nothing.
-	if p := w.plan(); len(p.Policy.Warnings) != 0 || len(p.Handoffs) != 2 || !w.live().Locked {
+	// while an apply runs warns of nothing about the vault. (The dev App's
+	// installation holds organization permissions, which the plan reports
+	// whatever the lock.)
+	p := w.plan()
+	var vault []string
+	for _, warning := range p.Policy.Warnings {
+		if !strings.HasPrefix(warning, "GitHub App installation on raxx-app") {
+			vault = append(vault, warning)
+		}
+	}
+	if len(vault) != 0 || len(p.Handoffs) != 2 || !w.live().Locked {
 		t.Errorf("plan while the lock is held: warnings %q, %d handoffs", p.Policy.Warnings, len(p.Handoffs))
 	}
 	_, err := w.applyWith(w.deps())

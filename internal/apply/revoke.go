@@ -12,6 +12,7 @@ import (
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/provider"
+	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/state"
 )
@@ -145,6 +146,15 @@ func (r *run) decideManual() error {
 				}
 			}
 			r.orderRevokes()
+			// A surface read by reference (a pre-provisioned key the
+			// handoff's identity reads from the vault) is cut off by
+			// narrowing that identity's privilege in place (H8).
+			r.withhold = reconcile.WithheldPaths(m.Surfaces, killed)
+			dead := map[string]bool{}
+			for _, k := range killed {
+				dead[k] = true
+			}
+			r.addRegrant(dead)
 			r.events = append(r.events, manifest.Event{At: r.now, Action: manifest.EventRevoke, Surface: strings.Join(o.Surfaces, ","),
 				Detail: fmt.Sprintf("killed by %s: %s; not minted again until handoff untombstone", by, rv.Reason)})
 			return nil

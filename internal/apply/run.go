@@ -47,6 +47,10 @@ type work struct {
 	rec *provider.Record
 	// action is what the history records (create, refresh, replace, revoke).
 	action manifest.EventAction
+	// fromRecord makes a regrant start from the recorded grant rather than
+	// the spec (the spec changed since the manifest was written: a changed
+	// spec is not applied while surfaces are killed).
+	fromRecord bool
 }
 
 // done is a finished mint.
@@ -72,7 +76,14 @@ type run struct {
 	needFolder bool
 	revokes    []work
 	deletes    []string
-	mints      []work
+	// regrants change a grant in place (the identity's privilege, narrowed
+	// by the kill of a surface read by reference or widened once the kill
+	// is lifted): after the revocations, before the mints.
+	regrants []work
+	mints    []work
+	// withhold are the read paths the identity must not be granted (the
+	// key paths of killed surfaces read by reference): Request.Withhold.
+	withhold   []string
 	dropped    []string // surfaces whose record goes
 	final      finalKind
 	revocation *manifest.Revocation
@@ -169,6 +180,25 @@ func (r *run) execute(ctx context.Context) (err error) {
 	if len(r.deletes) > 0 {
 		r.events = append(r.events, manifest.Event{At: r.now, Action: manifest.EventRevoke, Surface: reconcile.SurfaceVault,
 			Detail: "deleted secrets " + strings.Join(r.deletes, ", ") + " from " + r.folder})
+	}
+	for _, w := range r.regrants {
+		res, err := w.s.(provider.Regranter).Regrant(ctx, r.request(w), *w.rec)
+		if err != nil {
+			return r.stopped(err)
+		}
+		w.action = manifest.EventRefresh
+		if old, now := w.rec.Infisical, res.Record.Infisical; old != nil && now != nil && len(reconcile.Without(old.ReadPaths, now.ReadPaths)) > 0 {
+			w.action = manifest.EventRevoke // narrower: a kill
+		}
+		r.minted = append(r.minted, done{w: w, res: res})
+		// A refresh of the same surface in this run starts from the new
+		// grant.
+		for i := range r.mints {
+			if r.mints[i].s.Name() == w.s.Name() && r.mints[i].rec != nil {
+				rec := res.Record
+				r.mints[i].rec = &rec
+			}
+		}
 	}
 	for _, w := range r.mints {
 		var res provider.Result
@@ -442,6 +472,7 @@ func (r *run) update() error {
 		r.expires = r.now.Add(r.h.TTL.Value)
 	}
 	dead := killedSurfaces(m)
+	r.withhold = reconcile.WithheldPaths(m.Surfaces, reconcile.KilledOneByOne(m))
 	present := func(name string) bool {
 		if r.lh == nil {
 			return false
@@ -497,16 +528,20 @@ func (r *run) update() error {
 			addDeletes(stale...)
 			r.mints = append(r.mints, work{s: s, op: provider.OpCreate, action: manifest.EventReplace})
 		case c.Action == plan.Refresh && recp != nil:
+			if r.grantOnly(c, s, recp) {
+				continue // the privilege changes in place: below
+			}
 			r.mints = append(r.mints, work{s: s, op: provider.OpRefresh, rec: recp, action: manifest.EventRefresh})
 		default: // create, or a refresh of a surface the manifest lacks
 			anyReplace = true
 			r.mints = append(r.mints, work{s: s, op: provider.OpCreate, action: manifest.EventCreate})
 		}
 	}
+	r.addRegrant(dead)
 	switch {
 	case specChanged:
 		r.op = opReplace
-	case anyReplace || len(r.revokes) > 0:
+	case anyReplace || len(r.revokes) > 0 || len(r.regrants) > 0:
 		r.op = opUpdate
 	default:
 		r.op = opRefresh
@@ -514,6 +549,59 @@ func (r *run) update() error {
 	r.orderRevokes()
 	r.orderMints()
 	return nil
+}
+
+// grantOnly reports whether the plan's refresh of surface s (infisical)
+// asks only for its grant to change in place: nothing to write (a new
+// client secret would be), the grant differs from what the spec allows
+// less r.withhold, and nothing else calls for a new client secret (an
+// expired one, a journal's leftovers).
+func (r *run) grantOnly(c plan.Change, s provider.Surface, rec *provider.Record) bool {
+	rg, ok := s.(provider.Regranter)
+	if !ok || len(c.Secrets) > 0 || (r.lh != nil && r.lh.HasJournal()) {
+		return false
+	}
+	if inf := rec.Infisical; inf == nil || (!inf.ClientSecretExpiresAt.IsZero() && !r.now.Before(inf.ClientSecretExpiresAt)) {
+		return false
+	}
+	return rg.NeedsRegrant(r.request(work{s: s, op: provider.OpRegrant, rec: rec, fromRecord: r.specChanged()}), *rec)
+}
+
+// specChanged reports whether the spec differs from the one the manifest
+// was applied from (or is gone).
+func (r *run) specChanged() bool {
+	return r.h == nil || r.m == nil || r.m.SpecDigest != r.h.Digest()
+}
+
+// addRegrant adds the in-place change of the identity's privilege when the
+// read paths it records differ from those it should hold now (the spec's
+// less r.withhold; the recorded ones less r.withhold when the spec
+// changed), unless the infisical surface is killed, or this run creates,
+// replaces or revokes the identity (a new identity's privilege is made
+// without the withheld paths).
+func (r *run) addRegrant(dead map[string]bool) {
+	m := r.m
+	if m == nil || m.Surfaces.Infisical == nil || dead[spec.SurfaceInfisical] {
+		return
+	}
+	for _, w := range append(append([]work{}, r.revokes...), r.mints...) {
+		if w.s.Name() == spec.SurfaceInfisical && w.op != provider.OpRefresh {
+			return
+		}
+	}
+	s, ok := r.a.deps.Registry.Get(spec.SurfaceInfisical)
+	if !ok {
+		return
+	}
+	rg, ok := s.(provider.Regranter)
+	if !ok {
+		return
+	}
+	rec, _ := provider.RecordOf(m.Surfaces, spec.SurfaceInfisical)
+	w := work{s: s, op: provider.OpRegrant, rec: &rec, fromRecord: r.specChanged()}
+	if rg.NeedsRegrant(r.request(w), rec) {
+		r.regrants = append(r.regrants, w)
+	}
 }
 
 // killedSurfaces are the surfaces an operator killed (a manual revocation
@@ -609,6 +697,11 @@ func (r *run) planSteps() {
 	for _, n := range r.deletes {
 		st = append(st, "delete secret "+n)
 	}
+	for _, w := range r.regrants {
+		for _, s := range w.s.Steps(provider.OpRegrant, r.request(w), w.rec) {
+			st = append(st, s.Name)
+		}
+	}
 	for _, w := range r.mints {
 		for _, s := range w.s.Steps(w.op, r.request(w), w.rec) {
 			if s.Untraceable {
@@ -670,10 +763,15 @@ func (r *run) step(ctx context.Context, name string) error {
 
 // request is what a surface works on.
 func (r *run) request(w work) *provider.Request {
+	h := r.h
+	if w.fromRecord {
+		h = nil
+	}
 	return &provider.Request{
-		Slug: r.slug, Spec: r.h, Folder: r.folder, Environment: r.env,
+		Slug: r.slug, Spec: h, Folder: r.folder, Environment: r.env,
 		Now: r.now, ExpiresAt: r.expires, IdentityName: r.identityName(),
-		Live: r.live, Vault: r.a.deps.Infisical,
+		Withhold: r.withhold,
+		Live:     r.live, Vault: r.a.deps.Infisical,
 		Step: func(ctx context.Context, name string, ids map[string]string) error {
 			return r.surfaceStep(ctx, w, name, ids)
 		},
@@ -815,7 +913,7 @@ func (r *run) writeJournal(ctx context.Context) error {
 		}
 	}
 	seen := map[string]bool{}
-	for _, w := range append(append([]work{}, r.revokes...), r.mints...) {
+	for _, w := range append(append(append([]work{}, r.revokes...), r.regrants...), r.mints...) {
 		if seen[w.s.Name()] {
 			continue
 		}
@@ -1034,6 +1132,11 @@ func revokedDetail(w work) string {
 		case w.rec.Infisical != nil:
 			i := w.rec.Infisical
 			return fmt.Sprintf("%s identity %s (%s): client secret, privilege, membership, identity, and any other identity named for the handoff", verb, i.IdentityName, i.IdentityID)
+		case w.rec.Meta != nil && w.action == manifest.EventRevoke:
+			if keys := reconcile.WithheldPaths(manifest.Surfaces{Other: map[string]manifest.Meta{w.s.Name(): w.rec.Meta}}, []string{w.s.Name()}); len(keys) > 0 {
+				return fmt.Sprintf("%s %s, read by reference: nothing to end at the vendor (the key is pre-provisioned and shared); the handoff's identity no longer reads %s",
+					verb, w.s.Name(), strings.Join(keys, ", "))
+			}
 		}
 	}
 	return fmt.Sprintf("%s %s: whatever its deterministic names found", verb, w.s.Name())

@@ -7,6 +7,7 @@ import (
 
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/provider"
+	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/state"
 )
 
@@ -82,7 +83,8 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 				}
 				rec, _ := provider.RecordOf(m.Surfaces, name)
 				req := &provider.Request{Slug: slug, Spec: a.spec(slug), Folder: lh.Folder, Environment: a.cfg.Environment,
-					Now: now, ExpiresAt: m.ExpiresAt, Live: live, Vault: a.deps.Infisical}
+					Now: now, ExpiresAt: m.ExpiresAt, Live: live, Vault: a.deps.Infisical,
+					Withhold: reconcile.WithheldPaths(m.Surfaces, reconcile.KilledOneByOne(m))}
 				v.Violations = append(v.Violations, s.Verify(ctx, req, rec)...)
 			}
 			if m.Status == manifest.Active {

@@ -56,6 +56,9 @@ const (
 	OpRefresh Op = "refresh"
 	// OpRevoke ends the credential.
 	OpRevoke Op = "revoke"
+	// OpRegrant changes in place the grant of the credential a record
+	// names, minting nothing (a Regranter's).
+	OpRegrant Op = "regrant"
 )
 
 // Step is one remote write a surface makes during an operation.
@@ -95,6 +98,12 @@ type Request struct {
 	// IdentityName is the name a new machine identity takes (the plan's,
 	// "infisical-handoff-<slug>-<YYYYMMDD>").
 	IdentityName string
+	// Withhold lists read paths the handoff's identity must not be
+	// granted, whatever its spec says: the key paths of the surfaces read
+	// by reference (stripe, apple_iap, alpaca) that an operator killed
+	// (H8). A surface that grants vault reads leaves them out of every
+	// grant it makes, and Verify reports a grant that still holds them.
+	Withhold []string
 	// Live is the live state read under apply's lock: installations and the
 	// identities named for each handoff. It may be nil outside apply.
 	Live *state.Live
@@ -251,6 +260,22 @@ type Surface interface {
 	// Verify compares rec with the spec (req.Spec, nil when deleted) and
 	// with the live metadata of the surface. It writes nothing.
 	Verify(ctx context.Context, req *Request, rec Record) []Violation
+}
+
+// Regranter is a surface whose grant can change in place, without minting
+// a new credential: the handoff's Infisical identity, whose privilege is
+// narrowed when a surface it reads by reference is killed, and widened
+// again once that kill is lifted. Its Steps list the steps of OpRegrant.
+type Regranter interface {
+	// NeedsRegrant reports whether the grant rec records differs from
+	// what req allows now: the spec's grant less req.Withhold (with
+	// req.Spec nil, rec's own grant less req.Withhold). It writes nothing.
+	NeedsRegrant(req *Request, rec Record) bool
+	// Regrant sets the grant of the credential rec records to what req
+	// allows now, in place, and returns the updated record (no secrets,
+	// nothing to compensate: a narrower grant is never undone). Running it
+	// again is harmless.
+	Regrant(ctx context.Context, req *Request, rec Record) (Result, error)
 }
 
 // Registry maps surface names to their implementation: the surfaces this

@@ -2,12 +2,14 @@ package reconcile
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
+	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/provider/github"
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/state"
@@ -148,6 +150,102 @@ func (pl *planner) installation(h *spec.Handoff, minting bool) {
 			Subject: entry.Value.Range.Ptr(),
 		})
 	}
+}
+
+// appPermissions warns, once per installation, when an installation of the
+// GitHub App that a spec's repository uses grants a permission no handoff
+// may ever hold: one policy forbids (administration, secrets, workflows,
+// any organization-, enterprise- or account-wide permission) or the admin
+// level (H1). A warning, not an error: every token is narrowed at mint time
+// to one repository and its spec's permissions, so no handoff token carries
+// them; but the App is the outer bound of every token, and whoever holds
+// its private key (the apply job) can mint them.
+func (pl *planner) appPermissions() {
+	if !pl.live.InstallationsKnown {
+		return
+	}
+	users := map[int64][]*spec.Handoff{}
+	for _, h := range pl.repo.Handoffs {
+		if h.GitHub == nil || !h.GitHub.Repository.Valid() {
+			continue
+		}
+		owner, _, ok := strings.Cut(h.GitHub.Repository.Value, "/")
+		if !ok || owner == "" {
+			continue
+		}
+		if inst, found := pl.live.Installation(owner); found {
+			users[inst.ID] = append(users[inst.ID], h)
+		}
+	}
+	for _, inst := range pl.live.Installations {
+		hs := users[inst.ID]
+		if len(hs) == 0 || !pl.once(fmt.Sprintf("app-permissions\x00%d", inst.ID)) {
+			continue
+		}
+		grants, why := forbiddenGrants(inst.Permissions)
+		if len(grants) == 0 {
+			continue
+		}
+		sort.Slice(hs, func(i, j int) bool { return hs[i].Slug.Value < hs[j].Slug.Value })
+		slugs := make([]string, len(hs))
+		for i, h := range hs {
+			slugs[i] = h.Slug.Value
+		}
+		detail := fmt.Sprintf("The GitHub App's installation on %s (id %d), which %s %s, can grant %s. No handoff may ever hold these (H1): %s. "+
+			"handoff still narrows every token to one repository and its spec's permissions, so no handoff token carries them; but the App is the outer bound of every token, and whoever holds its private key (the apply job) can mint them. "+
+			"Narrow the App's permissions in its settings (Settings → Developer settings → GitHub Apps → the App → Permissions & events: set these to \"No access\"), then have an owner of %s accept the change on the installation.",
+			inst.Account, inst.ID, strings.Join(slugs, ", "), plural(len(slugs), "uses", "use"), strings.Join(grants, ", "), strings.Join(why, "; "), inst.Account)
+		pl.diags = append(pl.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary: fmt.Sprintf("GitHub App installation on %s (id %d) grants what no handoff may hold (%s): narrow the App's permissions in its settings",
+				inst.Account, inst.ID, strings.Join(grants, ", ")),
+			Detail:  detail,
+			Subject: hs[0].GitHub.Repository.Range.Ptr(),
+		})
+	}
+}
+
+// provisionerPermissions are organization permissions the App itself
+// needs, not its tokens: the contract's administration of the
+// organization's fine-grained PATs (package github's ListPATs and
+// RevokePAT). Policy forbids them in every spec, so no handoff token is
+// ever narrowed to them; they are not reported.
+var provisionerPermissions = map[string]bool{
+	"organization_personal_access_tokens":         true,
+	"organization_personal_access_token_requests": true,
+}
+
+// forbiddenGrants are the installation's permissions that no handoff may
+// hold, as "name: level" sorted by name, and why each is forbidden.
+func forbiddenGrants(perms map[string]string) (grants, why []string) {
+	names := make([]string, 0, len(perms))
+	for name := range perms {
+		if !provisionerPermissions[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		level := perms[name]
+		reason, bad := policy.ForbiddenGitHubPermission(name)
+		switch {
+		case bad:
+		case level == policy.LevelAdmin:
+			reason = "the admin level is never granted"
+		default:
+			continue
+		}
+		grants = append(grants, name+": "+level)
+		why = append(why, name+": "+reason)
+	}
+	return grants, why
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func installedOn(l *state.Live) string {

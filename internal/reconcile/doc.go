@@ -35,6 +35,18 @@
 //     band (replace of the infisical surface). A surface killed by hand
 //     (`handoff revoke -surface`) is a no-op that says so, whatever its
 //     expiry: it is never minted again until untombstoned; what a leftover
-//     journal may have left of it is revoked;
+//     journal may have left of it is revoked. The identity's read paths
+//     must be its folder and the spec's less the key paths of killed
+//     surfaces read by reference (WithheldPaths; the recorded ones less
+//     those when the spec changed under a kill): a difference is an
+//     infisical refresh that changes the privilege in place and writes no
+//     secret (a kill to finish narrowing, or a lifted one to widen back,
+//     shown as an escalation);
 //   - a spec with no folder: create.
+//
+// Besides the diagnostics of the rules, a GitHub App installation that a
+// spec uses and that grants a permission no handoff may hold (forbidden by
+// policy, or at the admin level) is a warning naming the installation, the
+// account and the permissions (H1): tokens are narrowed per handoff
+// anyway, but the App is their outer bound.
 package reconcile

@@ -88,6 +88,7 @@ var planChecks = []string{
 	"a provider for every surface to provision (this build's registry)",
 	"a GitHub App installation on each repository's owner",
 	"each installation can grant the permissions asked",
+	"no installation a spec uses grants a permission no handoff may hold (a warning: tokens are narrowed anyway)",
 }
 
 // Plan diffs the specs of repo against live and returns the plan, with the
@@ -160,6 +161,7 @@ func Plan(ctx context.Context, repo *spec.Repo, live *state.Live, opts Options) 
 		p.Handoffs = append(p.Handoffs, pl.handoff(slug, specs[slug], live.Handoffs[slug]))
 	}
 	p.Finalize()
+	pl.appPermissions()
 
 	for _, prob := range live.Problems {
 		pl.diags = append(pl.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Unexpected content in the vault",
@@ -637,6 +639,10 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 		before := beforeGrant(m, s)
 		c := plan.Change{Surface: s, Action: plan.NoOp, Resource: resource(s, m.Slug, before), Before: before}
 		var reasons []string
+		// For infisical: the client secret is minted again (rotate), or
+		// only the privilege's read paths change in place (grant).
+		var rotate bool
+		var grant []string
 		switch s {
 		case spec.SurfaceGitHub:
 			left := m.Surfaces.GitHub.TokenExpiresAt.Sub(pl.now)
@@ -657,8 +663,21 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 				}
 			}
 			if exp := inf.ClientSecretExpiresAt; c.Action == plan.NoOp && !exp.IsZero() && !pl.now.Before(exp) {
-				c.Action = plan.Refresh
+				c.Action, rotate = plan.Refresh, true
 				reasons = append(reasons, fmt.Sprintf("client secret expired %s ago", fmtDur(pl.now.Sub(exp))))
+			}
+			// The privilege reads what the spec grants less what killed
+			// surfaces withhold (H8): a kill of a surface read by
+			// reference narrows it, untombstone widens it again.
+			grant = pl.readPathsNow(m, h, ph.SpecDigest)
+			if c.Action != plan.Replace {
+				if why, esc := grantDelta(m, grant); len(why) > 0 {
+					if c.Action == plan.NoOp {
+						c.Action = plan.Refresh
+					}
+					reasons = append(reasons, why...)
+					c.Escalations = esc
+				}
 			}
 		default:
 			if meta, ok := m.Surfaces.Other[s]; ok {
@@ -681,12 +700,20 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 			}
 			reasons = append(reasons, missingReason(names))
 			c.Secrets = names
+			rotate = true
 		}
 		if c.Action.IsChange() {
 			c.After = pl.keepGrant(t, s, before, c.Action)
 			c.Reason = strings.Join(reasons, "; ")
+			if s == spec.SurfaceInfisical {
+				withheldGrant(c.After, grant)
+			}
 			switch {
 			case c.Action == plan.Replace:
+				c.Secrets = union(c.Secrets, defaultSecrets(s))
+			case s == spec.SurfaceInfisical && rotate:
+				// A new client secret is written with its id; a change of
+				// the read paths alone writes nothing.
 				c.Secrets = union(c.Secrets, defaultSecrets(s))
 			case s == spec.SurfaceGitHub:
 				// A refreshed token is written over the old one.
@@ -847,8 +874,16 @@ func (pl *planner) journalOnActive(ph *plan.Handoff, lh *state.Handoff, t *targe
 			if c.Action == plan.NoOp {
 				c.Action, c.Reason = plan.Refresh, why
 				c.After = pl.keepGrant(t, s, c.Before, plan.Refresh)
+				if s == spec.SurfaceInfisical {
+					withheldGrant(c.After, pl.readPathsNow(lh.Manifest, t.h, ph.SpecDigest))
+				}
 			} else {
 				c.Reason += "; " + why
+			}
+			if s == spec.SurfaceInfisical && c.Action == plan.Refresh {
+				// Leftovers of the journal are revoked by minting the
+				// client secret again.
+				c.Secrets = union(c.Secrets, defaultSecrets(s))
 			}
 		}
 		if !found {

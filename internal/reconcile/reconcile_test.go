@@ -291,6 +291,20 @@ func applied(t *testing.T, h *spec.Handoff, created time.Time) *manifest.Manifes
 	return parsed
 }
 
+// killedStripe is the manifest of the stripe handoff applied at created,
+// whose stripe surface (read by reference through its identity's read
+// paths) was killed by hand an hour ago.
+func killedStripe(t *testing.T, created time.Time) *manifest.Manifest {
+	t.Helper()
+	m := applied(t, parseSpec(t, stripeSlug, stripeHCL), created)
+	m.Surfaces.Other = map[string]manifest.Meta{"stripe": {
+		"mode": "test", "source": "pre-provisioned key, read through the handoff identity's vault read paths",
+		"key_paths": []any{"/MooseQuest/queue/staging/STRIPE_*"},
+	}}
+	m.Revocation = &manifest.Revocation{At: now.Add(-time.Hour), Kind: manifest.RevokedManual, By: "sec", Reason: "key leaked", Surfaces: []string{"stripe"}}
+	return m
+}
+
 // put adds to live the folder of a handoff with manifest m (its secrets
 // all present) and its identity.
 func put(live *state.Live, m *manifest.Manifest) *state.Handoff {
@@ -571,6 +585,51 @@ func TestPlan(t *testing.T) {
 				}}},
 		},
 		{
+			// `handoff revoke -surface stripe` narrowed the identity's
+			// privilege to withhold stripe's key paths: nothing to do, and
+			// nothing widens it again while stripe stays killed.
+			name:  "killed by-reference surface, privilege narrowed",
+			specs: map[string]string{stripeSlug: stripeHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := killedStripe(t, now.Add(-3*time.Hour))
+				m.Surfaces.Infisical.ReadPaths = []string{ownFolderGlob(root, stripeSlug)}
+				put(l, m)
+			},
+			want: map[string]want{stripeSlug: {action: plan.NoOp, changes: map[string]string{
+				"stripe": "no-op|killed by sec", "infisical": "no-op|up to date",
+			}}},
+		},
+		{
+			// A kill recorded while the privilege still reads the key (by a
+			// build that did not narrow it): the privilege is narrowed in
+			// place, the identity and its client secret kept.
+			name:  "killed by-reference surface, its key path still granted",
+			specs: map[string]string{stripeSlug: stripeHCL},
+			live: func(t *testing.T, l *state.Live) {
+				put(l, killedStripe(t, now.Add(-3*time.Hour)))
+			},
+			want: map[string]want{stripeSlug: {action: plan.Refresh, changes: map[string]string{
+				"stripe":    "no-op|killed by sec",
+				"infisical": "refresh|/MooseQuest/queue/staging/STRIPE_* is withheld since stripe was killed",
+			}}},
+		},
+		{
+			// Untombstoned: the next apply grants the key path again, in
+			// place (an escalation the plan shows).
+			name:  "kill of a by-reference surface lifted",
+			specs: map[string]string{stripeSlug: stripeHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := killedStripe(t, now.Add(-3*time.Hour))
+				m.Revocation = nil
+				m.Surfaces.Infisical.ReadPaths = []string{ownFolderGlob(root, stripeSlug)}
+				put(l, m)
+			},
+			want: map[string]want{stripeSlug: {action: plan.Refresh, changes: map[string]string{
+				"stripe":    "no-op",
+				"infisical": "refresh|wider vault path /MooseQuest/queue/staging/STRIPE_*",
+			}}},
+		},
+		{
 			name:  "kill switch on one surface, then past its TTL",
 			specs: map[string]string{iapSlug: iapHCL},
 			live: func(t *testing.T, l *state.Live) {
@@ -734,6 +793,28 @@ func TestPlan(t *testing.T) {
 			specs: map[string]string{"triage-bot-20260621": issuesWriteHCL},
 			want:  map[string]want{"triage-bot-20260621": {action: plan.Create}},
 			diags: []string{"error|GitHub App installation cannot grant issues: write|/repo/specs/triage-bot-20260621.hcl:8:30"},
+		},
+		{
+			// H1: the App is the outer bound of every token. Tokens are
+			// narrowed per handoff anyway, so a forbidden permission on an
+			// installation a spec uses is a warning, not an error; an
+			// installation no spec uses is not reported.
+			name:  "installation grants forbidden permissions",
+			specs: map[string]string{iapSlug: iapHCL, docsSlug: ghReadHCL},
+			live: func(t *testing.T, l *state.Live) {
+				l.Installations[0].Permissions = map[string]string{
+					"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read",
+					"administration": "write", "workflows": "write", "organization_personal_access_tokens": "write",
+					"members": "read", "repository_projects": "admin",
+				}
+				l.Installations = append(l.Installations, github.Installation{ID: 1003, Account: "unused-org", TargetType: "Organization",
+					Permissions: map[string]string{"secrets": "write", "metadata": "read"}})
+			},
+			want: map[string]want{
+				iapSlug:  {action: plan.Create},
+				docsSlug: {action: plan.Create},
+			},
+			diags: []string{"warning|GitHub App installation on raxx-app (id 1001) grants what no handoff may hold (administration: write, members: read, repository_projects: admin, workflows: write): narrow the App's permissions in its settings|/repo/specs/docs-fixer-20260620.hcl:7:19"},
 		},
 		{
 			name:     "revoke without a provider",

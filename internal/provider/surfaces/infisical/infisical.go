@@ -23,12 +23,21 @@
 // Everything is found again by the identity's deterministic name, and
 // deleting the identity ends its client secrets, membership and privilege:
 // nothing here is Untraceable.
+//
+// The privilege never grants the read paths of Request.Withhold: the key
+// paths of surfaces read by reference (stripe, apple_iap, alpaca) that an
+// operator killed. Killing one of them narrows the privilege in place
+// (Regrant: PATCH of its rules, same id, same temporary window; the
+// identity and its client secret are kept), so that the identity is refused
+// the key at once; once the kill is lifted (handoff untombstone), the next
+// apply widens it again the same way.
 package infisical
 
 import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -70,6 +79,7 @@ const (
 	StepCreateClientSecret = "create client secret"
 	StepAddMembership      = "add project membership (no-access)"
 	StepGrantPrivilege     = "grant temporary read privilege"
+	StepUpdatePrivilege    = "update privilege read paths in place"
 	StepDeleteStray        = "delete leftover identity"
 	StepRevokeClientSecret = "revoke client secret"
 	StepDeletePrivilege    = "delete privilege"
@@ -81,6 +91,10 @@ const (
 type Surface struct {
 	Client *inf.Client
 }
+
+// The identity's privilege changes in place when a surface it reads by
+// reference is killed or its kill lifted.
+var _ provider.Regranter = (*Surface)(nil)
 
 // New returns the surface.
 func New(c *inf.Client) *Surface { return &Surface{Client: c} }
@@ -122,6 +136,8 @@ func (s *Surface) Steps(op provider.Op, req *provider.Request, rec *provider.Rec
 		}
 		stray()
 		names = append(names, StepRevokeClientSecret, StepCreateClientSecret)
+	case provider.OpRegrant:
+		names = []string{StepUpdatePrivilege}
 	case provider.OpRevoke:
 		if r != nil || req == nil {
 			if r == nil || r.ClientSecretID != "" {
@@ -164,24 +180,73 @@ func ReadEnvironment(req *provider.Request) string {
 	return req.Environment
 }
 
+// ownFolder is the read path of the handoff's own folder.
+func ownFolder(req *provider.Request) string { return path.Join(req.Folder) + "/**" }
+
 // ReadPaths are the paths the identity may read: its own folder, then the
-// spec's read paths.
+// spec's read paths less req.Withhold.
 func ReadPaths(req *provider.Request) []string {
-	out := []string{path.Join(req.Folder) + "/**"}
-	if req.Spec != nil && req.Spec.Infisical != nil {
-		out = append(out, req.Spec.Infisical.Read.Strings()...)
+	return append([]string{ownFolder(req)}, specReads(req)...)
+}
+
+// specReads are the spec's read paths less req.Withhold.
+func specReads(req *provider.Request) []string {
+	if req.Spec == nil || req.Spec.Infisical == nil {
+		return nil
+	}
+	return without(req.Spec.Infisical.Read.Strings(), req.Withhold)
+}
+
+// Rules are the privilege's rules: read of the own folder (in the folder's
+// environment) and of the spec's read paths less req.Withhold (in theirs).
+func Rules(req *provider.Request) []inf.Rule {
+	return rules(req, ReadEnvironment(req), specReads(req))
+}
+
+func rules(req *provider.Request, readEnv string, reads []string) []inf.Rule {
+	out := inf.ReadRules(req.Environment, req.Folder, nil)
+	if len(reads) > 0 {
+		out = append(out, inf.ReadRules(readEnv, "", reads)...)
 	}
 	return out
 }
 
-// Rules are the privilege's rules: read of the own folder (in the folder's
-// environment) and of the spec's read paths (in theirs).
-func Rules(req *provider.Request) []inf.Rule {
-	rules := inf.ReadRules(req.Environment, req.Folder, nil)
-	if req.Spec != nil && req.Spec.Infisical != nil {
-		rules = append(rules, inf.ReadRules(ReadEnvironment(req), "", req.Spec.Infisical.Read.Strings())...)
+// grant is the read paths (own folder first) and the rules the privilege
+// recorded by r should hold now: the spec's less req.Withhold, or, with
+// req.Spec nil, r's own read paths less req.Withhold (only ever narrower).
+func grant(req *provider.Request, r *manifest.Infisical) ([]string, []inf.Rule) {
+	if req.Spec != nil {
+		return ReadPaths(req), Rules(req)
 	}
-	return rules
+	own := ownFolder(req)
+	var reads []string
+	for _, p := range without(r.ReadPaths, req.Withhold) {
+		if p != own {
+			reads = append(reads, p)
+		}
+	}
+	env := r.Environment
+	if env == "" {
+		env = req.Environment
+	}
+	return append([]string{own}, reads...), rules(req, env, reads)
+}
+
+func without(paths, withheld []string) []string {
+	var out []string
+	for _, p := range paths {
+		if !slices.Contains(withheld, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y))
 }
 
 // life is how long what is minted at req.Now may live: until the handoff
@@ -330,6 +395,115 @@ func (s *Surface) Refresh(ctx context.Context, req *provider.Request, rec provid
 	return res, nil
 }
 
+// NeedsRegrant reports whether the read paths rec records differ from
+// those the privilege should hold now (see Regrant).
+func (s *Surface) NeedsRegrant(req *provider.Request, rec provider.Record) bool {
+	r := rec.Infisical
+	if r == nil || r.IdentityID == "" {
+		return false
+	}
+	paths, _ := grant(req, r)
+	return !sameSet(paths, r.ReadPaths)
+}
+
+// Regrant sets the rules of the identity's privilege, in place, to its own
+// folder and the spec's read paths less req.Withhold (with req.Spec nil:
+// the recorded read paths less req.Withhold). The privilege keeps its id,
+// slug and temporary window (clamped to the handoff's expiry); the
+// identity and its client secret are untouched. A privilege deleted out of
+// band is found again by its slug, else granted anew until the handoff's
+// expiry. Running it again is harmless.
+func (s *Surface) Regrant(ctx context.Context, req *provider.Request, rec provider.Record) (provider.Result, error) {
+	r := rec.Infisical
+	if r == nil || r.IdentityID == "" {
+		return provider.Result{}, fmt.Errorf("infisical: handoff %s records no identity whose privilege could change", req.Slug)
+	}
+	paths, rules := grant(req, r)
+	ids := map[string]string{"identity_id": r.IdentityID, "identity_name": r.IdentityName, "privilege_id": r.PrivilegeID}
+	fail := func(what string, err error) (provider.Result, error) {
+		return provider.Result{}, fmt.Errorf("infisical: %s of %s (handoff %s): %w", what, r.IdentityName, req.Slug, err)
+	}
+	cur, err := s.findPrivilege(ctx, req, r)
+	if err != nil {
+		return fail("find the privilege", err)
+	}
+	n := *r
+	n.ReadPaths = paths
+	var priv inf.Privilege
+	if cur == nil {
+		ttl, err := life(req)
+		if err != nil {
+			return provider.Result{}, err
+		}
+		if err := req.Begin(ctx, StepGrantPrivilege, ids); err != nil {
+			return provider.Result{}, err
+		}
+		if priv, err = s.Client.CreatePrivilege(ctx, r.IdentityID, inf.PrivilegeSlug(req.Slug), rules, &inf.Temporary{Start: req.Now, Range: ttl}); err != nil {
+			return fail("grant privilege", err)
+		}
+	} else {
+		window := &inf.Temporary{Start: cur.Start, Range: cur.End.Sub(cur.Start)}
+		if !cur.Temporary || cur.Start.IsZero() || window.Range < time.Second || (!req.ExpiresAt.IsZero() && cur.End.After(req.ExpiresAt)) {
+			ttl, err := life(req)
+			if err != nil {
+				return provider.Result{}, err
+			}
+			window = &inf.Temporary{Start: req.Now, Range: ttl}
+		}
+		ids["privilege_id"] = cur.ID
+		if err := req.Begin(ctx, StepUpdatePrivilege, ids); err != nil {
+			return provider.Result{}, err
+		}
+		if priv, err = s.Client.UpdatePrivilege(ctx, cur.ID, rules, window); err != nil {
+			return fail("update privilege "+cur.ID, err)
+		}
+	}
+	n.PrivilegeID = priv.ID
+	var parts []string
+	if gone := without(r.ReadPaths, paths); len(gone) > 0 {
+		parts = append(parts, "read of "+strings.Join(gone, ", ")+" withheld (killed surfaces' keys)")
+	}
+	if back := without(paths, r.ReadPaths); len(back) > 0 {
+		parts = append(parts, "read of "+strings.Join(back, ", ")+" granted again")
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "rules set again")
+	}
+	return provider.Result{
+		Record: provider.Record{Infisical: &n},
+		Detail: fmt.Sprintf("privilege %s of identity %s (%s) updated in place: %s; it reads %s; identity and client secret kept",
+			priv.ID, n.IdentityName, n.IdentityID, strings.Join(parts, "; "), strings.Join(paths, ", ")),
+	}, nil
+}
+
+// findPrivilege returns the identity's privilege r records, else the one
+// named by the handoff's privilege slug, else nil.
+func (s *Surface) findPrivilege(ctx context.Context, req *provider.Request, r *manifest.Infisical) (*inf.Privilege, error) {
+	if r.PrivilegeID != "" {
+		p, err := s.Client.GetPrivilege(ctx, r.PrivilegeID)
+		if err == nil {
+			return &p, nil
+		}
+		if !inf.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	list, err := s.Client.ListPrivileges(ctx, r.IdentityID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range list {
+		if p.Slug == inf.PrivilegeSlug(req.Slug) {
+			full, err := s.Client.GetPrivilege(ctx, p.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &full, nil
+		}
+	}
+	return nil, nil
+}
+
 // Revoke revokes the recorded client secret, deletes the privilege, the
 // membership and the identity, then deletes any other identity named for
 // the handoff. Each step first, so that a failure to delete the identity
@@ -424,6 +598,10 @@ func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provide
 			allowed[rule.String()] = true
 		}
 	}
+	withheld := map[string]bool{}
+	for _, rule := range inf.ReadRules(ReadEnvironment(req), "", req.Withhold) {
+		withheld[rule.String()] = true
+	}
 	for _, p := range privs {
 		if p.ID != r.PrivilegeID {
 			add(true, "identity %s holds privilege %s (%s), which the manifest does not record", r.IdentityName, p.Slug, p.ID)
@@ -451,6 +629,10 @@ func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provide
 		}
 		sort.Strings(wider)
 		for _, w := range wider {
+			if withheld[w] {
+				add(true, "privilege %s of %s grants %q, which the kill of a surface read by reference withholds", p.ID, r.IdentityName, w)
+				continue
+			}
 			add(true, "privilege %s of %s grants %q, beyond its folder and the spec's read paths", p.ID, r.IdentityName, w)
 		}
 	}

@@ -11,10 +11,15 @@
 // Alpaca's API keys, likewise, are generated in its dashboard.
 //
 // Nothing remote is written, so no operation has a step; revoking ends
-// nothing at the vendor (the key is shared and long-lived), but the
-// handoff's access to it ends with its identity's privilege. Create refuses
-// a handoff whose infisical read paths reach none of the surface's keys
-// (STRIPE_*, APPLE_IAP_*, ALPACA_*): its task could not read a key.
+// nothing at the vendor (the key is shared and long-lived). The handoff's
+// access to the key is its identity's privilege, through the read paths
+// the manifest entry records as key_paths (reconcile.MetaKeyPaths): killing
+// the surface on its own (`handoff revoke -surface stripe`) makes apply
+// narrow that privilege in place to withhold them (package apply, and the
+// infisical surface's Regrant), and revoking the handoff ends the identity.
+// Create refuses a handoff whose infisical read paths reach none of the
+// surface's keys (STRIPE_*, APPLE_IAP_*, ALPACA_*): its task could not read
+// a key.
 package static
 
 import (
@@ -125,6 +130,8 @@ func (s *Surface) Create(_ context.Context, req *provider.Request) (provider.Res
 	for i, p := range paths {
 		list[i] = p
 	}
+	// reconcile.MetaKeyPaths: what a kill of this surface withholds from
+	// the handoff's identity.
 	meta["key_paths"] = list
 	return provider.Result{
 		Record: provider.Record{Meta: meta},
@@ -167,8 +174,10 @@ func (s *Surface) Refresh(ctx context.Context, req *provider.Request, _ provider
 	return s.Create(ctx, req)
 }
 
-// Revoke ends nothing at the vendor: the key is pre-provisioned and shared;
-// the handoff's access ends with its identity's privilege.
+// Revoke ends nothing at the vendor: the key is pre-provisioned and shared.
+// The handoff's access ends with its identity's privilege: apply narrows it
+// to withhold the recorded key_paths when this surface alone is killed, and
+// deletes the identity when the handoff is revoked.
 func (s *Surface) Revoke(context.Context, *provider.Request, *provider.Record) error { return nil }
 
 // Verify checks the recorded mode against the spec and the live approval.
