@@ -428,3 +428,44 @@ func (c *gitops) provisioner() (*infisical.Client, error) {
 	}
 	return infisical.New(cfg)
 }
+
+// TestPatsListsChecksAndRevokes: the PATs made by hand in the fixture are
+// listed with their findings (pinned by a golden file), -check exits 4, and
+// -revoke ends one.
+func TestPatsListsChecksAndRevokes(t *testing.T) {
+	c := newGitOps(t)
+	delete(c.env, "GITHUB_REPOSITORY") // the org comes from the specs' repositories
+	stdout, _ := c.must(0, "pats")
+	golden := filepath.Join("testdata", "golden", "pats-dev.txt")
+	if *update {
+		if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err := os.ReadFile(golden); err != nil || stdout != string(want) {
+		t.Errorf("handoff pats differs from %s (rerun with -update if intended): %v\n%s", golden, err, stdout)
+	}
+	_, stderr := c.must(exitScopeViolation, "pats", "-check")
+	if !strings.Contains(stderr, "live PATs of raxx-app with a finding") {
+		t.Errorf("pats -check: %s", stderr)
+	}
+	c.must(0, "pats", "-revoke", "25383")
+	stdout, _ = c.must(0, "pats", "-json", "-org", "raxx-app")
+	var doc struct {
+		PATs []struct {
+			ID       int64
+			Findings []string
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range doc.PATs {
+		if p.ID == 25383 {
+			t.Errorf("PAT 25383 still listed after -revoke")
+		}
+	}
+	if len(doc.PATs) != 3 {
+		t.Errorf("%d PATs after revoking one of 4", len(doc.PATs))
+	}
+}
