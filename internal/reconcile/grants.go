@@ -446,13 +446,6 @@ func singular(attr string) string {
 	return attr
 }
 
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
 func sortedKeys(a, b map[string]string) []string {
 	seen := map[string]bool{}
 	var out []string

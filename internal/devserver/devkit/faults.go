@@ -159,28 +159,24 @@ func (f *Faults) decide(pattern, method, path string) (time.Duration, *Fault) {
 // globMatch reports whether s matches pattern, where '*' matches any run of
 // characters (including '/') and every other character matches itself.
 func globMatch(pattern, s string) bool {
-	for len(pattern) > 0 {
-		star := strings.IndexByte(pattern, '*')
-		if star < 0 {
-			return pattern == s
-		}
-		if !strings.HasPrefix(s, pattern[:star]) {
-			return false
-		}
-		s = s[star:]
-		pattern = pattern[star+1:]
-		if pattern == "" {
-			return true
-		}
-		// Try every position for the rest of the pattern.
-		for i := 0; i <= len(s); i++ {
-			if globMatch(pattern, s[i:]) {
-				return true
-			}
-		}
+	star := strings.IndexByte(pattern, '*')
+	if star < 0 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, pattern[:star]) {
 		return false
 	}
-	return s == ""
+	s, pattern = s[star:], pattern[star+1:]
+	if pattern == "" {
+		return true
+	}
+	// Try every position for the rest of the pattern.
+	for i := 0; i <= len(s); i++ {
+		if globMatch(pattern, s[i:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseFault reads the command-line form of a fault:

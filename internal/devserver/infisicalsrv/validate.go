@@ -109,12 +109,6 @@ func array(items *schema) *schema {
 	return s
 }
 
-func union(alts ...*schema) *schema {
-	s := newSchema(kUnion)
-	s.alts = alts
-	return s
-}
-
 func field(name string, s *schema) prop { return prop{name, s} }
 
 func (s *schema) clone() *schema { c := *s; return &c }
@@ -132,11 +126,6 @@ func (s *schema) gte(x float64) *schema {
 func (s *schema) lte(x float64) *schema {
 	c := s.clone()
 	c.max = &x
-	return c
-}
-func (s *schema) match(re *regexp.Regexp, msg string) *schema {
-	c := s.clone()
-	c.pattern, c.patMsg = re, msg
 	return c
 }
 func (s *schema) withRefine(f func(v any, path []any, add func(zodIssue))) *schema {
