@@ -8,7 +8,11 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 
-.PHONY: all build test vet fmt fmt-check demo bench clean
+# staticcheck runs from the module proxy at a pinned version; it is not a
+# dependency of the module.
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build test vet lint fmt fmt-check demo bench clean
 
 all: build
 
@@ -16,11 +20,14 @@ build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/handoff
 
 # The test command of the README and of CI.
-test: fmt-check vet
+test: fmt-check vet lint
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 vet:
 	$(GO) vet ./...
+
+lint:
+	$(STATICCHECK) ./...
 
 fmt:
 	gofmt -w $(GOFILES)
