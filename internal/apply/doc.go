@@ -22,11 +22,30 @@
 // A refresh (a token within the refresh window while the handoff lives)
 // reads the old token from the vault, revokes it with itself (already gone
 // is fine), mints a new one, writes it and rewrites the manifest with the
-// new expiry, fingerprint and a history event. A revocation (TTL passed,
+// token's new expiry, fingerprint and a history event. A revocation (TTL passed,
 // spec deleted, or `handoff revoke`) ends, in order, the GitHub token (with
 // itself), the client secret, the privilege, the membership and the
 // identity, deletes the secrets of the folder, then rewrites the manifest
 // as `revoked` with a Revocation record.
+//
+// # The TTL and the spec digest stay until a replace
+//
+// A handoff never outlives the TTL it was applied with (H3), and its
+// manifest never names a spec whose grants were not minted. So a run on an
+// active handoff (a refresh, a repair of a missing secret or of an
+// identity deleted out of band, an in-place change of the privilege, the
+// revocation of what a stopped run left) keeps the manifest's expires_at
+// and spec digest, and everything it mints is bounded by that expires_at
+// (a client secret's TTL, a new privilege's window). Only a replace of the
+// whole handoff with a changed spec (every surface of the spec minted
+// again, those it dropped revoked, nothing killed) starts a new TTL and
+// records the new digest. A handoff whose spec changed while some of its
+// surfaces are killed is frozen (reconcile plans nothing that mints):
+// apply refuses, before any write, a plan that would mint for it anyway
+// (an older build's), and does only what mints nothing: the revocation of
+// a killed surface's leftovers and the narrowing of the privilege from its
+// record. handoff untombstone, then apply, replaces it whole with the new
+// spec.
 //
 // # The revoked manifest is kept
 //

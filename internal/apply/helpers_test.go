@@ -57,6 +57,8 @@ type world struct {
 	repo *spec.Repo
 
 	progress syncBuffer
+	// lastPlan is the plan w.plan made last.
+	lastPlan *plan.Plan
 
 	mu     sync.Mutex
 	values map[string]bool // secret values minted or configured
@@ -174,6 +176,7 @@ func (w *world) plan() *plan.Plan {
 	}
 	_ = plan.RenderText(&b, p, plan.TextOptions{})
 	w.text(b.String())
+	w.lastPlan = p
 	return p
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/state"
 )
 
 // canRead reports how a handoff's own identity, logged in with the
@@ -134,5 +135,42 @@ func TestKillOfInfisicalLeavesNothingToNarrow(t *testing.T) {
 	if m := w.manifest(iapSlug); m.Status != manifest.Active || len(w.srv.GitHub.LiveTokens()) != 1 {
 		t.Errorf("the rest of the handoff: %s, %d live tokens", m.Status, len(w.srv.GitHub.LiveTokens()))
 	}
+	w.assertNoChanges()
+}
+
+// TestJournalNamingOnlyAKilledSurface: a stopped run's journal that names
+// only a killed surface (apple_iap, read by reference) makes the plan
+// revoke that surface's leftovers; apply does that alone: the handoff stays
+// active, the killed surface's record (its key paths, still withheld)
+// stays, and the journal is cleared.
+func TestJournalNamingOnlyAKilledSurface(t *testing.T) {
+	w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+	ctx := context.Background()
+	w.mustApply()
+	w.kill(iapSlug, "apple_iap")
+	j := &state.Journal{Slug: iapSlug, Operation: "refresh", Entries: []state.JournalEntry{{Step: "refresh", Surface: "apple_iap", At: w.now()}}}
+	b, err := j.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.inf.UpsertSecret(ctx, env, path.Join(root, iapSlug), state.JournalSecretName, string(b)); err != nil {
+		t.Fatal(err)
+	}
+	h := findHandoff(w.plan(), iapSlug)
+	if c, _ := findChange(h, "apple_iap"); c.Action != plan.Revoke {
+		t.Fatalf("plan: apple_iap %s (%s)", c.Action, c.Reason)
+	}
+	w.mustApply()
+	m := w.manifest(iapSlug)
+	if m.Status != manifest.Active || m.Revocation == nil || strings.Join(m.Revocation.Surfaces, ",") != "apple_iap" {
+		t.Fatalf("a journal naming a killed surface revoked the handoff: %s", asJSON(m.Revocation))
+	}
+	if _, ok := m.Surfaces.Other["apple_iap"]; !ok {
+		t.Errorf("the killed surface's record was dropped: %v", m.Surfaces.Names())
+	}
+	if err := w.canRead(iapSlug, queue, "APPLE_IAP_KEY_ID"); !infisical.IsForbidden(err) {
+		t.Errorf("the killed surface's key: want 403, got %v", err)
+	}
+	w.assertNoOrphans(false)
 	w.assertNoChanges()
 }

@@ -83,10 +83,15 @@ type run struct {
 	mints    []work
 	// withhold are the read paths the identity must not be granted (the
 	// key paths of killed surfaces read by reference): Request.Withhold.
-	withhold   []string
-	dropped    []string // surfaces whose record goes
-	final      finalKind
-	revocation *manifest.Revocation
+	withhold []string
+	// newSpec is set when the run replaces the whole handoff with a
+	// changed spec: only then does the manifest take the new spec digest
+	// and a new TTL. frozen is set when the spec changed but the plan does
+	// not replace the handoff (surfaces were killed): nothing may be minted.
+	newSpec, frozen bool
+	dropped         []string // surfaces whose record goes
+	final           finalKind
+	revocation      *manifest.Revocation
 	// manual is set for `handoff revoke`; tombstoneFirst writes the
 	// manifest's revocation record before any credential is touched.
 	manual         *RevokeOptions
@@ -262,7 +267,7 @@ func (r *run) decide() error {
 	if r.manual == nil && r.m != nil && r.m.Status == manifest.Active && r.oldJournal != nil {
 		// A kill of some surfaces gives way to a plan that revokes the
 		// whole handoff (expired, spec deleted): that covers it.
-		if rv := r.oldJournal.Revocation; rv != nil && rv.Kind == manifest.RevokedManual && (len(rv.Surfaces) == 0 || !revokesBeyond(r.ph, rv.Surfaces)) {
+		if rv := r.oldJournal.Revocation; rv != nil && rv.Kind == manifest.RevokedManual && (len(rv.Surfaces) == 0 || !revokesBeyond(r.ph, r.m, rv.Surfaces)) {
 			// An operator's kill did not finish: finish it, as the plan
 			// says (it revokes what the journal names, never refreshes).
 			r.manual = &RevokeOptions{Reason: rv.Reason, By: rv.By, Surfaces: rv.Surfaces}
@@ -326,7 +331,7 @@ func (r *run) decide() error {
 		}
 		r.deleteFolder(false)
 		return nil
-	case fullRevoke(ph):
+	case fullRevoke(ph, m):
 		r.op, r.final, r.expires = opRevoke, finalRevoked, m.ExpiresAt
 		r.revocation = &manifest.Revocation{At: r.now, Kind: reconcile.RevocationKind(m, r.now), Reason: ph.Reason, By: "handoff apply"}
 		if j := r.oldJournal; j != nil && j.Revocation != nil && j.Revocation.Kind != manifest.RevokedManual {
@@ -353,16 +358,26 @@ func wantsMint(ph *plan.Handoff) bool {
 	return false
 }
 
-// fullRevoke reports whether the plan revokes the whole handoff: every
-// change is a revoke.
-func fullRevoke(ph *plan.Handoff) bool {
+// fullRevoke reports whether the plan revokes the whole handoff of the
+// active manifest m: every change is a revoke, and every surface of m that
+// is not killed is revoked. (A revoke of a killed surface alone, what a
+// stopped run left of it, keeps the handoff.)
+func fullRevoke(ph *plan.Handoff, m *manifest.Manifest) bool {
 	n := 0
+	revoked := map[string]bool{}
 	for _, c := range ph.Changes {
 		switch c.Action {
 		case plan.Revoke:
 			n++
+			revoked[c.Surface] = true
 		case plan.NoOp:
 		default:
+			return false
+		}
+	}
+	dead := killedSurfaces(m)
+	for _, s := range m.Surfaces.Names() {
+		if !dead[s] && !revoked[s] {
 			return false
 		}
 	}
@@ -371,8 +386,8 @@ func fullRevoke(ph *plan.Handoff) bool {
 
 // revokesBeyond reports whether the plan revokes the whole handoff and a
 // surface other than those named.
-func revokesBeyond(ph *plan.Handoff, surfaces []string) bool {
-	if !fullRevoke(ph) {
+func revokesBeyond(ph *plan.Handoff, m *manifest.Manifest, surfaces []string) bool {
+	if !fullRevoke(ph, m) {
 		return false
 	}
 	for _, c := range ph.Changes {
@@ -461,17 +476,33 @@ func (r *run) deleteFolder(withManifest bool) {
 }
 
 // update plans the changes of an active handoff whose manifest is valid.
+// The manifest keeps the spec digest and the expiry it was applied with,
+// and whatever is minted lives no longer than that expiry, unless the plan
+// replaces the whole handoff with a changed spec (replacesAll): then, and
+// only then, a new TTL starts and the new digest is recorded. A changed
+// spec that the plan does not replace (surfaces were killed: reconcile
+// freezes the handoff) allows only what mints nothing: the revocation of
+// what a stopped run left of a killed surface and the narrowing of the
+// privilege from its record. A plan that would mint there (one from an
+// older build) is refused before any write.
 func (r *run) update() error {
 	m, ph := r.m, r.ph
 	if r.h == nil {
 		return fmt.Errorf("the plan changes handoff %s, whose spec is gone, other than by revoking it", r.slug)
 	}
-	specChanged := m.SpecDigest != ph.SpecDigest
-	r.final, r.expires = finalUpdate, m.ExpiresAt
-	if specChanged {
-		r.expires = r.now.Add(r.h.TTL.Value)
-	}
 	dead := killedSurfaces(m)
+	r.final, r.expires = finalUpdate, m.ExpiresAt
+	if m.SpecDigest != ph.SpecDigest {
+		if replacesAll(ph, m, r.h, dead) {
+			r.newSpec = true
+			r.expires = r.now.Add(r.h.TTL.Value)
+		} else {
+			r.frozen = true
+			if err := r.checkFrozen(dead); err != nil {
+				return err
+			}
+		}
+	}
 	r.withhold = reconcile.WithheldPaths(m.Surfaces, reconcile.KilledOneByOne(m))
 	present := func(name string) bool {
 		if r.lh == nil {
@@ -507,15 +538,19 @@ func (r *run) update() error {
 			recp = &rec
 		}
 		switch {
+		case dead[c.Surface]:
+			// Killed by an operator: never minted again; what a crashed
+			// run left is revoked again. Its record stays: it is the
+			// kill's (a by-reference surface's key paths stay withheld).
+			r.revokes = append(r.revokes, work{s: s, op: provider.OpRevoke, rec: recp, action: manifest.EventRevoke})
+			addDeletes(union(s.Secrets(), c.Secrets)...)
 		case c.Action == plan.Revoke:
 			r.revokes = append(r.revokes, work{s: s, op: provider.OpRevoke, rec: recp, action: manifest.EventRevoke})
 			addDeletes(union(s.Secrets(), c.Secrets)...)
 			r.dropped = append(r.dropped, c.Surface)
-		case dead[c.Surface]:
-			// Killed by an operator: never minted again; what a crashed
-			// kill left is revoked again.
-			r.revokes = append(r.revokes, work{s: s, op: provider.OpRevoke, rec: recp, action: manifest.EventRevoke})
-			addDeletes(union(s.Secrets(), c.Secrets)...)
+		case r.frozen:
+			// checkFrozen let through only the privilege's narrowing:
+			// addRegrant, below, from the record.
 		case c.Action == plan.Replace:
 			anyReplace = true
 			r.revokes = append(r.revokes, work{s: s, op: provider.OpRevoke, rec: recp, action: manifest.EventReplace})
@@ -539,7 +574,7 @@ func (r *run) update() error {
 	}
 	r.addRegrant(dead)
 	switch {
-	case specChanged:
+	case r.newSpec:
 		r.op = opReplace
 	case anyReplace || len(r.revokes) > 0 || len(r.regrants) > 0:
 		r.op = opUpdate
@@ -549,6 +584,65 @@ func (r *run) update() error {
 	r.orderRevokes()
 	r.orderMints()
 	return nil
+}
+
+// replacesAll reports whether the plan replaces the whole handoff with the
+// spec h: nothing of m is killed, every surface of h is created or
+// replaced (minted again under h), and every surface m records that h
+// lacks is revoked.
+func replacesAll(ph *plan.Handoff, m *manifest.Manifest, h *spec.Handoff, dead map[string]bool) bool {
+	if len(dead) > 0 {
+		return false
+	}
+	actions := map[string]plan.Action{}
+	for _, c := range ph.Changes {
+		actions[c.Surface] = c.Action
+	}
+	for _, s := range h.Surfaces() {
+		if a := actions[s]; a != plan.Create && a != plan.Replace {
+			return false
+		}
+	}
+	for _, s := range m.Surfaces.Names() {
+		if !slices.Contains(h.Surfaces(), s) && actions[s] != plan.Revoke {
+			return false
+		}
+	}
+	return true
+}
+
+// checkFrozen refuses a plan that would mint for a handoff whose spec
+// changed without replacing it: what it minted would stand, under the
+// manifest's old spec digest and expiry, for grants of neither spec (H3,
+// H4). Allowed is what mints nothing: revocations, the in-place narrowing
+// of the identity's privilege (a refresh of infisical that writes no
+// secret), and the vault folder's changes.
+func (r *run) checkFrozen(dead map[string]bool) error {
+	why := "the plan does not replace the whole handoff"
+	if len(dead) > 0 {
+		why = "surfaces are killed (" + strings.Join(sortedKeys(dead), ", ") + "): the changed spec is not applied until handoff untombstone, or a new slug"
+	}
+	for _, c := range r.ph.Changes {
+		switch {
+		case !c.Action.IsChange(), c.Action == plan.Revoke, c.Surface == reconcile.SurfaceVault:
+			continue
+		case c.Surface == spec.SurfaceInfisical && c.Action == plan.Refresh && len(c.Secrets) == 0:
+			continue
+		}
+		return fmt.Errorf("handoff %s: its spec changed since the last apply and %s, but the plan would %s %s: "+
+			"that would mint, under the manifest's old spec digest and expiry, what neither spec granted; nothing was done: plan again",
+			r.slug, why, c.Action, c.Surface)
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // grantOnly reports whether the plan's refresh of surface s (infisical)
@@ -583,6 +677,11 @@ func (r *run) addRegrant(dead map[string]bool) {
 	m := r.m
 	if m == nil || m.Surfaces.Infisical == nil || dead[spec.SurfaceInfisical] {
 		return
+	}
+	if r.frozen && !slices.ContainsFunc(r.ph.Changes, func(c plan.Change) bool {
+		return c.Surface == spec.SurfaceInfisical && c.Action == plan.Refresh
+	}) {
+		return // frozen: only the narrowing the plan shows (not of an identity deleted out of band)
 	}
 	for _, w := range append(append([]work{}, r.revokes...), r.mints...) {
 		if w.s.Name() == spec.SurfaceInfisical && w.op != provider.OpRefresh {
@@ -996,8 +1095,12 @@ func (r *run) writeManifestStep(ctx context.Context, stepName string) error {
 func (r *run) historyEvents() []manifest.Event {
 	var evs []manifest.Event
 	if j := r.oldJournal; j != nil {
+		what := "its leftovers were revoked"
+		if r.frozen {
+			what = "what it left of killed surfaces was revoked; nothing was minted (the spec changed while surfaces are killed): the rest goes when the handoff is replaced or revoked"
+		}
 		evs = append(evs, manifest.Event{At: r.now, Action: manifest.EventAdopt,
-			Detail: fmt.Sprintf("found the journal of apply run %s (%s, started %s): its leftovers were revoked", j.RunID, j.Operation, j.StartedAt.UTC().Format(time.RFC3339))})
+			Detail: fmt.Sprintf("found the journal of apply run %s (%s, started %s): %s", j.RunID, j.Operation, j.StartedAt.UTC().Format(time.RFC3339), what)})
 	}
 	for _, f := range r.flags {
 		evs = append(evs, manifest.Event{At: r.now, Action: manifest.EventAdopt, Surface: spec.SurfaceGitHub, Detail: f})
@@ -1050,7 +1153,9 @@ func (r *run) buildManifest() (*manifest.Manifest, error) {
 	}
 	switch r.final {
 	case finalUpdate:
-		if r.manual == nil && m.SpecDigest != r.ph.SpecDigest {
+		// The spec and the TTL the handoff was applied with stay, unless
+		// this run replaced all of it with the new spec (update).
+		if r.newSpec {
 			m.SpecDigest, m.SpecFile, m.Card = r.ph.SpecDigest, r.ph.SpecFile, r.ph.Card
 			m.ApprovedBy = r.h.ApprovedBy.Value
 			m.ExpiresAt = r.expires

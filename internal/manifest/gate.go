@@ -44,6 +44,8 @@ func (m *Manifest) Admit(d Dispatch) error {
 		return fmt.Errorf("the handoff expired at %s; the next apply revokes it", m.ExpiresAt.UTC().Format(time.RFC3339))
 	case specDigest == "":
 		return fmt.Errorf("no spec for it on disk (a deleted spec is revoked by the next apply)")
+	case specDigest != m.SpecDigest && len(m.KilledSurfaces()) > 0:
+		return fmt.Errorf("the spec changed while surface %v is killed: apply keeps the handoff frozen; run handoff untombstone, or use a new slug", m.KilledSurfaces())
 	case specDigest != m.SpecDigest:
 		return fmt.Errorf("the spec changed since the last apply (its digest differs from the manifest's): run handoff apply")
 	case d.Journal:

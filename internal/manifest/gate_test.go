@@ -36,6 +36,9 @@ func TestAdmit(t *testing.T) {
 			m.Surfaces.GitHub.TokenExpiresAt = now
 			m.Revocation = &Revocation{Kind: RevokedManual, Surfaces: []string{"github"}}
 		}), "sha256:aaa", "", false},
+		{"spec changed under a kill", active(func(m *Manifest) {
+			m.Revocation = &Revocation{Kind: RevokedManual, Surfaces: []string{"stripe"}}
+		}), "sha256:bbb", "handoff untombstone", false},
 		{"no github surface", active(func(m *Manifest) { m.Surfaces.GitHub = nil }), "sha256:aaa", "", false},
 		{"journal beside it", active(nil), "sha256:aaa", "apply is running", true},
 	}

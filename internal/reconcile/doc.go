@@ -30,6 +30,19 @@
 //     them) only those, the rest kept as they are;
 //   - an active manifest whose spec digest differs: replace, with the
 //     privilege deltas marked as escalations;
+//   - an active manifest whose spec digest differs while some of its
+//     surfaces are killed (`handoff revoke -surface`): frozen. The changed
+//     spec is not applied (that would mint under an operator's kill) and
+//     nothing is minted under the old one either: no refresh, no repair,
+//     no replace. The handoff keeps the spec digest and the expiry it was
+//     applied with, the gate refuses it (the digests differ) and what it
+//     holds runs out; only what narrows is planned: the recorded read
+//     paths less those the kills withhold, and the revocation of what a
+//     stopped run left of a killed surface (a journal is cleared, minting
+//     nothing). A warning, "handoff X has killed surfaces; its spec
+//     changed", says the way out: handoff untombstone (the next apply
+//     replaces the whole handoff with the new spec, under a new TTL) or a
+//     new slug;
 //   - otherwise drift: a GitHub token that expires within RefreshWindow, a
 //     secret missing from the folder (refresh), an identity deleted out of
 //     band (replace of the infisical surface). A surface killed by hand
@@ -37,12 +50,19 @@
 //     expiry: it is never minted again until untombstoned; what a leftover
 //     journal may have left of it is revoked. The identity's read paths
 //     must be its folder and the spec's less the key paths of killed
-//     surfaces read by reference (WithheldPaths; the recorded ones less
-//     those when the spec changed under a kill): a difference is an
+//     surfaces read by reference (WithheldPaths): a difference is an
 //     infisical refresh that changes the privilege in place and writes no
 //     secret (a kill to finish narrowing, or a lifted one to widen back,
 //     shown as an escalation);
 //   - a spec with no folder: create.
+//
+// A new TTL starts, and a new spec digest is recorded, only when a handoff
+// is minted whole: a create, or a replace of every surface of the spec
+// (with those it dropped revoked). A refresh, a repair (a missing secret,
+// an identity deleted out of band) or an in-place change of the privilege
+// keeps the manifest's expires_at and spec digest, and what it mints ends
+// by that expiry (H3); apply enforces the same rule on any plan it is
+// given.
 //
 // Besides the diagnostics of the rules, a GitHub App installation that a
 // spec uses and that grants a permission no handoff may hold (forbidden by

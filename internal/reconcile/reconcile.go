@@ -262,9 +262,11 @@ func (pl *planner) handoff(slug string, h *spec.Handoff, lh *state.Handoff) plan
 		pl.finishRevocation(&ph, h, lh)
 	case m.SpecDigest != ph.SpecDigest && len(killed(m)) == 0:
 		pl.replace(&ph, h, lh)
+	case m.SpecDigest != ph.SpecDigest:
+		// Some surfaces were killed by hand: the changed spec is not
+		// applied, and nothing is minted under the old one either.
+		pl.frozen(&ph, h, lh)
 	default:
-		// A handoff some of whose surfaces were killed stays tombstoned for
-		// them: a changed spec is not minted, the rest is kept alive.
 		pl.drift(&ph, h, lh)
 	}
 	sort.SliceStable(ph.Changes, func(i, j int) bool {
@@ -748,16 +750,7 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 		ph.Reason = fmt.Sprintf("up to date (expires %s)", fmtTime(m.ExpiresAt))
 	}
 	if len(dead) > 0 {
-		ks := make([]string, 0, len(dead))
-		for _, s := range m.Surfaces.Names() {
-			if dead[s] {
-				ks = append(ks, s)
-			}
-		}
-		note := fmt.Sprintf("%s killed by %s at %s", strings.Join(ks, ", "), orUnknown(m.Revocation.By), fmtTime(m.Revocation.At))
-		if m.SpecDigest != ph.SpecDigest {
-			note += "; the changed spec is not applied while tombstoned: run handoff untombstone or use a new slug"
-		}
+		note := fmt.Sprintf("%s killed by %s at %s", strings.Join(killedNames(m), ", "), orUnknown(m.Revocation.By), fmtTime(m.Revocation.At))
 		if ph.Reason == "" {
 			ph.Reason = note
 		} else {
@@ -770,6 +763,139 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 func killedReason(m *manifest.Manifest) string {
 	r := m.Revocation
 	return fmt.Sprintf("killed by %s at %s: %s", orUnknown(r.By), fmtTime(r.At), r.Reason)
+}
+
+// frozen plans an active handoff some of whose surfaces were killed by hand
+// (`handoff revoke -surface`) and whose spec changed since it was applied.
+// The changed spec is not applied: replacing the rest would mint under an
+// operator's kill, and a refresh or repair of what lives would record
+// grants of one spec under another's digest. Nothing is minted under the
+// old spec either. The handoff keeps the spec digest and the expiry it was
+// applied with, the gate refuses it (the digests differ) and its
+// credentials run out (the GitHub token within the hour, the rest at
+// expires_at); only what narrows is done: the read paths of killed
+// by-reference surfaces withheld from the recorded privilege, what a
+// stopped run left of a killed surface revoked. A warning says the way
+// out: handoff untombstone (the next apply replaces the whole handoff with
+// the new spec, under a new TTL) or a new slug.
+func (pl *planner) frozen(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
+	m := lh.Manifest
+	dead := killed(m)
+	ks := killedNames(m)
+	ph.ExpiresAt = m.ExpiresAt
+	change := fmt.Sprintf("digest %s → %s", shortDigest(m.SpecDigest), shortDigest(ph.SpecDigest))
+	ph.Reason = fmt.Sprintf("spec changed since the last apply (%s) while %s killed by %s at %s: the new spec is not applied and nothing is minted (no refresh, no repair) until handoff untombstone, which replaces the whole handoff with the new spec, or a new slug; it keeps its grants and its expiry (%s) and the gate refuses it",
+		change, strings.Join(ks, ", "), orUnknown(m.Revocation.By), fmtTime(m.Revocation.At), fmtTime(m.ExpiresAt))
+	kept := fmt.Sprintf("kept as applied (spec %s) until %s: not minted again while the changed spec waits", shortDigest(m.SpecDigest), fmtTime(m.ExpiresAt))
+
+	missing := map[string][]string{}
+	for _, name := range m.Secrets {
+		if _, ok := lh.Secrets[name]; !ok {
+			s := secretOwner(name, m)
+			missing[s] = append(missing[s], name)
+		}
+	}
+	for _, s := range m.Surfaces.Names() {
+		if dead[s] {
+			ph.Changes = append(ph.Changes, plan.Change{
+				Surface: s, Action: plan.NoOp, Resource: resource(s, m.Slug, nil),
+				Reason: killedReason(m) + "; not minted again until handoff untombstone (or a new slug)",
+			})
+			continue
+		}
+		before := beforeGrant(m, s)
+		c := plan.Change{Surface: s, Action: plan.NoOp, Resource: resource(s, m.Slug, before), Before: before}
+		var notes []string
+		switch s {
+		case spec.SurfaceGitHub:
+			if left := m.Surfaces.GitHub.TokenExpiresAt.Sub(pl.now); left <= 0 {
+				notes = append(notes, fmt.Sprintf("token expired %s ago, not refreshed", fmtDur(-left)))
+			} else {
+				notes = append(notes, fmt.Sprintf("token expires in %s, not refreshed", fmtDur(left)))
+			}
+		case spec.SurfaceInfisical:
+			inf := m.Surfaces.Infisical
+			if pl.live.IdentitiesKnown && !pl.identityIDs[inf.IdentityID] {
+				notes = append(notes, fmt.Sprintf("identity %s (%s) deleted out of band, not created again", inf.IdentityName, inf.IdentityID))
+				break
+			}
+			// Narrowing only: the recorded read paths less those the
+			// kills withhold (never the changed spec's).
+			grant := pl.readPathsNow(m, h, ph.SpecDigest)
+			if why, _ := grantDelta(m, grant); len(why) > 0 {
+				c.Action = plan.Refresh
+				c.Reason = strings.Join(why, "; ")
+				c.After = beforeGrant(m, s) // a fresh copy: the grant it has, narrowed
+				withheldGrant(c.After, grant)
+			}
+		}
+		if names := missing[s]; len(names) > 0 {
+			notes = append(notes, fmt.Sprintf("%s missing from the vault, not written again", strings.Join(names, ", ")))
+		}
+		if c.Action == plan.NoOp {
+			c.Reason = strings.Join(append([]string{kept}, notes...), "; ")
+		}
+		ph.Changes = append(ph.Changes, c)
+	}
+	if lh.HasJournal() {
+		// A stopped run's journal: what it left of a killed surface is
+		// revoked, as on any active handoff; the rest is not cleaned by
+		// minting again (a refresh revokes leftovers by rotating), it goes
+		// when the handoff is replaced or revoked (by name: the token in
+		// the folder, the identities named for the slug). The run clears
+		// the journal, which untombstone needs.
+		var named []string
+		if lh.Journal != nil {
+			named = lh.Journal.Surfaces()
+		}
+		bySurface := pl.secretsBySurface(lh)
+		for i := range ph.Changes {
+			c := &ph.Changes[i]
+			switch {
+			case !slices.Contains(named, c.Surface):
+			case dead[c.Surface]:
+				c.Action = plan.Revoke
+				c.Reason = killedReason(m) + "; revoke what the unfinished apply left; not minted again"
+				c.Secrets = union(c.Secrets, bySurface[c.Surface])
+			default:
+				c.Reason += "; an unfinished apply's journal names it: what that left is not cleaned by minting, it goes when the handoff is replaced or revoked"
+			}
+		}
+		if !changed(ph.Changes) {
+			ph.Changes = append(ph.Changes, plan.Change{
+				Surface: SurfaceVault, Action: plan.Refresh, Resource: "vault folder " + lh.Folder,
+				Reason: "incomplete apply found (journal): clear it; nothing is minted",
+			})
+		}
+	}
+
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  fmt.Sprintf("Handoff %s has killed surfaces; its spec changed", ph.Slug),
+		Detail: fmt.Sprintf("handoff %s has killed surfaces (%s: %s); its spec changed since it was applied (%s): untombstone it or use a new slug. "+
+			"Until then the changed spec is not applied and nothing is minted for the handoff (no refresh, no repair): its manifest keeps the spec digest and the expiry (%s) it was applied with, "+
+			"the dispatch gate refuses it (the digests differ), and its credentials run out. "+
+			"handoff untombstone %s lifts the kill: the next apply replaces the whole handoff with the new spec, under a new TTL, minting the killed surfaces again if the spec still asks for them. "+
+			"A new slug is a new handoff; this one is revoked when its spec is deleted or its TTL passes.",
+			ph.Slug, strings.Join(ks, ", "), killedReason(m), change, fmtTime(m.ExpiresAt), ph.Slug),
+	}
+	if h != nil {
+		d.Subject = h.DefRange.Ptr()
+	}
+	pl.diags = append(pl.diags, d)
+}
+
+// killedNames are the surfaces of m killed by hand, in the manifest's
+// order.
+func killedNames(m *manifest.Manifest) []string {
+	dead := killed(m)
+	var out []string
+	for _, s := range m.Surfaces.Names() {
+		if dead[s] {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // finishRevocation plans an active manifest beside the journal of a

@@ -567,7 +567,7 @@ func TestPlan(t *testing.T) {
 		},
 		{
 			name:  "kill switch on one surface",
-			specs: map[string]string{iapSlug: iapWiderHCL},
+			specs: map[string]string{iapSlug: iapHCL},
 			live: func(t *testing.T, l *state.Live) {
 				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
 				revoke(m, manifest.RevokedManual, now.Add(-time.Hour), "alice", "token leaked")
@@ -579,10 +579,93 @@ func TestPlan(t *testing.T) {
 				l.Identities[name] = state.Identity{ID: m.Surfaces.Infisical.IdentityID, Name: name}
 			},
 			want: map[string]want{iapSlug: {action: plan.NoOp,
-				reason: "github killed by alice at 2026-06-21T11:00:00Z; the changed spec is not applied while tombstoned",
+				reason: "up to date (expires 2026-06-22T09:00:00Z); github killed by alice at 2026-06-21T11:00:00Z",
 				changes: map[string]string{
 					"github": "no-op|killed by alice at 2026-06-21T11:00:00Z: token leaked; not minted again until handoff untombstone", "infisical": "no-op|up to date",
 				}}},
+		},
+		{
+			// The spec changed after a kill: it is not applied, and
+			// nothing is minted under the old one either (no refresh of
+			// a token due, no repair of a missing secret); the manifest
+			// keeps its digest and expiry, and a warning says the way out.
+			name:  "kill switch on one surface, then the spec changed",
+			specs: map[string]string{iapSlug: iapWiderHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
+				revoke(m, manifest.RevokedManual, now.Add(-time.Hour), "alice", "token leaked")
+				m.Status, m.Revocation.Surfaces = manifest.Active, []string{"apple_iap"}
+				m.Surfaces.GitHub.TokenExpiresAt = now.Add(5 * time.Minute)
+				lh := put(l, m)
+				delete(lh.Secrets, SecretInfisicalClientSecret)
+			},
+			want: map[string]want{iapSlug: {action: plan.NoOp,
+				reason: "spec changed since the last apply (digest sha256:87fbb982b326 → sha256:34da23270502) while apple_iap killed by alice at 2026-06-21T11:00:00Z: the new spec is not applied and nothing is minted",
+				changes: map[string]string{
+					"github":    "no-op|token expires in 5m, not refreshed",
+					"infisical": "no-op|INFISICAL_CLIENT_SECRET missing from the vault, not written again",
+					"mcp":       "no-op|kept as applied (spec sha256:87fbb982b326) until 2026-06-22T09:00:00Z",
+					"apple_iap": "no-op|killed by alice",
+				}}},
+			diags: []string{"warning|Handoff iap-notif-handler-20260621 has killed surfaces; its spec changed|/repo/specs/iap-notif-handler-20260621.hcl:1:1"},
+		},
+		{
+			// A kill recorded while the privilege still reads the key, and
+			// a changed spec that widens the read paths: the privilege is
+			// narrowed from its record, never widened to the new spec.
+			name:  "killed by-reference surface, its key path still granted, spec changed",
+			specs: map[string]string{stripeSlug: strings.Replace(stripeHCL, `"/MooseQuest/queue/staging/STRIPE_*"]`, `"/MooseQuest/queue/staging/STRIPE_*", "/MooseQuest/queue/staging/APPLE_IAP_*"]`, 1)},
+			live: func(t *testing.T, l *state.Live) {
+				put(l, killedStripe(t, now.Add(-3*time.Hour)))
+			},
+			want: map[string]want{stripeSlug: {action: plan.Refresh, changes: map[string]string{
+				"stripe":    "no-op|killed by sec",
+				"infisical": "refresh|/MooseQuest/queue/staging/STRIPE_* is withheld since stripe was killed",
+			}}},
+			diags: []string{"warning|Handoff founders-checkout-20260621 has killed surfaces; its spec changed|/repo/specs/founders-checkout-20260621.hcl:1:1"},
+		},
+		{
+			// A stopped run's journal on a handoff whose spec changed under
+			// a kill: the killed surface's leftovers are revoked, the rest
+			// is not refreshed (nothing is minted).
+			name:  "spec changed under a kill, beside a journal",
+			specs: map[string]string{iapSlug: iapWiderHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
+				revoke(m, manifest.RevokedManual, now.Add(-time.Hour), "alice", "token leaked")
+				m.Status, m.Revocation.Surfaces = manifest.Active, []string{"github"}
+				m.Secrets = []string{SecretInfisicalClientID, SecretInfisicalClientSecret, "APPLE_IAP_KEY"}
+				lh := put(l, m)
+				journal(lh, &state.Journal{Slug: iapSlug, Operation: "refresh",
+					Entries: []state.JournalEntry{{Step: "refresh", Surface: "github"}, {Step: "refresh", Surface: "infisical"}}})
+			},
+			want: map[string]want{iapSlug: {action: plan.Revoke, changes: map[string]string{
+				"github":    "revoke|revoke what the unfinished apply left; not minted again",
+				"infisical": "no-op|what that left is not cleaned by minting",
+			}}},
+			diags: []string{"warning|Handoff iap-notif-handler-20260621 has killed surfaces; its spec changed|/repo/specs/iap-notif-handler-20260621.hcl:1:1"},
+		},
+		{
+			// The journal names only what lives: nothing to revoke, nothing
+			// minted; the vault folder's change clears the journal (which
+			// untombstone needs gone).
+			name:  "spec changed under a kill, beside a journal of a live surface",
+			specs: map[string]string{iapSlug: iapWiderHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
+				revoke(m, manifest.RevokedManual, now.Add(-time.Hour), "alice", "token leaked")
+				m.Status, m.Revocation.Surfaces = manifest.Active, []string{"github"}
+				m.Secrets = []string{SecretInfisicalClientID, SecretInfisicalClientSecret, "APPLE_IAP_KEY"}
+				lh := put(l, m)
+				journal(lh, &state.Journal{Slug: iapSlug, Operation: "update",
+					Entries: []state.JournalEntry{{Step: "regrant", Surface: "infisical"}}})
+			},
+			want: map[string]want{iapSlug: {action: plan.Refresh, changes: map[string]string{
+				"github":    "no-op|killed by alice",
+				"infisical": "no-op|what that left is not cleaned by minting",
+				"vault":     "refresh|incomplete apply found (journal): clear it; nothing is minted",
+			}}},
+			diags: []string{"warning|Handoff iap-notif-handler-20260621 has killed surfaces; its spec changed|/repo/specs/iap-notif-handler-20260621.hcl:1:1"},
 		},
 		{
 			// `handoff revoke -surface stripe` narrowed the identity's
