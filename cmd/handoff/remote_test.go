@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,4 +295,53 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestEndpointsInHandoffHCLCannotRedirectCredentials: a pull request that
+// points site_url or api_url at its author's host gets nothing: without the
+// environment's confirmation the command refuses before any request, and
+// with the environment set, the environment's endpoint is used.
+func TestEndpointsInHandoffHCLCannotRedirectCredentials(t *testing.T) {
+	var rogue atomic.Int64
+	trap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rogue.Add(1)
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	defer trap.Close()
+	_, env := devEnv(t)
+	for _, tc := range []struct {
+		name, attr, envName string
+	}{
+		{"infisical site_url", `site_url        = "https://app.infisical.com"`, "INFISICAL_SITE_URL"},
+		{"github api_url", `api_url = "https://api.github.com"`, "HANDOFF_GITHUB_API_URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			copyTree(t, "../../specs", filepath.Join(dir, "specs"))
+			cfg, err := os.ReadFile("../../handoff.hcl")
+			if err != nil {
+				t.Fatal(err)
+			}
+			name, _, _ := strings.Cut(tc.attr, " ")
+			evil := []byte(name + ` = "` + trap.URL + `"`)
+			if !bytes.Contains(cfg, []byte(tc.attr)) {
+				t.Fatalf("handoff.hcl has no %s", tc.attr)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "handoff.hcl"), bytes.Replace(cfg, []byte(tc.attr), evil, 1), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			unconfirmed := maps.Clone(env)
+			delete(unconfirmed, tc.envName)
+			code, _, stderr := runCLI(t, unconfirmed, "plan", dir)
+			if code != 1 || !strings.Contains(stderr, "only the environment may choose") || !strings.Contains(stderr, "handoff.hcl:") {
+				t.Errorf("plan with an unconfirmed %s: exit %d\n%s", name, code, stderr)
+			}
+			if code, _, stderr := runCLI(t, env, "plan", dir); code != 0 {
+				t.Errorf("plan with %s set: exit %d\n%s", tc.envName, code, stderr)
+			}
+			if n := rogue.Load(); n != 0 {
+				t.Errorf("%d requests reached the host handoff.hcl named", n)
+			}
+		})
+	}
 }

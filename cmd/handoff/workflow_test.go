@@ -887,6 +887,7 @@ func TestWorkflowRunsAgainstDevServers(t *testing.T) {
 		"secrets.HANDOFF_GITHUB_APP_ID":          dev["HANDOFF_GITHUB_APP_ID"],
 		"secrets.HANDOFF_GITHUB_APP_PRIVATE_KEY": pem,
 		"vars.INFISICAL_SITE_URL":                dev["INFISICAL_SITE_URL"],
+		"vars.HANDOFF_GITHUB_API_URL":            dev["HANDOFF_GITHUB_API_URL"],
 		"github.token":                           dev["GITHUB_TOKEN"],
 		"secrets.GITHUB_TOKEN":                   dev["GITHUB_TOKEN"],
 	}

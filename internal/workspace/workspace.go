@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -148,6 +149,9 @@ func (w *Workspace) Now() time.Time { return time.Now().Add(w.clockOffset).UTC()
 // GitHub returns the App's client, built on first use from the environment.
 func (w *Workspace) GitHub() (*github.Client, error) {
 	w.ghOnce.Do(func() {
+		if w.ghErr = w.confirmedEndpoint("github", "api_url", EnvGitHubAPIURL, spec.DefaultGitHubAPIURL, w.githubURLAttr()); w.ghErr != nil {
+			return
+		}
 		if w.Settings.GitHubAppID == 0 {
 			w.ghErr = errors.New("github: no app_id: set it in the github block of handoff.hcl or export " + EnvGitHubAppID)
 			return
@@ -169,6 +173,9 @@ func (w *Workspace) GitHub() (*github.Client, error) {
 // environment.
 func (w *Workspace) Infisical() (*infisical.Client, error) {
 	w.infOnce.Do(func() {
+		if w.infErr = w.confirmedEndpoint("infisical", "site_url", infisical.EnvSiteURL, infisical.DefaultSiteURL, w.infisicalURLAttr()); w.infErr != nil {
+			return
+		}
 		cfg, err := infisical.ConfigFromEnv(w.getenv, infisical.Config{
 			SiteURL: w.Settings.SiteURL, OrganizationID: w.Settings.OrganizationID,
 			ProjectID: w.Settings.ProjectID, HTTP: w.HTTP,
@@ -258,6 +265,11 @@ func devClockOffset(ctx context.Context, url string) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Only `handoff dev`'s clock, which listens on loopback: a clock from
+	// anywhere else would move every expiry decision of a real run.
+	if h := req.URL.Hostname(); h != "localhost" && (net.ParseIP(h) == nil || !net.ParseIP(h).IsLoopback()) {
+		return 0, fmt.Errorf("%s is not a loopback address (handoff dev's clock only)", url)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err
@@ -273,4 +285,44 @@ func devClockOffset(ctx context.Context, url string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s: %w", url, err)
 	}
 	return time.Until(body.Now), nil
+}
+
+// confirmedEndpoint refuses to send the provisioner's credentials to an
+// endpoint that only the repository names. handoff.hcl is edited by pull
+// requests, and the plan job of a pull request runs with the credentials:
+// a site_url or api_url changed in the pull request must not redirect them
+// (and the App's JWT, the Actions token, the Cloudflare Access headers) to
+// a host its author chose. So the endpoint is the environment's when set
+// (it overrides handoff.hcl, as the contract says), else the vendor's
+// default; a non-default endpoint written only in handoff.hcl is refused
+// until the environment confirms it.
+func (w *Workspace) confirmedEndpoint(surface, attr, envName, def string, written spec.String) error {
+	if strings.TrimSpace(w.getenv(envName)) != "" || !written.Valid() {
+		return nil
+	}
+	if v := strings.TrimRight(strings.TrimSpace(written.Value), "/"); v == "" || v == def {
+		return nil
+	}
+	return fmt.Errorf("%s: %s sets %s = %q, which only the environment may choose: the provisioner's credentials are sent to it, "+
+		"and a pull request can change handoff.hcl. Set %s=%s where the credentials are (in GitHub Actions, a repository "+
+		"variable passed to the job), or remove %s to use %s",
+		surface, rangeString(written.Range), attr, written.Value, envName, written.Value, attr, def)
+}
+
+func (w *Workspace) infisicalURLAttr() spec.String {
+	if c := w.Repo.Config; c != nil && c.Infisical != nil {
+		return c.Infisical.SiteURL
+	}
+	return spec.String{}
+}
+
+func (w *Workspace) githubURLAttr() spec.String {
+	if c := w.Repo.Config; c != nil && c.GitHub != nil {
+		return c.GitHub.APIURL
+	}
+	return spec.String{}
+}
+
+func rangeString(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }

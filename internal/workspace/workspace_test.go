@@ -68,3 +68,12 @@ func TestDevClockURLMustAnswer(t *testing.T) {
 		t.Errorf("unreachable dev clock: %v", diags)
 	}
 }
+
+func TestDevClockOnlyOnLoopback(t *testing.T) {
+	_, diags := Load(context.Background(), "../..", func(k string) string {
+		return map[string]string{EnvDevClockURL: "http://clock.example.com/_dev/clock"}[k]
+	})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "not a loopback address") {
+		t.Errorf("remote dev clock: %v", diags)
+	}
+}

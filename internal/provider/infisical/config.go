@@ -3,6 +3,7 @@ package infisical
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"sort"
 	"strings"
@@ -126,7 +127,19 @@ func (c Config) baseURL() (string, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("infisical: site URL %q is not an http(s) base URL such as %s", redactURL(s), DefaultSiteURL)
 	}
+	// The client secret and every token travel to this URL.
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return "", fmt.Errorf("infisical: site URL %q uses plain http: use https (http is allowed only on a loopback address)", redactURL(s))
+	}
 	return s, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // redactURL drops any user info from a URL string before it is printed.

@@ -56,6 +56,7 @@ func TestConfigFromEnv(t *testing.T) {
 			[]string{EnvCFAccessSecret + " is set but " + EnvCFAccessID + " is not"}},
 		{"bad URL", map[string]string{EnvClientID: "cid", EnvClientSecret: testSecret, EnvSiteURL: "ftp://user:" + testSecret + "@x"}, Config{ProjectID: "p"}, []string{"is not an http(s) base URL"}},
 		{"no project", map[string]string{EnvClientID: "cid", EnvClientSecret: testSecret}, Config{}, []string{EnvProjectID}},
+		{"plain http off loopback", map[string]string{EnvClientID: "cid", EnvClientSecret: testSecret, EnvSiteURL: "http://vault.example.com"}, Config{ProjectID: "p"}, []string{"uses plain http"}},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
