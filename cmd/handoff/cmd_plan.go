@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,7 +94,14 @@ func dirArg(c *cli.Context) (string, error) {
 // loadWorkspace loads and validates dir; on invalid specs it prints the
 // diagnostics and returns exit 1 before anything remote is touched.
 func (e *env) loadWorkspace(c *cli.Context, cmd, dir string) (*workspace.Workspace, error) {
-	ws, diags := workspace.Load(c.Context, dir, e.getenv)
+	return e.loadWorkspaceWith(c, cmd, dir, workspace.Load)
+}
+
+// loadWorkspaceWith is loadWorkspace with another loader (revoke's, which
+// leaves invalid specs out instead of stopping).
+func (e *env) loadWorkspaceWith(c *cli.Context, cmd, dir string,
+	load func(context.Context, string, func(string) string) (*workspace.Workspace, hcl.Diagnostics)) (*workspace.Workspace, error) {
+	ws, diags := load(c.Context, dir, e.getenv)
 	if diags.HasErrors() || (ws != nil && len(diags) > 0) {
 		var sources map[string][]byte
 		if ws != nil {

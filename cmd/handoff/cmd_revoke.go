@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/raxx-app/handoff/internal/apply"
+	"github.com/raxx-app/handoff/internal/workspace"
 )
 
 // exitNothingFound is revoke's exit status when nothing at all existed for
@@ -24,14 +26,15 @@ func revokeCommand(e *env) *cli.Command {
 		Description: "The kill switch. Writes the tombstone first (the gate closes at once), then revokes the GitHub\n" +
 			"token, the client secret and the handoff's identity, and deletes the folder's secrets; the\n" +
 			"manifest stays as the record, status revoked. With -surface, only those surfaces are killed and\n" +
-			"the rest of the handoff lives on. apply never mints a tombstoned slug or a killed surface again\n" +
+			"the rest of the handoff lives on. A spec with errors elsewhere does not stop it (it is left out,\n" +
+			"with a warning). apply never mints a tombstoned slug or a killed surface again\n" +
 			"until 'handoff untombstone SLUG' (or a new slug). Who and why are recorded in the manifest.\n" +
 			"Exit status: 0 revoked, 1 error, 8 nothing found for SLUG.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "reason", Usage: "why the handoff is revoked (recorded in the manifest)"},
 			&cli.StringSliceFlag{Name: "surface", Usage: "revoke only this `NAME`d surface (repeatable; default every surface)"},
 			&cli.StringFlag{Name: "by", Usage: "who revokes (default GITHUB_ACTOR, else USER)"},
-			&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for a running apply's lock (default: fail at once)"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: 2 * time.Minute, Usage: "how long to wait for a running apply's lock"},
 			chdirFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -43,7 +46,7 @@ func revokeCommand(e *env) *cli.Command {
 			if reason == "" {
 				reason = "emergency revocation"
 			}
-			ws, err := e.loadWorkspace(c, "revoke", c.String("chdir"))
+			ws, err := e.loadWorkspaceWith(c, "revoke", c.String("chdir"), workspace.LoadForRevoke)
 			if err != nil {
 				return err
 			}

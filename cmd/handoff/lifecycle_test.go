@@ -469,3 +469,60 @@ func TestPatsListsChecksAndRevokes(t *testing.T) {
 		t.Errorf("%d PATs after revoking one of 4", len(doc.PATs))
 	}
 }
+
+// TestSavedPlanAppliedAfterTheTTLMintsNothing: a plan that refreshes a
+// token, applied after the handoff's TTL ended, is refused before any
+// write; verify reports the expired, still active handoff until an apply
+// revokes it.
+func TestSavedPlanAppliedAfterTheTTLMintsNothing(t *testing.T) {
+	c := newGitOps(t)
+	c.must(0, "apply", "-auto-approve")
+	c.s.Kit.Clock.Advance(23*time.Hour + 55*time.Minute)
+	planFile := filepath.Join(t.TempDir(), "refresh.plan")
+	stdout, _ := c.must(0, "plan", "-out", planFile)
+	if !strings.Contains(stdout, "to refresh") {
+		t.Fatalf("want a refresh planned near the end of the TTL:\n%s", stdout)
+	}
+	c.s.Kit.Clock.Advance(10 * time.Minute)
+	before, tokens := c.writes(), len(c.s.GitHub.Tokens())
+	_, stderr := c.must(1, "apply", planFile)
+	if !strings.Contains(stderr, "expired at") || c.writes() != before || len(c.s.GitHub.Tokens()) != tokens {
+		t.Errorf("a stale refresh after the TTL: %d writes, %d tokens minted\n%s", c.writes()-before, len(c.s.GitHub.Tokens())-tokens, stderr)
+	}
+	stdout, _ = c.must(1, "verify")
+	if !strings.Contains(stdout, "expired at") {
+		t.Errorf("verify does not report the expired, active handoff:\n%s", stdout)
+	}
+	stdout, _ = c.must(0, "apply", "-auto-approve")
+	if !strings.Contains(stdout, "2 revoked") {
+		t.Errorf("apply after the TTL:\n%s", stdout)
+	}
+	c.must(0, "verify")
+}
+
+// TestRevokeIsNotBlockedByAnotherInvalidSpec: the kill switch works while a
+// pull request left an invalid spec on main; that spec is left out with a
+// warning. An invalid handoff.hcl still stops it.
+func TestRevokeIsNotBlockedByAnotherInvalidSpec(t *testing.T) {
+	c := newGitOps(t)
+	c.must(0, "apply", "-auto-approve")
+	bad := filepath.Join(c.dir, "specs", "broken-task-20260621.hcl")
+	if err := os.WriteFile(bad, []byte("handoff \"broken-task-20260621\" {\n  ttl = \"48h\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.must(1, "apply", "-auto-approve") // everything else still refuses
+	stdout, stderr := c.must(0, "revoke", "-reason", "leak", iapSlug)
+	if !strings.Contains(stdout, "Revoked every surface of "+iapSlug) || !strings.Contains(stderr, "spec left out") {
+		t.Errorf("revoke beside an invalid spec:\n%s\n%s", stdout, stderr)
+	}
+	c.must(1, "gate", iapSlug)
+	cfg := filepath.Join(c.dir, "handoff.hcl")
+	b, _ := os.ReadFile(cfg)
+	if err := os.WriteFile(cfg, append(b, []byte("\nbogus {}\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr = c.must(1, "revoke", stripeSlug)
+	if !strings.Contains(stderr, "nothing remote was touched") {
+		t.Errorf("revoke with a broken handoff.hcl: %s", stderr)
+	}
+}

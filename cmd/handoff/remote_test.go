@@ -219,7 +219,6 @@ func TestInvalidSpecsTouchNothingRemote(t *testing.T) {
 	for _, args := range [][]string{
 		{"plan", dir},
 		{"apply", "-auto-approve", dir},
-		{"revoke", "-chdir", dir, "iap-notif-handler-20260621"},
 		{"gate", "-chdir", dir, "iap-notif-handler-20260621"},
 		{"env", "-chdir", dir, "iap-notif-handler-20260621"},
 		{"verify", "-chdir", dir},

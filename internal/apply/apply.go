@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/provider"
 	"github.com/raxx-app/handoff/internal/provider/github"
@@ -328,6 +329,21 @@ func (a *applier) checkFresh(p *plan.Plan, live *state.Live, saved bool) error {
 	if f := live.Fingerprint(); f != p.StateFingerprint {
 		return fmt.Errorf("apply: %w: the live state changed since %s was made (fingerprint %s, now %s; another apply or a change by hand?): run handoff plan again",
 			ErrStalePlan, what, short(p.StateFingerprint), short(f))
+	}
+	// Time passes without changing the state: a plan that refreshes a
+	// handoff whose TTL has ended since must not mint for it (H3).
+	now := a.now()
+	for _, h := range p.Handoffs {
+		lh := live.Handoffs[h.Slug]
+		if lh == nil || lh.Manifest == nil || lh.Manifest.Status != manifest.Active || now.Before(lh.Manifest.ExpiresAt) {
+			continue
+		}
+		for _, c := range h.Changes {
+			if c.Action == plan.Create || c.Action == plan.Refresh {
+				return fmt.Errorf("apply: %w: handoff %s expired at %s, after %s was made: run handoff plan again (it plans the revocation)",
+					ErrStalePlan, h.Slug, lh.Manifest.ExpiresAt.UTC().Format(time.RFC3339), what)
+			}
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/provider"
@@ -89,6 +90,11 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 			}
 			if m.Status == manifest.Active {
 				v.Violations = append(v.Violations, strays(live, slug, m)...)
+				if !now.Before(m.ExpiresAt) {
+					// Its credentials outlive the TTL until apply revokes them.
+					v.Violations = append(v.Violations, provider.Violation{Surface: "vault",
+						Message: fmt.Sprintf("the handoff expired at %s but is still active: run handoff apply to revoke it", m.ExpiresAt.UTC().Format(time.RFC3339))})
+				}
 			}
 		}
 		out = append(out, v)

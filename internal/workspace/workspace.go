@@ -96,6 +96,51 @@ func Load(ctx context.Context, dir string, getenv func(string) string) (*Workspa
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	return finishLoad(ctx, dir, repo, diags, getenv)
+}
+
+// LoadForRevoke is Load for the kill switch, which only ever lowers
+// privilege: an invalid spec must not keep an operator from revoking
+// another handoff. Errors in handoff.hcl (or a repository that cannot be
+// read) still stop it; a spec with errors is left out, its diagnostics
+// turned into warnings that say so. Every other command uses Load.
+func LoadForRevoke(ctx context.Context, dir string, getenv func(string) string) (*Workspace, hcl.Diagnostics) {
+	repo, diags := spec.LoadDir(dir)
+	if repo != nil && repo.Config != nil {
+		diags = append(diags, policy.Check(repo)...)
+	}
+	bad := map[string]bool{}
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && d.Subject != nil {
+			bad[d.Subject.Filename] = true
+		}
+	}
+	cfgBroken := repo == nil || repo.Config == nil || bad[repo.Config.Filename]
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && (d.Subject == nil || (repo != nil && repo.Config != nil && d.Subject.Filename == repo.Config.Filename)) {
+			cfgBroken = true
+		}
+	}
+	if cfgBroken {
+		return nil, diags
+	}
+	var keep []*spec.Handoff
+	for _, h := range repo.Handoffs {
+		if !bad[h.Filename] {
+			keep = append(keep, h)
+		}
+	}
+	repo.Handoffs = keep
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			d.Severity = hcl.DiagWarning
+			d.Summary += " (spec left out: revoke goes on without it)"
+		}
+	}
+	return finishLoad(ctx, dir, repo, diags, getenv)
+}
+
+func finishLoad(ctx context.Context, dir string, repo *spec.Repo, diags hcl.Diagnostics, getenv func(string) string) (*Workspace, hcl.Diagnostics) {
 	w := &Workspace{Dir: dir, Repo: repo, PolicyDiagnostics: diags, getenv: getenv}
 	w.Settings = resolve(repo.Config, getenv)
 	if u := getenv(EnvDevClockURL); u != "" {

@@ -184,6 +184,9 @@ func (s *Surface) installation(ctx context.Context, req *provider.Request, owner
 }
 
 func (s *Surface) mint(ctx context.Context, req *provider.Request, inst int64, repository string, perms map[string]string, prevFingerprint string) (provider.Result, error) {
+	if !req.ExpiresAt.IsZero() && !req.Now.Before(req.ExpiresAt) {
+		return provider.Result{}, fmt.Errorf("github: handoff %s expired at %s: no token is minted for it", req.Slug, req.ExpiresAt.UTC().Format(time.RFC3339))
+	}
 	_, repo, _ := strings.Cut(repository, "/")
 	ids := map[string]string{
 		"installation_id": strconv.FormatInt(inst, 10),
