@@ -15,4 +15,10 @@ policy {
 
   # Vault folders a handoff may read besides its own <handoff_root>/<slug>/.
   vault_read_roots = []
+
+  # Environments a handoff's read paths may be in. Deliberately not set here:
+  # unset, it is the environment of handoff.hcl's infisical block alone (the
+  # environment of the handoff folders), so a spec cannot read another
+  # environment's copy of a root. List others in handoff.hcl, for example:
+  #   vault_read_environments = ["staging"]
 }

@@ -165,6 +165,7 @@ func (c *checker) handoff(h *spec.Handoff, p *Policy, cfg *spec.Config, handoffR
 		for _, r := range in.Read.Values {
 			c.vaultRead(h, r, p, handoffRoot)
 		}
+		c.vaultReadEnvironment(in, p, cfg)
 	}
 	if m := h.MCP; m != nil {
 		c.mcp(m)

@@ -37,6 +37,16 @@ type Policy struct {
 	// VaultReadRoots are the vault folders handoffs may read besides their
 	// own folder.
 	VaultReadRoots spec.StringList
+	// VaultReadEnvironments are the environment slugs a handoff's read
+	// paths may be in. Unset in handoff.hcl, Effective makes it the
+	// environment of the infisical block alone (ReadEnvironmentsDefault is
+	// then true); it is left invalid when that environment is missing or
+	// malformed, and the check of read environments is then skipped (that
+	// error is reported on handoff.hcl).
+	VaultReadEnvironments spec.StringList
+	// ReadEnvironmentsDefault says VaultReadEnvironments is the default:
+	// the environment of handoff.hcl's infisical block.
+	ReadEnvironmentsDefault bool
 }
 
 // TTLCeiling returns the longest TTL a handoff may ask for under p: MaxTTL,
@@ -69,7 +79,8 @@ func Default() (*Policy, hcl.Diagnostics) {
 	if def == nil {
 		return &Policy{}, diags
 	}
-	return &Policy{MaxTTL: def.MaxTTL, GitHubPermissions: def.GitHubPermissions, VaultReadRoots: def.VaultReadRoots}, diags
+	return &Policy{MaxTTL: def.MaxTTL, GitHubPermissions: def.GitHubPermissions, VaultReadRoots: def.VaultReadRoots,
+		VaultReadEnvironments: def.VaultReadEnvironments}, diags
 }
 
 // Effective returns the default policy overridden field by field by the
@@ -88,6 +99,17 @@ func Effective(cfg *spec.Config) (*Policy, hcl.Diagnostics) {
 		}
 		if o.VaultReadRoots.Valid() {
 			p.VaultReadRoots = o.VaultReadRoots
+		}
+		if o.VaultReadEnvironments.Valid() {
+			p.VaultReadEnvironments = o.VaultReadEnvironments
+		}
+	}
+	if !p.VaultReadEnvironments.Valid() && cfg != nil && cfg.Infisical != nil {
+		// The default cannot live in the default policy file: it is the
+		// environment the handoffs' own folders are in.
+		if e := cfg.Infisical.Environment; e.Valid() && envRE.MatchString(e.Value) {
+			p.VaultReadEnvironments = spec.StringList{Values: []spec.String{e}, Range: e.Range}
+			p.ReadEnvironmentsDefault = true
 		}
 	}
 	c := &checker{}
@@ -125,6 +147,19 @@ func (c *checker) policy(p *Policy, cfg *spec.Config) {
 		}
 	}
 	p.VaultReadRoots.Values = roots
+
+	if !p.ReadEnvironmentsDefault {
+		envs := p.VaultReadEnvironments.Values[:0:0]
+		for _, e := range p.VaultReadEnvironments.Values {
+			if envRE.MatchString(e.Value) {
+				envs = append(envs, e)
+				continue
+			}
+			c.errorf(e.Range, "Invalid Infisical environment",
+				"In vault_read_environments: %q is not an environment slug; write it as Infisical shows it, such as \"staging\" or \"prod\".", e.Value)
+		}
+		p.VaultReadEnvironments.Values = envs
+	}
 }
 
 func fmtDur(d time.Duration) string {

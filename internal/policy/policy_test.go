@@ -52,6 +52,9 @@ func TestDefaultPolicy(t *testing.T) {
 	if !p.VaultReadRoots.Valid() || len(p.VaultReadRoots.Values) != 0 {
 		t.Errorf("default vault_read_roots = %+v, want an empty list", p.VaultReadRoots)
 	}
+	if p.VaultReadEnvironments.Valid() || p.ReadEnvironmentsDefault {
+		t.Errorf("default vault_read_environments = %+v, want unset (Effective applies the infisical environment)", p.VaultReadEnvironments)
+	}
 	if p.MaxTTL.Range.Filename != DefaultPolicyFile {
 		t.Errorf("default ranges name %q, want %q", p.MaxTTL.Range.Filename, DefaultPolicyFile)
 	}

@@ -62,6 +62,10 @@ type PolicyConfig struct {
 	GitHubPermissions StringMap
 	// VaultReadRoots are vault folders a handoff may read besides its own.
 	VaultReadRoots StringList
+	// VaultReadEnvironments are the environment slugs a handoff's read
+	// paths may be in. Unset, package policy allows only the environment
+	// of the infisical block.
+	VaultReadEnvironments StringList
 }
 
 // DefaultGitHubAPIURL is the api_url used when the github block omits it.
@@ -98,6 +102,7 @@ var (
 			{name: "max_ttl", example: `max_ttl = "24h"`},
 			{name: "github_permissions", example: `github_permissions = { contents = "write", pull_requests = "write", metadata = "read" }`},
 			{name: "vault_read_roots", example: `vault_read_roots = ["/MooseQuest/queue/staging"]`},
+			{name: "vault_read_environments", example: `vault_read_environments = ["staging"]`},
 		},
 	}
 )
@@ -136,10 +141,11 @@ func ParseConfig(filename string, src []byte) (*Config, hcl.Diagnostics) {
 	if blk := d.single(top, "policy"); blk != nil {
 		b := d.content(blk.Body, policyConfigDef, blk.DefRange)
 		cfg.Policy = &PolicyConfig{
-			DefRange:          blk.DefRange,
-			MaxTTL:            d.duration(b, "max_ttl", ""),
-			GitHubPermissions: d.strMap(b, "github_permissions"),
-			VaultReadRoots:    d.list(b, "vault_read_roots"),
+			DefRange:              blk.DefRange,
+			MaxTTL:                d.duration(b, "max_ttl", ""),
+			GitHubPermissions:     d.strMap(b, "github_permissions"),
+			VaultReadRoots:        d.list(b, "vault_read_roots"),
+			VaultReadEnvironments: d.list(b, "vault_read_environments"),
 		}
 	}
 	cfg.Incomplete = d.diags.HasErrors()

@@ -386,3 +386,32 @@ func TestDuplicateBlocksAndFileErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestParseConfigReadEnvironments(t *testing.T) {
+	cfg, diags := ParseConfig("handoff.hcl", mustRead(t, "testdata/equiv/handoff.hcl"))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	envs := cfg.Policy.VaultReadEnvironments
+	if got := envs.Strings(); !slices.Equal(got, []string{"staging", "dev"}) {
+		t.Errorf("vault_read_environments = %v, want [staging dev]", got)
+	}
+	if !envs.Valid() || envs.Values[0].Range.Start.Line != 18 {
+		t.Errorf("vault_read_environments range = %v, want line 18", envs.Values[0].Range)
+	}
+
+	// Unset, it is invalid, so package policy can apply its default.
+	cfg, diags = ParseConfig("handoff.hcl", []byte("policy {\n  max_ttl = \"1h\"\n}\n"))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if cfg.Policy.VaultReadEnvironments.Valid() {
+		t.Errorf("unset vault_read_environments is valid: %+v", cfg.Policy.VaultReadEnvironments)
+	}
+
+	// A string instead of a list says how to write it.
+	_, diags = ParseConfig("handoff.hcl", []byte("policy {\n  vault_read_environments = \"staging\"\n}\n"))
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), `vault_read_environments = ["staging"]`) {
+		t.Errorf("string value: %v, want an error with the example", diags)
+	}
+}

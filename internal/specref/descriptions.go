@@ -39,7 +39,8 @@ var descriptions = map[string]Description{
 		"it; plan and apply fail when neither gives one."},
 	"config.infisical.environment": {Text: "Environment slug (such as `staging` or `prod`, 1 to 64 letters, digits, `_` or " +
 		"`-`) in which the handoffs' folders are written and read. A spec's `infisical` block may name another " +
-		"environment for its read paths."},
+		"environment for its read paths, if the policy's `vault_read_environments` lists it; by default it lists " +
+		"only this one."},
 	"config.infisical.handoff_root": {Text: "Absolute vault folder under which each handoff gets its own folder " +
 		"`<handoff_root>/<slug>/` (its tokens, its identity's credentials and its `PROVISION_MANIFEST`). No `..`, no " +
 		"wildcard; it must not overlap `vault_read_roots`."},
@@ -62,8 +63,15 @@ var descriptions = map[string]Description{
 		"permission names are errors here too.",
 		Default: `{ contents = "write", pull_requests = "write", issues = "write", metadata = "read" }`},
 	"config.policy.vault_read_roots": {Text: "Vault folders a handoff may read besides its own folder, as absolute paths " +
-		"without wildcards. A root must not overlap `handoff_root`, or every handoff could read the others' " +
-		"credentials.", Default: "[]"},
+		"without wildcards. A spec reads strictly below a root (`<root>/NAME`, `<root>/PREFIX_*`, `<root>/*`), never " +
+		"the root itself. A root must not overlap `handoff_root`, or every handoff could read the others' " +
+		"credentials. Roots carry no environment: `vault_read_environments` says in which environments they may be read.",
+		Default: "[]"},
+	"config.policy.vault_read_environments": {Text: "Environment slugs a spec's `infisical` read paths may be in (its " +
+		"`environment`, or the infisical block's when it names none). Without it, handoffs read only in the " +
+		"infisical block's `environment`, so a spec cannot read the `prod` copy of a root meant for `staging`. " +
+		"List another environment only through a reviewed change; an empty list forbids every read path.",
+		Default: "the infisical block's environment"},
 
 	// specs/<slug>.hcl
 	"handoff": {Text: "One handoff: a task's set of least-privilege, time-bound credentials. The slug is lower-case " +
@@ -88,12 +96,14 @@ var descriptions = map[string]Description{
 	"handoff.infisical": {Text: "The vault paths the handoff's own machine identity may read, besides its folder " +
 		"`<handoff_root>/<slug>/`, which it can always read. The identity's credentials are written to that folder as " +
 		"`INFISICAL_CLIENT_ID` and `INFISICAL_CLIENT_SECRET`; its access ends with the TTL."},
-	"handoff.infisical.environment": {Text: "Environment slug of the read paths. When omitted, the `environment` of " +
-		"handoff.hcl applies."},
-	"handoff.infisical.read": {Text: "Absolute vault paths, each a folder or a secret name, where a single `*` may end the " +
-		"last segment as a name prefix (`/MooseQuest/queue/staging/APPLE_IAP_*`). No `..`, no `**`, not the root; " +
-		"each under one of the policy's `vault_read_roots` or the handoff's own folder, never another handoff's. " +
-		"Not empty."},
+	"handoff.infisical.environment": {Text: "Environment slug of the read paths; one of the policy's " +
+		"`vault_read_environments`. When omitted, the `environment` of handoff.hcl applies, and must be listed there " +
+		"too."},
+	"handoff.infisical.read": {Text: "Absolute vault paths, each a folder followed by what to read in it: a secret " +
+		"name (`/MooseQuest/queue/staging/API_KEY`), a name prefix ending in a single `*` " +
+		"(`/MooseQuest/queue/staging/APPLE_IAP_*`) or `*` for every secret of the folder. Each path lies strictly below " +
+		"one of the policy's `vault_read_roots` or the handoff's own folder, never equal to it (write `<root>/*` or " +
+		"`<root>/NAME`), and never in another handoff's folder. No `..`, no `**`, not the root. Not empty."},
 
 	"handoff.mcp": {Text: "The MCP tools the orchestrator lets the agent's session call and those it must refuse. " +
 		"Nothing is minted; `handoff env` prints the lists for the orchestrator."},

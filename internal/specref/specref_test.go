@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/provider/github"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/spec"
@@ -145,6 +146,7 @@ func TestTypesFromTheParser(t *testing.T) {
 		{"config.policy.max_ttl", TypeDuration},
 		{"config.policy.github_permissions", TypeMap},
 		{"config.policy.vault_read_roots", TypeList},
+		{"config.policy.vault_read_environments", TypeList},
 		{"handoff.card", TypeNumber},
 		{"handoff.ttl", TypeDuration},
 		{"handoff.approved_by", TypeString},
@@ -225,6 +227,24 @@ func TestDocumentedDefaults(t *testing.T) {
 				q = append(q, quote(v))
 			}
 			return "[" + strings.Join(q, ", ") + "]"
+		},
+		"config.policy.vault_read_environments": func(c *spec.Config, _ *spec.Handoff) string {
+			// Computed: the policy applies the infisical block's environment
+			// when the argument is omitted.
+			const probeEnv = "probe-env"
+			withEnv := *c
+			withEnv.Infisical = &spec.InfisicalConfig{
+				Environment: spec.String{Value: probeEnv, Range: spec.FileRange(spec.ConfigFile)},
+				HandoffRoot: spec.String{Value: "/probe/handoffs", Range: spec.FileRange(spec.ConfigFile)},
+			}
+			p, diags := policy.Effective(&withEnv)
+			if diags.HasErrors() {
+				return diags.Error()
+			}
+			if got := p.VaultReadEnvironments.Strings(); len(got) == 1 && got[0] == probeEnv {
+				return "the infisical block's environment"
+			}
+			return quote(strings.Join(p.VaultReadEnvironments.Strings(), ","))
 		},
 		"handoff.stripe.mode":           func(_ *spec.Config, h *spec.Handoff) string { return quote(h.Stripe.Mode.Value) },
 		"handoff.apple_iap.environment": func(_ *spec.Config, h *spec.Handoff) string { return quote(h.AppleIAP.Environment.Value) },

@@ -15,4 +15,6 @@ policy {
   max_ttl            = "12h"
   github_permissions = { contents = "write", pull_requests = "write", checks = "read" }
   vault_read_roots   = ["/MooseQuest/queue/staging", "/Shared/public"]
+  # handoff folders live in prod; handoffs read only the staging copies
+  vault_read_environments = ["staging"]
 }

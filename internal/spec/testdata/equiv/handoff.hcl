@@ -12,7 +12,8 @@ github {
 }
 
 policy {
-  max_ttl            = "12h"
-  github_permissions = { contents = "write", issues = "read" }
-  vault_read_roots   = ["/MooseQuest/queue/staging"]
+  max_ttl                 = "12h"
+  github_permissions      = { contents = "write", issues = "read" }
+  vault_read_roots        = ["/MooseQuest/queue/staging"]
+  vault_read_environments = ["staging", "dev"]
 }

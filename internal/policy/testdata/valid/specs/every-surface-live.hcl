@@ -13,7 +13,6 @@ handoff "every-surface-live" {
     environment = "staging"
     read = [
       "/MooseQuest/queue/staging/STRIPE_*",
-      "/MooseQuest/queue/staging",
       "/MooseQuest/queue/staging/*",
       "/Shared/public/README",
       "/MooseQuest/handoffs/every-surface-live/NOTES",
