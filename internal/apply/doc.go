@@ -145,10 +145,20 @@
 // answers 400 "already exists" to the second creator); a lease past its
 // expiry is taken over with an update whose version number must be the one
 // read plus one (a compare-and-swap on Infisical's secret versions); the
-// holder renews it during long runs and checks it is still its own, and
-// deletes it at the end. A second apply fails at once ("another apply holds
-// the lock: owner …, until …") or waits up to LockOptions.Wait. A plan with
-// no changes takes no lock and sends no request at all.
+// holder renews it every TTL/3 and checks it is still its own (owner and
+// version). A holder never acts on a lease that may have lapsed: when the
+// lease is another's, or could not be renewed and the run's clock reaches
+// its expiry minus a margin (TTL/6, at least 1 s, at most TTL/3), the run's
+// context is cancelled with the reason ("apply: lost the lock: …;
+// stopping; the next apply converges from the journals") and each handoff
+// stops at its next step. Infisical has no conditional delete, so the
+// release is safe by time: it reads the lease and deletes it only if it
+// holds this run's owner and the version of its last write, and only while
+// the lease has more than the margin left (nobody takes a lease over before
+// its expiry); a lapsed lease, or one written since, is left to expire. A
+// second apply fails at once ("another apply holds the lock: owner …, until
+// …") or waits up to LockOptions.Wait. A plan with no changes takes no lock
+// and sends no request at all.
 //
 // Under the lock, apply reads the live state again and refuses the plan
 // when its fingerprint or the specs' digest differ from the plan's

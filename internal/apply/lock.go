@@ -44,10 +44,52 @@ type heldLock struct {
 	// version is the secret version of our last write of the lease.
 	version int
 	lease   lease
+	// until is the expiry (UnixNano) of the lease as last written with
+	// success: the run stops acting leaseMargin before it.
+	until atomic.Int64
+	// lastErr is the last renewal's failure, for the reason of a lapse.
+	lastErr atomic.Pointer[string]
 	// lost is set once another run wrote the lease: it is not ours to
 	// delete any more (our renewal may even have overwritten theirs, in
 	// which case both runs stop and the lease expires by itself).
 	lost atomic.Bool
+}
+
+func newHeldLock(a *applier, version int, l lease) *heldLock {
+	h := &heldLock{a: a, version: version, lease: l}
+	h.until.Store(l.ExpiresAt.UnixNano())
+	return h
+}
+
+// leaseMargin is how long before its lease's expiry a holder stops acting:
+// TTL/6, at least 1 s (clock skew between two runs, a request in transit),
+// but at most TTL/3 so that a short lease (in tests) still leaves time to
+// renew it.
+func leaseMargin(ttl time.Duration) time.Duration {
+	return min(max(ttl/6, time.Second), ttl/3)
+}
+
+// expiry is the expiry of the lease as last written with success.
+func (l *heldLock) expiry() time.Time { return time.Unix(0, l.until.Load()).UTC() }
+
+// left is how long this run may still act under its lease, by the run's
+// clock: zero or less once the lease has lapsed (it expires within the
+// margin, and another apply may take it over at its expiry).
+func (l *heldLock) left() time.Duration {
+	return l.expiry().Sub(l.a.now()) - leaseMargin(l.a.deps.Lock.TTL)
+}
+
+// errLapsed is renewOnce's refusal to renew a lease that has lapsed.
+var errLapsed = errors.New("the lease has lapsed")
+
+// lapseError is the cause with which a run whose lease lapsed stops.
+func (l *heldLock) lapseError() error {
+	last := ""
+	if e := l.lastErr.Load(); e != nil {
+		last = "; last renewal: " + *e
+	}
+	return fmt.Errorf("%w: could not renew %s before it expired (lease until %s%s); stopping; the next apply converges from the journals",
+		errLockLost, l.path(), l.expiry().Format(time.RFC3339), last)
 }
 
 func (l *heldLock) path() string { return path.Join(l.a.cfg.Root, LockSecretName) }
@@ -81,7 +123,7 @@ func (a *applier) acquire(ctx context.Context) (*heldLock, error) {
 		}
 		if err == nil {
 			a.progress("lock: acquired %s (owner %s, until %s)", lockPath, mine.Owner, mine.ExpiresAt.Format(time.RFC3339))
-			return &heldLock{a: a, version: sec.Version, lease: mine}, nil
+			return newHeldLock(a, sec.Version, mine), nil
 		}
 		if !infisical.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("apply: take the lock %s: %w", lockPath, err)
@@ -130,40 +172,92 @@ func (a *applier) acquire(ctx context.Context) (*heldLock, error) {
 		} else {
 			a.progress("lock: took over %s, which held no valid lease", lockPath)
 		}
-		return &heldLock{a: a, version: upd.Version, lease: mine}, nil
+		return newHeldLock(a, upd.Version, mine), nil
 	}
 }
 
-// renew keeps the lease alive every TTL/3 until the returned stop is
-// called. When the lease turns out not to be ours any more, it cancels the
-// run with the reason.
+// renew keeps the lease alive every TTL/3 (every TTL/12 after a failed
+// renewal) until the returned stop is called. It cancels the run, with the
+// reason as the cause, when the lease turns out not to be ours any more,
+// or when it could not be renewed and the run's clock reaches its expiry
+// minus leaseMargin: from its expiry on, another apply may take it over,
+// and this run must have stopped by then. In-flight handoffs stop at their
+// next step; the next apply converges from their journals.
 func (l *heldLock) renew(ctx context.Context, cancel context.CancelCauseFunc) (stop func()) {
+	ttl := l.a.deps.Lock.TTL
 	done := make(chan struct{})
+	var halting sync.Once
+	halt := func(err error) {
+		halting.Do(func() {
+			l.a.progress("lock: %v", err)
+			cancel(err)
+		})
+	}
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
+	// The renewer.
 	go func() {
 		defer wg.Done()
-		tick := time.NewTicker(l.a.deps.Lock.TTL / 3)
-		defer tick.Stop()
+		every, retry := ttl/3, max(ttl/12, time.Millisecond)
+		wait := every
 		for {
+			t := time.NewTimer(wait)
 			select {
 			case <-done:
+				t.Stop()
 				return
 			case <-ctx.Done():
+				t.Stop()
 				return
-			case <-tick.C:
+			case <-t.C:
 			}
 			if l.a.crashed.Load() {
 				return
 			}
-			if err := l.renewOnce(ctx); err != nil {
-				if errors.Is(err, errLockLost) {
-					l.lost.Store(true)
-					l.a.progress("lock: %v: stopping", err)
-					cancel(err)
-					return
+			err := l.renewOnce(ctx)
+			switch {
+			case err == nil:
+				wait = every
+			case errors.Is(err, errLapsed):
+				halt(l.lapseError())
+				return
+			case errors.Is(err, errLockLost):
+				l.lost.Store(true)
+				halt(err)
+				return
+			case ctx.Err() != nil:
+				return // the run is over or stopping
+			default:
+				msg := err.Error()
+				l.lastErr.Store(&msg)
+				l.a.progress("lock: renewal failed (%v); retrying until the lease lapses at %s",
+					err, l.expiry().Add(-leaseMargin(ttl)).Format(time.RFC3339))
+				wait = retry
+			}
+		}
+	}()
+	// The watchdog: the lease lapses at a time, whatever the renewals do
+	// (one may be stuck in retries).
+	go func() {
+		defer wg.Done()
+		poll := max(ttl/12, time.Millisecond)
+		for {
+			left := l.left()
+			if left <= 0 {
+				if !l.a.crashed.Load() {
+					halt(l.lapseError())
 				}
-				l.a.progress("lock: renewal failed (%v); retrying", err)
+				return
+			}
+			t := time.NewTimer(min(left, poll))
+			select {
+			case <-done:
+				t.Stop()
+				return
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
 			}
 		}
 	}()
@@ -179,18 +273,21 @@ var errLockLost = errors.New("apply: lost the lock")
 func (l *heldLock) renewOnce(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.left() <= 0 {
+		return errLapsed // too late: it may be another apply's by now
+	}
 	inf := l.a.deps.Infisical
 	env, root := l.a.cfg.Environment, l.a.cfg.Root
 	cur, err := inf.GetSecret(ctx, env, root, LockSecretName)
 	if infisical.IsNotFound(err) {
-		return fmt.Errorf("%w: %s was deleted", errLockLost, l.path())
+		return fmt.Errorf("%w: %s was deleted; stopping; the next apply converges from the journals", errLockLost, l.path())
 	}
 	if err != nil {
 		return err
 	}
 	var got lease
 	if json.Unmarshal([]byte(cur.Value), &got) != nil || got.Owner != l.lease.Owner || cur.Version != l.version {
-		return fmt.Errorf("%w: %s now belongs to %s", errLockLost, l.path(), got.Owner)
+		return fmt.Errorf("%w: %s now belongs to %s; stopping; the next apply converges from the journals", errLockLost, l.path(), got.Owner)
 	}
 	n := l.lease
 	n.ExpiresAt = l.a.now().UTC().Add(l.a.deps.Lock.TTL)
@@ -199,20 +296,34 @@ func (l *heldLock) renewOnce(ctx context.Context) error {
 		return err
 	}
 	if upd.Version != l.version+1 {
-		return fmt.Errorf("%w: %s was written by another apply", errLockLost, l.path())
+		return fmt.Errorf("%w: %s was written by another apply; stopping; the next apply converges from the journals", errLockLost, l.path())
 	}
 	l.version, l.lease = upd.Version, n
+	l.until.Store(n.ExpiresAt.UnixNano())
 	return nil
 }
 
-// release deletes the lease if it is still ours.
+// release deletes the lease if it is still ours, and only while it is
+// valid. Infisical has no conditional delete, so a read then a delete could
+// delete the lease of another apply that took ours over in between; but
+// nobody takes over a lease before its expiry, so the delete is sent only
+// while this run's lease has more than leaseMargin left (checked before
+// and after the read, and the requests are bounded by that time), after a
+// read that finds our owner and the version of our last write. A lease that
+// has lapsed, or that another run wrote, is left alone: it expires by
+// itself.
 func (l *heldLock) release(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.lost.Load() {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	left := l.left()
+	if left <= 0 {
+		l.a.progress("lock: left %s as it is: this run's lease lapsed (until %s), another apply may hold it by now; it expires by itself", l.path(), l.expiry().Format(time.RFC3339))
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, min(30*time.Second, left))
 	defer cancel()
 	inf := l.a.deps.Infisical
 	env, root := l.a.cfg.Environment, l.a.cfg.Root
@@ -224,8 +335,13 @@ func (l *heldLock) release(ctx context.Context) error {
 		return err
 	}
 	var got lease
-	if json.Unmarshal([]byte(cur.Value), &got) != nil || got.Owner != l.lease.Owner {
-		return nil // not ours any more: leave it
+	if json.Unmarshal([]byte(cur.Value), &got) != nil || got.Owner != l.lease.Owner || cur.Version != l.version {
+		l.a.progress("lock: left %s as it is: it is no longer the lease this run wrote (owner %s, version %d, ours %d)", l.path(), got.Owner, cur.Version, l.version)
+		return nil
+	}
+	if l.left() <= 0 {
+		l.a.progress("lock: left %s as it is: this run's lease lapsed (until %s) while it was read; it expires by itself", l.path(), l.expiry().Format(time.RFC3339))
+		return nil
 	}
 	if err := inf.DeleteSecret(ctx, env, root, LockSecretName); err != nil {
 		return err
