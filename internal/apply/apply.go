@@ -162,6 +162,11 @@ type applier struct {
 
 	crashed  atomic.Bool
 	crashErr atomic.Value // error
+
+	// held is the lease of this run once acquired: every step checks it
+	// has not lapsed (a process suspended past its lease acts on waking
+	// before the watchdog's timer fires).
+	held atomic.Pointer[heldLock]
 }
 
 func newApplier(deps Deps) (*applier, error) {
@@ -375,6 +380,7 @@ func (a *applier) run(ctx context.Context, p *plan.Plan) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	a.held.Store(lk)
 	stopRenew := lk.renew(ctx, cancel)
 	defer func() {
 		stopRenew()

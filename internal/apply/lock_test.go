@@ -360,3 +360,34 @@ func eventually(d time.Duration, cond func() bool) bool {
 	}
 	return true
 }
+
+// TestStepRefusesALapsedLease: a process suspended past its lease (the
+// clock jumps during a step) takes no further step, whatever the
+// watchdog's timer has done yet: each step checks the lease itself.
+func TestStepRefusesALapsedLease(t *testing.T) {
+	w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+	d := w.deps()
+	d.Lock.TTL = time.Hour // the watchdog's own checks are far apart
+	var after []string
+	jumped := false
+	d.FailPoint = func(s apply.Step) error {
+		if jumped {
+			after = append(after, s.Name)
+		}
+		if s.Name == "create identity" {
+			w.advance(2 * time.Hour)
+			jumped = true
+		}
+		return nil
+	}
+	_, err := w.applyWith(d)
+	if err == nil || !strings.Contains(err.Error(), "lost the lock") {
+		t.Fatalf("apply after the lease lapsed: %v", err)
+	}
+	if len(after) != 0 {
+		t.Errorf("steps taken after the lease lapsed: %v", after)
+	}
+	w.advance(time.Minute)
+	w.mustApply()
+	w.assertNoOrphans(false)
+}

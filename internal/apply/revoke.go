@@ -297,6 +297,7 @@ func (a *applier) locked(ctx context.Context, fn func(ctx context.Context, live 
 	if err != nil {
 		return Report{}, err
 	}
+	a.held.Store(lk)
 	stop := lk.renew(ctx, cancel)
 	defer func() {
 		stop()

@@ -834,6 +834,9 @@ func (r *run) step(ctx context.Context, name string) error {
 		}
 		return err
 	}
+	if lk := r.a.held.Load(); lk != nil && lk.left() <= 0 {
+		return lk.lapseError()
+	}
 	i := r.pos
 	for j := r.pos; j < len(r.steps); j++ {
 		if r.steps[j] == name {
