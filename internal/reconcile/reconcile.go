@@ -78,7 +78,7 @@ var policyChecks = []string{
 	"slug: lower-case [a-z0-9-], 3 to 63 characters, unique, equal to the label and file name",
 	"ttl parses and is at most max_ttl (hard ceiling 24h)",
 	"GitHub permissions inside the policy ceiling; never administration, secrets, workflows, organization-wide or admin",
-	"vault read paths absolute, free of .., under the handoff's folder or vault_read_roots",
+	"vault read paths absolute, free of .., strictly below the handoff's folder or a vault_read_roots root, in a vault_read_environments environment",
 	"live financial credentials only with a live_approval block",
 	"every surface's own settings (zones, role ARN and session policy, Heroku scopes, bundle id)",
 }
