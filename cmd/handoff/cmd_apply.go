@@ -74,6 +74,7 @@ func applyCommand(e *env) *cli.Command {
 				return exitf(exitError, "handoff apply: %v", err)
 			}
 			deps.Lock.Wait = c.Duration("lock-timeout")
+			deps.Lock.Owner = e.lockOwner(c)
 			if deps.Parallelism = c.Int("parallelism"); deps.Parallelism < 1 || deps.Parallelism > 64 {
 				return usageError(c, fmt.Errorf("-parallelism %d: want 1 to 64 (GitHub allows 100 concurrent requests)", deps.Parallelism), true)
 			}

@@ -55,6 +55,7 @@ func revokeCommand(e *env) *cli.Command {
 				return exitf(exitError, "handoff revoke: %v", err)
 			}
 			deps.Lock.Wait = c.Duration("lock-timeout")
+			deps.Lock.Owner = e.lockOwner(c)
 			surfaces := c.StringSlice("surface")
 			for _, s := range surfaces {
 				if _, ok := deps.Registry.Get(s); !ok {
@@ -91,7 +92,10 @@ func untombstoneCommand(e *env) *cli.Command {
 			"that: the next apply mints again what the spec asks for. The revocation stays in the manifest's\n" +
 			"history. Refused while a revocation is unfinished (run apply first).\n" +
 			"Exit status: 0, 1 error, 8 no manifest for SLUG.",
-		Flags: []cli.Flag{chdirFlag()},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "by", Usage: "who lifts the tombstone, recorded in the manifest's history (default GITHUB_ACTOR, else USER)"},
+			chdirFlag(),
+		},
 		Action: func(c *cli.Context) error {
 			slug, err := slugArg(c)
 			if err != nil {
@@ -105,6 +109,7 @@ func untombstoneCommand(e *env) *cli.Command {
 			if err != nil {
 				return exitf(exitError, "handoff untombstone: %v", err)
 			}
+			deps.Lock.Owner = e.lockOwner(c)
 			m, err := apply.Untombstone(c.Context, slug, deps)
 			switch {
 			case errors.Is(err, apply.ErrNothingFound):

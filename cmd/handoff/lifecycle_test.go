@@ -298,7 +298,11 @@ func TestLifecycle(t *testing.T) {
 	}
 
 	// Untombstone: the next apply mints it again.
-	c.must(0, "untombstone", iapSlug)
+	c.must(0, "untombstone", "-by", "bob", iapSlug)
+	stdout, _ = c.must(0, "audit", "-json", iapSlug)
+	if !strings.Contains(stdout, `"action": "untombstone"`) || !strings.Contains(stdout, "bob@") {
+		t.Errorf("the untombstone event does not name who lifted it:\n%s", stdout)
+	}
 	stdout, _ = c.must(0, "apply", "-auto-approve")
 	if !strings.Contains(stdout, "1 created") {
 		t.Errorf("apply after untombstone:\n%s", stdout)

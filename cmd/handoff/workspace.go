@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"fmt"
 	"os"
 	"strings"
@@ -47,6 +48,20 @@ func (e *env) applyDeps(ws *workspace.Workspace) (apply.Deps, error) {
 	return d, nil
 }
 
+// lockOwner names this run in the apply lock and in the history events
+// that quote it: who, where, which process, and a random tag (two runners
+// may share a host name and a pid; the lease must tell them apart).
+func (e *env) lockOwner(c *cli.Context) string {
+	host, _ := os.Hostname()
+	tag := make([]byte, 4)
+	_, _ = rand.Read(tag)
+	owner := fmt.Sprintf("%s:%d:%x", host, os.Getpid(), tag)
+	if who := e.operator(c); who != anOperator {
+		owner = who + "@" + owner
+	}
+	return owner
+}
+
 // operator names who runs a manual command, for the audit record: -by, else
 // the GitHub Actions actor, else the local user.
 func (e *env) operator(c *cli.Context) string {
@@ -55,8 +70,11 @@ func (e *env) operator(c *cli.Context) string {
 			return v
 		}
 	}
-	return "an operator"
+	return anOperator
 }
+
+// anOperator is who runs a manual command when nothing names them.
+const anOperator = "an operator"
 
 // stdinIsTerminal reports whether the confirmation prompt can be answered.
 func (e *env) stdinIsTerminal() bool {
