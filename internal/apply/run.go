@@ -375,7 +375,7 @@ func fullRevoke(ph *plan.Handoff, m *manifest.Manifest) bool {
 			return false
 		}
 	}
-	dead := killedSurfaces(m)
+	dead := m.Killed()
 	for _, s := range m.Surfaces.Names() {
 		if !dead[s] && !revoked[s] {
 			return false
@@ -490,7 +490,7 @@ func (r *run) update() error {
 	if r.h == nil {
 		return fmt.Errorf("the plan changes handoff %s, whose spec is gone, other than by revoking it", r.slug)
 	}
-	dead := killedSurfaces(m)
+	dead := m.Killed()
 	r.final, r.expires = finalUpdate, m.ExpiresAt
 	if m.SpecDigest != ph.SpecDigest {
 		if replacesAll(ph, m, r.h, dead) {
@@ -503,7 +503,7 @@ func (r *run) update() error {
 			}
 		}
 	}
-	r.withhold = reconcile.WithheldPaths(m.Surfaces, reconcile.KilledOneByOne(m))
+	r.withhold = reconcile.WithheldPaths(m.Surfaces, m.KilledSurfaces())
 	present := func(name string) bool {
 		if r.lh == nil {
 			return false
@@ -701,25 +701,6 @@ func (r *run) addRegrant(dead map[string]bool) {
 	if rg.NeedsRegrant(r.request(w), rec) {
 		r.regrants = append(r.regrants, w)
 	}
-}
-
-// killedSurfaces are the surfaces an operator killed (a manual revocation
-// of some surfaces of an active handoff).
-func killedSurfaces(m *manifest.Manifest) map[string]bool {
-	rv := m.Revocation
-	if rv == nil || rv.Kind != manifest.RevokedManual {
-		return nil
-	}
-	out := map[string]bool{}
-	if len(rv.Surfaces) == 0 {
-		for _, s := range m.Surfaces.Names() {
-			out[s] = true
-		}
-	}
-	for _, s := range rv.Surfaces {
-		out[s] = true
-	}
-	return out
 }
 
 // orderRevokes puts the revocations in the contract's order: GitHub token

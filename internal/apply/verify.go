@@ -72,7 +72,7 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 		default:
 			m := lh.Manifest
 			v.Status = m.Status
-			dead := killedSurfaces(m)
+			dead := m.Killed()
 			for _, name := range m.Surfaces.Names() {
 				if m.Status != manifest.Active || dead[name] {
 					continue
@@ -85,7 +85,7 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 				rec, _ := provider.RecordOf(m.Surfaces, name)
 				req := &provider.Request{Slug: slug, Spec: a.spec(slug), Folder: lh.Folder, Environment: a.cfg.Environment,
 					Now: now, ExpiresAt: m.ExpiresAt, Live: live, Vault: a.deps.Infisical,
-					Withhold: reconcile.WithheldPaths(m.Surfaces, reconcile.KilledOneByOne(m))}
+					Withhold: reconcile.WithheldPaths(m.Surfaces, m.KilledSurfaces())}
 				v.Violations = append(v.Violations, s.Verify(ctx, req, rec)...)
 			}
 			if m.Status == manifest.Active {

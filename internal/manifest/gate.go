@@ -7,12 +7,33 @@ import (
 )
 
 // KilledSurfaces are the surfaces of an active handoff that `handoff revoke
-// -surface` killed; nil for a revoked handoff or one with nothing killed.
+// -surface` killed one by one; nil for a nil or revoked manifest, or one
+// with nothing killed.
 func (m *Manifest) KilledSurfaces() []string {
-	if m.Status != Active || m.Revocation == nil {
+	if m == nil || m.Status != Active || m.Revocation == nil || m.Revocation.Kind != RevokedManual {
 		return nil
 	}
 	return m.Revocation.Surfaces
+}
+
+// Killed is the set of surfaces an operator revoked by hand (the kill
+// switch): those `handoff revoke -surface` named, or every surface of m
+// when the revocation named none. They are never minted again until
+// untombstoned. Nil when no manual revocation stands.
+func (m *Manifest) Killed() map[string]bool {
+	r := m.Revocation
+	if r == nil || r.Kind != RevokedManual {
+		return nil
+	}
+	out := map[string]bool{}
+	names := r.Surfaces
+	if len(names) == 0 {
+		names = m.Surfaces.Names()
+	}
+	for _, s := range names {
+		out[s] = true
+	}
+	return out
 }
 
 // Dispatch is what the gate knows besides the manifest.

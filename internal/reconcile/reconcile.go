@@ -260,7 +260,7 @@ func (pl *planner) handoff(slug string, h *spec.Handoff, lh *state.Handoff) plan
 		// A revocation stopped part-way: finish it. Refreshing would bring
 		// back what an operator (or a deleted spec) was ending.
 		pl.finishRevocation(&ph, h, lh)
-	case m.SpecDigest != ph.SpecDigest && len(killed(m)) == 0:
+	case m.SpecDigest != ph.SpecDigest && len(m.Killed()) == 0:
 		pl.replace(&ph, h, lh)
 	case m.SpecDigest != ph.SpecDigest:
 		// Some surfaces were killed by hand: the changed spec is not
@@ -628,7 +628,7 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 	}
 
 	inManifest := map[string]bool{}
-	dead := killed(m)
+	dead := m.Killed()
 	for _, s := range m.Surfaces.Names() {
 		inManifest[s] = true
 		if dead[s] {
@@ -780,7 +780,7 @@ func killedReason(m *manifest.Manifest) string {
 // the new spec, under a new TTL) or a new slug.
 func (pl *planner) frozen(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 	m := lh.Manifest
-	dead := killed(m)
+	dead := m.Killed()
 	ks := killedNames(m)
 	ph.ExpiresAt = m.ExpiresAt
 	change := fmt.Sprintf("digest %s → %s", shortDigest(m.SpecDigest), shortDigest(ph.SpecDigest))
@@ -888,7 +888,7 @@ func (pl *planner) frozen(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) 
 // killedNames are the surfaces of m killed by hand, in the manifest's
 // order.
 func killedNames(m *manifest.Manifest) []string {
-	dead := killed(m)
+	dead := m.Killed()
 	var out []string
 	for _, s := range m.Surfaces.Names() {
 		if dead[s] {
@@ -930,27 +930,6 @@ func (pl *planner) finishRevocation(ph *plan.Handoff, h *spec.Handoff, lh *state
 	}
 }
 
-// killed returns the surfaces of m that an operator revoked by hand (the
-// kill switch, `handoff revoke -surface`): they are never minted again
-// until untombstoned. A manual revocation that names no surface kills all.
-func killed(m *manifest.Manifest) map[string]bool {
-	r := m.Revocation
-	if r == nil || r.Kind != manifest.RevokedManual {
-		return nil
-	}
-	out := map[string]bool{}
-	if len(r.Surfaces) == 0 {
-		for _, s := range m.Surfaces.Names() {
-			out[s] = true
-		}
-		return out
-	}
-	for _, s := range r.Surfaces {
-		out[s] = true
-	}
-	return out
-}
-
 // liveSurfaces are the surfaces of m that may still hold a credential:
 // all of them while active, none once revoked, except those a partial
 // manual revocation (one surface killed) left alive.
@@ -958,7 +937,7 @@ func liveSurfaces(m *manifest.Manifest) []string {
 	if m.Status == manifest.Revoked && (m.Revocation == nil || len(m.Revocation.Surfaces) == 0) {
 		return nil
 	}
-	dead := killed(m)
+	dead := m.Killed()
 	var out []string
 	for _, s := range m.Surfaces.Names() {
 		if !dead[s] {
@@ -974,7 +953,7 @@ func liveSurfaces(m *manifest.Manifest) []string {
 // what the journal may have left of it is revoked.
 func (pl *planner) journalOnActive(ph *plan.Handoff, lh *state.Handoff, t *target) {
 	const why = "incomplete apply found (journal): revoke its leftovers the manifest does not name"
-	dead := killed(lh.Manifest)
+	dead := lh.Manifest.Killed()
 	var surfaces []string
 	if lh.Journal != nil {
 		surfaces = lh.Journal.Surfaces()

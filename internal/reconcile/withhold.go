@@ -17,15 +17,6 @@ import (
 // that key.
 const MetaKeyPaths = "key_paths"
 
-// KilledOneByOne returns the surfaces of an active manifest that an
-// operator killed on their own (`handoff revoke -surface`), nil when none.
-func KilledOneByOne(m *manifest.Manifest) []string {
-	if m == nil || m.Status != manifest.Active || m.Revocation == nil || m.Revocation.Kind != manifest.RevokedManual {
-		return nil
-	}
-	return m.Revocation.Surfaces
-}
-
 // WithheldPaths returns the read paths the handoff's identity must not be
 // granted while the surfaces killed stay killed: the key paths
 // (MetaKeyPaths) that those of them read by reference recorded in s.
@@ -101,7 +92,7 @@ func (pl *planner) readPathsNow(m *manifest.Manifest, h *spec.Handoff, specDiges
 	if m.SpecDigest == specDigest && h != nil && h.Infisical != nil {
 		base = append([]string{ownFolderGlob(pl.live.Root, m.Slug)}, h.Infisical.Read.Strings()...)
 	}
-	return Without(base, WithheldPaths(m.Surfaces, KilledOneByOne(m)))
+	return Without(base, WithheldPaths(m.Surfaces, m.KilledSurfaces()))
 }
 
 // grantDelta says how the identity's recorded read paths differ from want:
@@ -109,7 +100,7 @@ func (pl *planner) readPathsNow(m *manifest.Manifest, h *spec.Handoff, specDiges
 // Both are empty when they are the same set.
 func grantDelta(m *manifest.Manifest, want []string) (reasons, escalations []string) {
 	have := m.Surfaces.Infisical.ReadPaths
-	by := withheldBy(m.Surfaces, KilledOneByOne(m))
+	by := withheldBy(m.Surfaces, m.KilledSurfaces())
 	for _, p := range sortedSet(have) {
 		if slices.Contains(want, p) {
 			continue
