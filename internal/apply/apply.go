@@ -374,28 +374,14 @@ func short(d string) string {
 
 // run applies p under the lock.
 func (a *applier) run(ctx context.Context, p *plan.Plan) (Report, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	lk, err := a.acquire(ctx)
-	if err != nil {
-		return Report{}, err
-	}
-	a.held.Store(lk)
-	stopRenew := lk.renew(ctx, cancel)
-	defer func() {
-		stopRenew()
-		if a.crashed.Load() {
-			return // a killed process releases nothing
-		}
-		if err := lk.release(context.WithoutCancel(ctx)); err != nil {
-			a.progress("lock: could not release %s: %v (it expires by itself)", lk.path(), err)
-		}
-	}()
+	return a.locked(ctx, func(ctx context.Context, live *state.Live) (Report, error) {
+		return a.applyLocked(ctx, p, live)
+	})
+}
 
-	live, err := a.readState(ctx)
-	if err != nil {
-		return Report{}, err
-	}
+// applyLocked applies p against live, read under the lock; ctx is
+// cancelled, with the cause, when the lock is lost.
+func (a *applier) applyLocked(ctx context.Context, p *plan.Plan, live *state.Live) (Report, error) {
 	if err := a.checkFresh(p, live, false); err != nil {
 		return Report{}, err
 	}

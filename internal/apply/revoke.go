@@ -286,7 +286,10 @@ func Untombstone(ctx context.Context, slug string, deps Deps) (*manifest.Manifes
 	return was, nil
 }
 
-// locked runs fn under the lock with a fresh read of the live state.
+// locked runs fn under the lock with a fresh read of the live state. fn's
+// context is cancelled, with the cause, when the lock is lost; the lock is
+// released when fn returns, unless the run crashed (a killed process
+// releases nothing).
 func (a *applier) locked(ctx context.Context, fn func(ctx context.Context, live *state.Live) (Report, error)) (Report, error) {
 	if a.cfg.Root == "" || a.cfg.Environment == "" {
 		return Report{}, errors.New("apply: the handoff root and environment are not configured")
@@ -301,8 +304,11 @@ func (a *applier) locked(ctx context.Context, fn func(ctx context.Context, live 
 	stop := lk.renew(ctx, cancel)
 	defer func() {
 		stop()
-		if !a.crashed.Load() {
-			_ = lk.release(context.WithoutCancel(ctx))
+		if a.crashed.Load() {
+			return
+		}
+		if err := lk.release(context.WithoutCancel(ctx)); err != nil {
+			a.progress("lock: could not release %s: %v (it expires by itself)", lk.path(), err)
 		}
 	}()
 	live, err := a.readState(ctx)
