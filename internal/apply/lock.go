@@ -201,15 +201,8 @@ func (l *heldLock) renew(ctx context.Context, cancel context.CancelCauseFunc) (s
 		every, retry := ttl/3, max(ttl/12, time.Millisecond)
 		wait := every
 		for {
-			t := time.NewTimer(wait)
-			select {
-			case <-done:
-				t.Stop()
+			if !sleep(ctx, done, wait) {
 				return
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
 			}
 			if l.a.crashed.Load() {
 				return
@@ -249,15 +242,8 @@ func (l *heldLock) renew(ctx context.Context, cancel context.CancelCauseFunc) (s
 				}
 				return
 			}
-			t := time.NewTimer(min(left, poll))
-			select {
-			case <-done:
-				t.Stop()
+			if !sleep(ctx, done, min(left, poll)) {
 				return
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
 			}
 		}
 	}()
@@ -265,6 +251,21 @@ func (l *heldLock) renew(ctx context.Context, cancel context.CancelCauseFunc) (s
 	return func() {
 		once.Do(func() { close(done) })
 		wg.Wait()
+	}
+}
+
+// sleep waits d and reports true, or false as soon as done is closed or
+// ctx ends.
+func sleep(ctx context.Context, done <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return false
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

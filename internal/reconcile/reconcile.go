@@ -632,10 +632,7 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 	for _, s := range m.Surfaces.Names() {
 		inManifest[s] = true
 		if dead[s] {
-			ph.Changes = append(ph.Changes, plan.Change{
-				Surface: s, Action: plan.NoOp, Resource: resource(s, m.Slug, nil),
-				Reason: killedReason(m) + "; not minted again until handoff untombstone (or a new slug)",
-			})
+			ph.Changes = append(ph.Changes, killedChange(m, s))
 			continue
 		}
 		before := beforeGrant(m, s)
@@ -760,6 +757,12 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 }
 
 // killedReason says who killed surfaces of m, when and why.
+// killedChange is the no-op of a surface an operator killed.
+func killedChange(m *manifest.Manifest, s string) plan.Change {
+	return plan.Change{Surface: s, Action: plan.NoOp, Resource: resource(s, m.Slug, nil),
+		Reason: killedReason(m) + "; not minted again until handoff untombstone (or a new slug)"}
+}
+
 func killedReason(m *manifest.Manifest) string {
 	r := m.Revocation
 	return fmt.Sprintf("killed by %s at %s: %s", orUnknown(r.By), fmtTime(r.At), r.Reason)
@@ -797,10 +800,7 @@ func (pl *planner) frozen(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) 
 	}
 	for _, s := range m.Surfaces.Names() {
 		if dead[s] {
-			ph.Changes = append(ph.Changes, plan.Change{
-				Surface: s, Action: plan.NoOp, Resource: resource(s, m.Slug, nil),
-				Reason: killedReason(m) + "; not minted again until handoff untombstone (or a new slug)",
-			})
+			ph.Changes = append(ph.Changes, killedChange(m, s))
 			continue
 		}
 		before := beforeGrant(m, s)
