@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -63,7 +64,7 @@ func auditCommand(e *env) *cli.Command {
 						Action: string(ev.Action), Surface: ev.Surface, Detail: ev.Detail})
 				}
 				if r := m.Revocation; r != nil {
-					records = append(records, auditRecord{At: r.At.UTC(), Slug: slug, Source: "manifest", Actor: orDefault(r.By, "handoff apply"),
+					records = append(records, auditRecord{At: r.At.UTC(), Slug: slug, Source: "manifest", Actor: cmp.Or(r.By, "handoff apply"),
 						Action: "revocation:" + string(r.Kind), Surface: strings.Join(r.Surfaces, ","), Detail: r.Reason})
 				}
 				id := m.Surfaces.Infisical
@@ -77,7 +78,7 @@ func auditCommand(e *env) *cli.Command {
 				}
 				for _, en := range entries {
 					records = append(records, auditRecord{At: en.CreatedAt.UTC(), Slug: slug, Source: "infisical",
-						Actor: orDefault(en.ActorName, en.ActorID), Action: en.EventType, Detail: auditDetail(en.EventMetadata)})
+						Actor: cmp.Or(en.ActorName, en.ActorID), Action: en.EventType, Detail: auditDetail(en.EventMetadata)})
 				}
 			}
 			// By the second (what is printed); within one, each handoff's
@@ -100,7 +101,7 @@ func auditCommand(e *env) *cli.Command {
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "TIME\tHANDOFF\tSOURCE\tACTOR\tACTION\tSURFACE\tDETAIL")
 			for _, r := range records {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.At.Format(time.RFC3339), r.Slug, r.Source, r.Actor, r.Action, orDefault(r.Surface, "-"), r.Detail)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.At.Format(time.RFC3339), r.Slug, r.Source, r.Actor, r.Action, cmp.Or(r.Surface, "-"), r.Detail)
 			}
 			return tw.Flush()
 		},

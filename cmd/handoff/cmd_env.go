@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -183,7 +184,7 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 	if rec == nil {
 		return fmt.Errorf("handoff %s has no Infisical identity to read its secrets with", m.Slug)
 	}
-	idName, secretName := orDefault(rec.ClientIDSecret, "INFISICAL_CLIENT_ID"), orDefault(rec.ClientSecretSecret, "INFISICAL_CLIENT_SECRET")
+	idName, secretName := cmp.Or(rec.ClientIDSecret, "INFISICAL_CLIENT_ID"), cmp.Or(rec.ClientSecretSecret, "INFISICAL_CLIENT_SECRET")
 	env, folder := sc.environment, sc.folder
 	id, err := prov.GetSecret(c.Context, env, folder, idName)
 	if err != nil {
@@ -215,10 +216,10 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 		}
 		sc.Env[i].Value = v
 	}
-	readEnv := orDefault(rec.Environment, env)
+	readEnv := cmp.Or(rec.Environment, env)
 	for _, p := range sc.Read {
 		dir, glob := path.Split(p)
-		dir = orDefault(strings.TrimSuffix(dir, "/"), "/")
+		dir = cmp.Or(strings.TrimSuffix(dir, "/"), "/")
 		recursive := glob == "**"
 		list, err := own.ListSecrets(c.Context, readEnv, dir, recursive)
 		if err != nil {
@@ -260,11 +261,4 @@ func (sc *sessionContext) writeDotenv(w io.Writer) error {
 func dotenvQuote(v string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`", "\n", `\n`)
 	return `"` + r.Replace(v) + `"`
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }

@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -129,14 +130,14 @@ type patReport struct {
 // the policy applies to specs.
 func patFindings(pat github.PAT, p *policy.Policy, now time.Time) []string {
 	var out []string
-	for _, name := range sortedNames(pat.Permissions.Organization) {
+	for _, name := range slices.Sorted(maps.Keys(pat.Permissions.Organization)) {
 		out = append(out, fmt.Sprintf("organization permission %s: %s (never granted to a handoff)", name, pat.Permissions.Organization[name]))
 	}
 	ceiling := map[string]string{}
 	for _, e := range p.GitHubPermissions.Entries {
 		ceiling[e.Key.Value] = e.Value.Value
 	}
-	for _, name := range sortedNames(pat.Permissions.Repository) {
+	for _, name := range slices.Sorted(maps.Keys(pat.Permissions.Repository)) {
 		level := pat.Permissions.Repository[name]
 		switch why, bad := policy.ForbiddenGitHubPermission(name); {
 		case bad:
@@ -164,22 +165,13 @@ func patFindings(pat github.PAT, p *policy.Policy, now time.Time) []string {
 	return out
 }
 
-func sortedNames(m map[string]string) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
-
 func patPermissions(p github.PATPermissions) string {
 	var parts []string
 	for _, scope := range []struct {
 		prefix string
 		m      map[string]string
 	}{{"org:", p.Organization}, {"", p.Repository}, {"other:", p.Other}} {
-		for _, name := range sortedNames(scope.m) {
+		for _, name := range slices.Sorted(maps.Keys(scope.m)) {
 			parts = append(parts, scope.prefix+name+"="+scope.m[name])
 		}
 	}

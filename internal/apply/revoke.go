@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -168,7 +169,7 @@ func (r *run) decideManual() error {
 		// No usable manifest: the tombstone is built from the spec.
 		r.base = &manifest.Manifest{
 			SchemaVersion: manifest.SchemaVersion, Slug: r.slug, Card: int(h.Card.Value),
-			SpecFile: specFile(r.a.deps.Repo, h), SpecDigest: h.Digest(), ApprovedBy: orDefault(h.ApprovedBy.Value, "unknown"),
+			SpecFile: specFile(r.a.deps.Repo, h), SpecDigest: h.Digest(), ApprovedBy: cmp.Or(h.ApprovedBy.Value, "unknown"),
 			CreatedAt: r.now, UpdatedAt: r.now, ExpiresAt: r.now, Status: manifest.Revoked, Secrets: []string{},
 		}
 		r.expires = r.now
@@ -213,13 +214,6 @@ func specFile(repo *spec.Repo, h *spec.Handoff) string {
 		}
 	}
 	return filepath.ToSlash(h.Filename)
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
 
 // Untombstone lifts a manual revocation so that apply may mint the slug
@@ -271,7 +265,7 @@ func Untombstone(ctx context.Context, slug string, deps Deps) (*manifest.Manifes
 		n.UpdatedAt = now
 		n.History = append(n.History, manifest.Event{At: now, Action: manifest.EventUntombstone, Surface: strings.Join(rv.Surfaces, ","),
 			Detail: fmt.Sprintf("untombstoned by handoff untombstone (%s): %s by %s at %s (%s) is lifted; the next apply mints what the spec asks for",
-				a.deps.Lock.Owner, what, orDefault(rv.By, "an operator"), rv.At.UTC().Format(time.RFC3339), rv.Reason)})
+				a.deps.Lock.Owner, what, cmp.Or(rv.By, "an operator"), rv.At.UTC().Format(time.RFC3339), rv.Reason)})
 		b, err := manifest.Marshal(n)
 		if err != nil {
 			return Report{}, err

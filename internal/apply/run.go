@@ -1,10 +1,12 @@
 package apply
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -271,7 +273,7 @@ func (r *run) decide() error {
 			// An operator's kill did not finish: finish it, as the plan
 			// says (it revokes what the journal names, never refreshes).
 			r.manual = &RevokeOptions{Reason: rv.Reason, By: rv.By, Surfaces: rv.Surfaces}
-			r.a.progress("handoff %s: finishing the manual revocation by %s that an interrupted run started", r.slug, orDefault(rv.By, "an operator"))
+			r.a.progress("handoff %s: finishing the manual revocation by %s that an interrupted run started", r.slug, cmp.Or(rv.By, "an operator"))
 		}
 	}
 	if r.manual != nil {
@@ -620,7 +622,7 @@ func replacesAll(ph *plan.Handoff, m *manifest.Manifest, h *spec.Handoff, dead m
 func (r *run) checkFrozen(dead map[string]bool) error {
 	why := "the plan does not replace the whole handoff"
 	if len(dead) > 0 {
-		why = "surfaces are killed (" + strings.Join(sortedKeys(dead), ", ") + "): the changed spec is not applied until handoff untombstone, or a new slug"
+		why = "surfaces are killed (" + strings.Join(slices.Sorted(maps.Keys(dead)), ", ") + "): the changed spec is not applied until handoff untombstone, or a new slug"
 	}
 	for _, c := range r.ph.Changes {
 		switch {
@@ -634,15 +636,6 @@ func (r *run) checkFrozen(dead map[string]bool) error {
 			r.slug, why, c.Action, c.Surface)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // grantOnly reports whether the plan's refresh of surface s (infisical)

@@ -198,7 +198,7 @@ func (c *Client) mintRemedy(ctx context.Context, installationID int64, body mint
 	inst, err := c.InstallationByID(ctx, installationID)
 	if err != nil {
 		return fmt.Sprintf("the App installation %d lacks permission %s or repository %s: add it to the installation or narrow the spec",
-			installationID, formatPerms(body.Permissions), asked)
+			installationID, FormatPermissions(body.Permissions), asked)
 	}
 	if missing := CheckGrant(inst, body.Permissions); len(missing) > 0 {
 		return fmt.Sprintf("the App installation %d on %s lacks permission %s: add it to the App and have an owner accept it on the installation, or narrow the spec",
@@ -221,7 +221,9 @@ func (c *Client) mintRemedy(ctx context.Context, installationID int64, body mint
 		installationID, inst.Account, strings.Join(lacking, ", "))
 }
 
-func formatPerms(perms map[string]string) string {
+// FormatPermissions renders permissions as "name: level" pairs sorted by
+// name, for messages.
+func FormatPermissions(perms map[string]string) string {
 	names := make([]string, 0, len(perms))
 	for n := range perms {
 		names = append(names, n)

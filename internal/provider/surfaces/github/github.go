@@ -12,6 +12,7 @@
 package github
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -238,7 +239,7 @@ func (s *Surface) mint(ctx context.Context, req *provider.Request, inst int64, r
 	res.Record = provider.Record{GitHub: rec}
 	res.Fingerprint = fp
 	res.Detail = fmt.Sprintf("installation token for %s (installation %d; %s), expires %s",
-		repository, inst, formatPerms(perms), rec.TokenExpiresAt.Format(time.RFC3339))
+		repository, inst, gh.FormatPermissions(perms), rec.TokenExpiresAt.Format(time.RFC3339))
 	return res, nil
 }
 
@@ -296,12 +297,12 @@ func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provide
 	if req.Vault == nil {
 		return out
 	}
-	sec, err := req.Vault.GetSecret(ctx, req.Environment, req.Folder, orDefault(r.Secret, SecretName))
+	sec, err := req.Vault.GetSecret(ctx, req.Environment, req.Folder, cmp.Or(r.Secret, SecretName))
 	if err != nil {
 		if infisical.IsNotFound(err) {
-			add(false, "%s is missing from %s", orDefault(r.Secret, SecretName), req.Folder)
+			add(false, "%s is missing from %s", cmp.Or(r.Secret, SecretName), req.Folder)
 		} else {
-			add(false, "cannot read %s: %v", orDefault(r.Secret, SecretName), err)
+			add(false, "cannot read %s: %v", cmp.Or(r.Secret, SecretName), err)
 		}
 		return out
 	}
@@ -339,30 +340,10 @@ func orNone(s string) string {
 	return s
 }
 
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}
-
 func cloneMap(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
 		out[k] = v
 	}
 	return out
-}
-
-func formatPerms(perms map[string]string) string {
-	names := make([]string, 0, len(perms))
-	for k := range perms {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, k := range names {
-		parts[i] = k + ": " + perms[k]
-	}
-	return strings.Join(parts, ", ")
 }
