@@ -9,7 +9,6 @@ import (
 
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
-	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/workspace"
 )
 
@@ -91,20 +90,11 @@ func handoffFolder(ws *workspace.Workspace, slug string) string {
 // the spec on disk).
 func gateRefusal(ws *workspace.Workspace, slug string, m *manifest.Manifest, journal bool) string {
 	digest := ""
-	if h := findSpec(ws.Repo, slug); h != nil {
+	if h := ws.Repo.Handoff(slug); h != nil {
 		digest = h.Digest()
 	}
 	if err := m.Admit(manifest.Dispatch{SpecDigest: digest, Now: ws.Now(), Journal: journal}); err != nil {
 		return err.Error()
 	}
 	return ""
-}
-
-func findSpec(repo *spec.Repo, slug string) *spec.Handoff {
-	for _, h := range repo.Handoffs {
-		if h.Slug.Value == slug {
-			return h
-		}
-	}
-	return nil
 }

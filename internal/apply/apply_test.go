@@ -486,10 +486,8 @@ func (w *world) gateRefusal(slug string) string {
 		return "no manifest"
 	}
 	digest := ""
-	for _, x := range w.repo.Handoffs {
-		if x.Slug.Value == slug {
-			digest = x.Digest()
-		}
+	if h := w.repo.Handoff(slug); h != nil {
+		digest = h.Digest()
 	}
 	_, journal := w.srv.Infisical.Secret(env, root+"/"+slug, manifest.JournalSecretName)
 	if err := m.Admit(manifest.Dispatch{SpecDigest: digest, Now: w.now(), Journal: journal}); err != nil {

@@ -66,7 +66,7 @@ func Revoke(ctx context.Context, slug string, opts RevokeOptions, deps Deps) (Re
 			return Report{}, fmt.Errorf("apply: revoke %s: %w live: it was revoked (%s) at %s", slug, ErrNothingFound, m.Revocation.Kind, m.Revocation.At.UTC().Format("2006-01-02T15:04:05Z"))
 		}
 		ph := &plan.Handoff{Slug: slug, Action: plan.Revoke, Reason: manualReason(opts)}
-		r := newRun(a, &plan.Plan{}, ph, live, a.spec(slug))
+		r := newRun(a, &plan.Plan{}, ph, live, a.deps.Repo.Handoff(slug))
 		r.manual = &opts
 		err := r.execute(ctx)
 		rep := Report{Handoffs: []HandoffReport{{Slug: slug, Op: r.op, Action: plan.Revoke, Steps: r.writes, Flags: r.flags, Err: err}}, Writes: r.writes, Flags: r.flags}
@@ -91,18 +91,6 @@ func manualReason(o RevokeOptions) string {
 		return o.Reason
 	}
 	return "revoked by hand (handoff revoke)"
-}
-
-func (a *applier) spec(slug string) *spec.Handoff {
-	if a.deps.Repo == nil {
-		return nil
-	}
-	for _, h := range a.deps.Repo.Handoffs {
-		if h.Slug.Value == slug {
-			return h
-		}
-	}
-	return nil
 }
 
 // decideManual plans a manual revocation.

@@ -83,7 +83,7 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 					continue
 				}
 				rec, _ := provider.RecordOf(m.Surfaces, name)
-				req := &provider.Request{Slug: slug, Spec: a.spec(slug), Folder: lh.Folder, Environment: a.cfg.Environment,
+				req := &provider.Request{Slug: slug, Spec: a.deps.Repo.Handoff(slug), Folder: lh.Folder, Environment: a.cfg.Environment,
 					Now: now, ExpiresAt: m.ExpiresAt, Live: live, Vault: a.deps.Infisical,
 					Withhold: reconcile.WithheldPaths(m.Surfaces, m.KilledSurfaces())}
 				v.Violations = append(v.Violations, s.Verify(ctx, req, rec)...)

@@ -33,6 +33,20 @@ type Repo struct {
 	Sources map[string][]byte
 }
 
+// Handoff returns the (first) spec of slug, or nil when r is nil or has
+// none.
+func (r *Repo) Handoff(slug string) *Handoff {
+	if r == nil {
+		return nil
+	}
+	for _, h := range r.Handoffs {
+		if h.Slug.Value == slug {
+			return h
+		}
+	}
+	return nil
+}
+
 // IsSpecFile reports whether name (a base name) is a spec file name:
 // "*.hcl" or "*.hcl.json", not hidden.
 func IsSpecFile(name string) bool {

@@ -415,3 +415,20 @@ func TestParseConfigReadEnvironments(t *testing.T) {
 		t.Errorf("string value: %v, want an error with the example", diags)
 	}
 }
+
+func TestRepoHandoff(t *testing.T) {
+	repo, diags := LoadDir("../..")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if h := repo.Handoff("iap-notif-handler-20260621"); h == nil || h.Slug.Value != "iap-notif-handler-20260621" {
+		t.Errorf("Handoff(iap-notif-handler-20260621) = %v", h)
+	}
+	if h := repo.Handoff("no-such-task-20260621"); h != nil {
+		t.Errorf("Handoff of an unknown slug = %v", h.Slug.Value)
+	}
+	var none *Repo
+	if none.Handoff("x") != nil {
+		t.Error("a nil Repo has a handoff")
+	}
+}
