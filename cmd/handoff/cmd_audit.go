@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -67,7 +68,7 @@ func auditCommand(e *env) *cli.Command {
 					records = append(records, auditRecord{At: r.At.UTC(), Slug: slug, Source: "manifest", Actor: cmp.Or(r.By, "handoff apply"),
 						Action: "revocation:" + string(r.Kind), Surface: strings.Join(r.Surfaces, ","), Detail: r.Reason})
 				}
-				id := m.Surfaces.Infisical
+				id := infsurface.Decode(m.Surfaces[infsurface.Name])
 				if id == nil || id.IdentityID == "" {
 					continue
 				}

@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"github.com/raxx-app/handoff/internal/surface"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"io"
 	"path"
 	"sort"
@@ -94,6 +96,8 @@ type sessionContext struct {
 	Revealed bool `json:"revealed"`
 
 	project, environment, folder string
+	// names maps folder secrets to their variables.
+	names map[string]string
 }
 
 // envVar is one variable of the session's environment.
@@ -122,14 +126,11 @@ func (v envVars) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// envNames maps the secrets apply writes to the names the agent's session
-// knows them by.
-var envNames = map[string]string{"GH_HANDOFF_TOKEN": "GH_TOKEN"}
-
 func newSessionContext(ws *workspace.Workspace, m *manifest.Manifest) *sessionContext {
 	sc := &sessionContext{FormatVersion: envFormatVersion, Slug: m.Slug, Card: m.Card, Read: []string{},
 		MCPTools: []string{}, MCPToolsExcluded: []string{},
-		project: ws.Settings.ProjectID, environment: ws.Settings.Environment, folder: handoffFolder(ws, m.Slug)}
+		project: ws.Settings.ProjectID, environment: ws.Settings.Environment, folder: handoffFolder(ws, m.Slug),
+		names: map[string]string{}}
 	sc.Env = envVars{
 		{"HANDOFF_TASK_SLUG", m.Slug},
 		{"HANDOFF_EXPIRES_AT", m.ExpiresAt.UTC().Format(time.RFC3339)},
@@ -138,24 +139,41 @@ func newSessionContext(ws *workspace.Workspace, m *manifest.Manifest) *sessionCo
 		{"INFISICAL_ENVIRONMENT", ws.Settings.Environment},
 		{"INFISICAL_SECRET_PATH", sc.folder},
 	}
-	for _, name := range m.Secrets {
-		sc.Env = append(sc.Env, envVar{sessionName(name), sc.ref(sc.environment, sc.folder, name)})
-	}
-	if inf := m.Surfaces.Infisical; inf != nil {
-		for _, p := range inf.ReadPaths {
-			if p != sc.folder && !strings.HasPrefix(p, sc.folder+"/") {
-				sc.Read = append(sc.Read, p)
+	reg := ws.Registry()
+	for _, name := range reg.SortNames(m.Surfaces.Names()) {
+		s, ok := reg.Get(name)
+		if !ok {
+			continue
+		}
+		sess, ok := s.(surface.SessionContributor)
+		if !ok {
+			continue
+		}
+		x := sess.Session(m.Surfaces[name], sc.folder)
+		for _, v := range x.Env {
+			if v.Secret != "" {
+				sc.names[v.Secret] = v.Name
 			}
 		}
+		sc.Read = append(sc.Read, x.Read...)
+		if tools, ok := x.Lists["mcp_tools"]; ok {
+			sc.MCPTools = nonNil(tools)
+		}
+		if tools, ok := x.Lists["mcp_tools_excluded"]; ok {
+			sc.MCPToolsExcluded = nonNil(tools)
+		}
 	}
-	if mc := m.Surfaces.MCP; mc != nil {
-		sc.MCPTools, sc.MCPToolsExcluded = nonNil(mc.Allow), nonNil(mc.Exclude)
+	for _, name := range m.Secrets {
+		sc.Env = append(sc.Env, envVar{sc.sessionName(name), sc.ref(sc.environment, sc.folder, name)})
 	}
 	return sc
 }
 
-func sessionName(secret string) string {
-	if n, ok := envNames[secret]; ok {
+// sessionName is the variable a folder secret is known by in the agent's
+// session: the name its surface gives it (GH_HANDOFF_TOKEN is GH_TOKEN),
+// else its own.
+func (sc *sessionContext) sessionName(secret string) string {
+	if n, ok := sc.names[secret]; ok {
 		return n
 	}
 	return secret
@@ -180,7 +198,7 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 	if err != nil {
 		return err
 	}
-	rec := m.Surfaces.Infisical
+	rec := infsurface.Decode(m.Surfaces[infsurface.Name])
 	if rec == nil {
 		return fmt.Errorf("handoff %s has no Infisical identity to read its secrets with", m.Slug)
 	}
@@ -204,7 +222,7 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 	}
 	values := map[string]string{}
 	for _, s := range mine {
-		values[sessionName(s.Key)] = s.Value
+		values[sc.sessionName(s.Key)] = s.Value
 	}
 	for i := range sc.Env {
 		if !strings.HasPrefix(sc.Env[i].Value, "infisical://") {

@@ -93,7 +93,7 @@ func gateRefusal(ws *workspace.Workspace, slug string, m *manifest.Manifest, jou
 	if h := ws.Repo.Handoff(slug); h != nil {
 		digest = h.Digest()
 	}
-	if err := m.Admit(manifest.Dispatch{SpecDigest: digest, Now: ws.Now(), Journal: journal}); err != nil {
+	if err := m.Admit(manifest.Dispatch{SpecDigest: digest, Now: ws.Now(), Journal: journal, Expiries: ws.Registry().Expiries(m)}); err != nil {
 		return err.Error()
 	}
 	return ""

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
 	"maps"
 	"slices"
 	"strings"
@@ -107,8 +108,8 @@ func patOrg(flag, actionsRepo string, ws *workspace.Workspace) (string, error) {
 	}
 	owners := map[string]bool{}
 	for _, h := range ws.Repo.Handoffs {
-		if h.GitHub != nil {
-			if owner, _, ok := strings.Cut(h.GitHub.Repository.Value, "/"); ok {
+		if g := ghsurface.Of(h); g != nil {
+			if owner, _, ok := strings.Cut(g.Repository.Value, "/"); ok {
 				owners[owner] = true
 			}
 		}
@@ -134,12 +135,14 @@ func patFindings(pat github.PAT, p *policy.Policy, now time.Time) []string {
 		out = append(out, fmt.Sprintf("organization permission %s: %s (never granted to a handoff)", name, pat.Permissions.Organization[name]))
 	}
 	ceiling := map[string]string{}
-	for _, e := range p.GitHubPermissions.Entries {
-		ceiling[e.Key.Value] = e.Value.Value
+	if gp, ok := p.Surface(ghsurface.Name).(*ghsurface.Policy); ok {
+		for _, e := range gp.Permissions.Entries {
+			ceiling[e.Key.Value] = e.Value.Value
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(pat.Permissions.Repository)) {
 		level := pat.Permissions.Repository[name]
-		switch why, bad := policy.ForbiddenGitHubPermission(name); {
+		switch why, bad := ghsurface.ForbiddenPermission(name); {
 		case bad:
 			out = append(out, fmt.Sprintf("%s: %s is forbidden: %s", name, level, why))
 		case level == policy.LevelAdmin:

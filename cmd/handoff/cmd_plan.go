@@ -145,7 +145,7 @@ func (e *env) computePlan(c *cli.Context, dir string) (*workspace.Workspace, *pl
 // without a provider, a permission the installation cannot grant) are
 // printed and exit 1.
 func (e *env) planWorkspace(c *cli.Context, cmd string, ws *workspace.Workspace) (*plan.Plan, error) {
-	p, _, diags, err := ws.Plan(c.Context, provisionable)
+	p, _, diags, err := ws.Plan(c.Context)
 	if err != nil {
 		return nil, exitf(exitError, "handoff %s: reading live state: %v", cmd, err)
 	}

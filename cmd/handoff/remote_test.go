@@ -18,6 +18,7 @@ import (
 
 	"github.com/raxx-app/handoff/internal/devserver"
 	"github.com/raxx-app/handoff/internal/devserver/devkit"
+	"github.com/raxx-app/handoff/internal/plan"
 )
 
 // devEnv starts the local servers on a frozen clock and returns them with
@@ -106,7 +107,7 @@ func TestPlanAgainstDevServers(t *testing.T) {
 	if err := json.Unmarshal([]byte(jsonOut), &doc); err != nil {
 		t.Fatalf("plan -json is not JSON: %v", err)
 	}
-	if doc.FormatVersion != 1 || !doc.HasChanges || doc.Summary.Create != 2 || doc.GitCommit != env["GITHUB_SHA"] {
+	if doc.FormatVersion != plan.FormatVersion || !doc.HasChanges || doc.Summary.Create != 2 || doc.GitCommit != env["GITHUB_SHA"] {
 		t.Errorf("plan -json = %+v", doc)
 	}
 	assertNoSecrets(t, secrets, stdout, stderr, jsonOut)

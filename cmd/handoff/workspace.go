@@ -10,14 +10,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/raxx-app/handoff/internal/apply"
-	"github.com/raxx-app/handoff/internal/provider/surfaces"
-	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/workspace"
 )
-
-// provisionable lists the surfaces this build can mint and revoke; a spec
-// asking for any other is a plan error naming it.
-var provisionable = reconcile.NewRegistry(surfaces.Names()...)
 
 // chdirFlag is the directory of handoff.hcl and specs/ for the commands
 // whose arguments are slugs or files (revoke, gate, env, …).
@@ -29,23 +23,19 @@ func chdirFlag() cli.Flag {
 // provisioner's clients, the surfaces, the specs and the clock. Progress
 // goes to stderr.
 func (e *env) applyDeps(ws *workspace.Workspace) (apply.Deps, error) {
-	inf, err := ws.Infisical()
+	v, err := ws.Vault()
 	if err != nil {
 		return apply.Deps{}, err
 	}
-	d := apply.Deps{
-		Infisical: inf, Repo: ws.Repo, Now: ws.Now, Progress: e.stderr,
-		Config: apply.Config{Root: ws.Settings.HandoffRoot, Environment: ws.Settings.Environment, ProjectID: ws.Settings.ProjectID},
-	}
 	if ws.UsesGitHub() {
-		gh, err := ws.GitHub()
-		if err != nil {
+		if _, err := ws.GitHub(); err != nil {
 			return apply.Deps{}, err
 		}
-		d.GitHub = gh
 	}
-	d.Registry = surfaces.Registry(d.GitHub, inf)
-	return d, nil
+	return apply.Deps{
+		Vault: v, Readers: ws.Readers(), Registry: ws.Registry(), Repo: ws.Repo, Now: ws.Now, Progress: e.stderr,
+		Config: apply.Config{Root: ws.Settings.HandoffRoot, Environment: ws.Settings.Environment},
+	}, nil
 }
 
 // lockOwner names this run in the apply lock and in the history events

@@ -17,12 +17,11 @@ import (
 
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
-	"github.com/raxx-app/handoff/internal/provider"
-	"github.com/raxx-app/handoff/internal/provider/github"
-	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/state"
+	"github.com/raxx-app/handoff/internal/surface"
+	"github.com/raxx-app/handoff/internal/vault"
 )
 
 // DefaultParallelism is how many handoffs are applied at once: each runs its
@@ -47,8 +46,6 @@ type Config struct {
 	Root string
 	// Environment is the vault environment of the handoff folders.
 	Environment string
-	// ProjectID, when set, must be the Infisical client's project.
-	ProjectID string
 }
 
 // LockOptions tune the apply lock.
@@ -69,8 +66,8 @@ type LockOptions struct {
 // a FailPoint.
 type Step struct {
 	Slug string
-	// Op is the handoff's operation: create, refresh, update, revoke or
-	// recover.
+	// Op is the handoff's operation: create, refresh, update, replace,
+	// revoke or recover.
 	Op string
 	// Index counts from 1 to Total.
 	Index, Total int
@@ -83,15 +80,14 @@ func (s Step) String() string {
 
 // Deps are what Apply works with.
 type Deps struct {
-	// Infisical is the provisioner's client: the vault, identities, and the
-	// lock. Required.
-	Infisical *infisical.Client
-	// GitHub is the App's client; nil when no App is configured (the live
-	// state then has no installations, and the github surface is absent).
-	GitHub *github.Client
-	// Registry holds the surfaces this build provisions
-	// (surfaces.Registry).
-	Registry provider.Registry
+	// Vault holds the handoffs' folders and the lock. Required.
+	Vault vault.Vault
+	// Readers are the surfaces whose live state is read with the vault's
+	// (those whose vendor is configured).
+	Readers []state.LiveReader
+	// Registry holds the surfaces this build provisions, with their
+	// clients (surfaces.New).
+	Registry *surface.Registry
 	// Repo holds the specs the plan was made from: required to create or
 	// refresh (a plan made only of revocations needs none).
 	Repo   *spec.Repo
@@ -106,7 +102,10 @@ type Deps struct {
 	// stops the handoff's run there (compensated), or the whole run as a
 	// crash when it wraps ErrCrash. For tests.
 	FailPoint func(Step) error
-	Lock      LockOptions
+	// Executed, when set, is called with each step a handoff's run
+	// announces, in order (tests compare them with the plan's steps).
+	Executed func(slug, step string)
+	Lock     LockOptions
 	// Parallelism bounds the handoffs applied at once (DefaultParallelism).
 	Parallelism int
 	// Done, when set, is called as each handoff's run ends (from several
@@ -133,7 +132,10 @@ type HandoffReport struct {
 	Action plan.Action
 	// Steps counts the remote writes made.
 	Steps int
-	Flags []string
+	// Planned are the steps the plan listed for the handoff (its
+	// Operation), which the run announces in order.
+	Planned []string
+	Flags   []string
 	// Err is nil when the handoff converged.
 	Err error
 }
@@ -170,20 +172,20 @@ type applier struct {
 }
 
 func newApplier(deps Deps) (*applier, error) {
-	if deps.Infisical == nil {
-		return nil, errors.New("apply: no Infisical client")
+	if deps.Vault == nil {
+		return nil, errors.New("apply: no vault")
 	}
 	if deps.Registry == nil {
 		return nil, errors.New("apply: no surface registry")
 	}
 	a := &applier{deps: deps, cfg: deps.Config, now: deps.Now, runID: randomID(), command: "apply"}
-	if r := deps.Repo; r != nil && r.Config != nil && r.Config.Infisical != nil {
+	if r := deps.Repo; r != nil && r.Config != nil && r.Config.Vault != nil {
 		// handoff.hcl fills what the caller left empty.
-		if ic := r.Config.Infisical; a.cfg.Root == "" && ic.HandoffRoot.Valid() {
-			a.cfg.Root = ic.HandoffRoot.Value
+		if v := r.Config.Vault; a.cfg.Root == "" && v.HandoffRoot().Valid() {
+			a.cfg.Root = v.HandoffRoot().Value
 		}
-		if ic := r.Config.Infisical; a.cfg.Environment == "" && ic.Environment.Valid() {
-			a.cfg.Environment = ic.Environment.Value
+		if v := r.Config.Vault; a.cfg.Environment == "" && v.Environment().Valid() {
+			a.cfg.Environment = v.Environment().Value
 		}
 	}
 	if a.now == nil {
@@ -201,9 +203,6 @@ func newApplier(deps Deps) (*applier, error) {
 	if a.deps.Lock.Owner == "" {
 		host, _ := os.Hostname()
 		a.deps.Lock.Owner = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), a.runID)
-	}
-	if p := a.cfg.ProjectID; p != "" && p != deps.Infisical.Config().ProjectID {
-		return nil, fmt.Errorf("apply: the Infisical client works on project %s, the configuration names %s", deps.Infisical.Config().ProjectID, p)
 	}
 	return a, nil
 }
@@ -309,10 +308,7 @@ func ApplySaved(ctx context.Context, p *plan.Plan, deps Deps) (Report, error) {
 }
 
 func (a *applier) readState(ctx context.Context) (*state.Live, error) {
-	src := state.Sources{Vault: a.deps.Infisical, Identities: a.deps.Infisical}
-	if a.deps.GitHub != nil {
-		src.Installations = a.deps.GitHub
-	}
+	src := state.Sources{Vault: a.deps.Vault, Readers: a.deps.Readers}
 	return state.Read(ctx, src, state.Options{Environment: a.cfg.Environment, Root: a.cfg.Root, Now: a.now})
 }
 
@@ -396,7 +392,7 @@ func (a *applier) applyLocked(ctx context.Context, p *plan.Plan, live *state.Liv
 
 	var todo []*plan.Handoff
 	for i := range p.Handoffs {
-		if p.Handoffs[i].Action.IsChange() || hasChange(&p.Handoffs[i]) {
+		if p.Handoffs[i].Operation != nil {
 			todo = append(todo, &p.Handoffs[i])
 		}
 	}
@@ -415,7 +411,7 @@ func (a *applier) applyLocked(ctx context.Context, p *plan.Plan, live *state.Liv
 			defer func() { <-sem }()
 			r := newRun(a, p, ph, live, specs[ph.Slug])
 			err := r.execute(ctx)
-			reports[i] = HandoffReport{Slug: ph.Slug, Op: r.op, Action: ph.Action, Steps: r.writes, Flags: r.flags, Err: err}
+			reports[i] = HandoffReport{Slug: ph.Slug, Op: string(r.op.Kind), Action: ph.Action, Steps: r.writes, Planned: r.op.Steps, Flags: r.flags, Err: err}
 			if a.deps.Done != nil {
 				a.deps.Done(reports[i])
 			}
@@ -440,15 +436,6 @@ func (a *applier) applyLocked(ctx context.Context, p *plan.Plan, live *state.Liv
 		errs = append(errs, cause)
 	}
 	return rep, errors.Join(errs...)
-}
-
-func hasChange(h *plan.Handoff) bool {
-	for _, c := range h.Changes {
-		if c.Action.IsChange() {
-			return true
-		}
-	}
-	return false
 }
 
 func (a *applier) stopError(ctx context.Context) error {

@@ -3,6 +3,7 @@ package apply_test
 import (
 	"context"
 	"errors"
+	"github.com/raxx-app/handoff/internal/surfaces/byref"
 	"path"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func TestCreateGrantsLeastPrivilegeAndRevokeEndsIt(t *testing.T) {
 
 	// The manifests: active, naming what was minted.
 	m := w.manifest(iapSlug)
-	if m.Status != manifest.Active || m.Surfaces.GitHub == nil || m.Surfaces.Infisical == nil || m.Surfaces.MCP == nil {
+	if m.Status != manifest.Active || ghRec(m) == nil || infRec(m) == nil || !m.Surfaces.Has("mcp") {
 		t.Fatalf("manifest: %s", asJSON(m))
 	}
 	if got := strings.Join(m.Secrets, ","); got != "GH_HANDOFF_TOKEN,INFISICAL_CLIENT_ID,INFISICAL_CLIENT_SECRET" {
@@ -56,17 +57,17 @@ func TestCreateGrantsLeastPrivilegeAndRevokeEndsIt(t *testing.T) {
 	if !m.ExpiresAt.Equal(t0.Add(24 * time.Hour)) {
 		t.Errorf("expires_at %s", m.ExpiresAt)
 	}
-	if a := m.Surfaces.Other["apple_iap"]; a["environment"] != "sandbox" || a["bundle_id"] != "com.raxx.trademaster" {
+	if a := byref.Decode(m.Surfaces["apple_iap"]); a == nil || a.Environment != "sandbox" || a.BundleID != "com.raxx.trademaster" {
 		t.Errorf("apple_iap record: %v", a)
 	}
 	if got := w.folderSecrets(iapSlug); strings.Join(got, ",") != "GH_HANDOFF_TOKEN,INFISICAL_CLIENT_ID,INFISICAL_CLIENT_SECRET,PROVISION_MANIFEST" {
 		t.Errorf("folder: %v", got)
 	}
 	ms := w.manifest(stripeSlug)
-	if ms.Surfaces.GitHub != nil || ms.Surfaces.Other["stripe"]["mode"] != "test" {
+	if st := byref.Decode(ms.Surfaces["stripe"]); ghRec(ms) != nil || st == nil || st.Mode != "test" {
 		t.Errorf("founders manifest: %s", asJSON(ms))
 	}
-	inf := m.Surfaces.Infisical
+	inf := infRec(m)
 	id, ok := w.srv.Infisical.Identity(inf.IdentityID)
 	if !ok || id.Name != "infisical-handoff-"+iapSlug+"-20260621" || id.OrgRole != "no-access" {
 		t.Errorf("identity: %+v", id)
@@ -236,15 +237,15 @@ func TestRefreshAfter55Minutes(t *testing.T) {
 		t.Errorf("progress: %s", w.progress.String())
 	}
 	after := w.manifest(iapSlug)
-	if after.Surfaces.GitHub.TokenFingerprint == before.Surfaces.GitHub.TokenFingerprint ||
-		!after.Surfaces.GitHub.TokenExpiresAt.Equal(w.now().Add(time.Hour)) {
-		t.Errorf("manifest github after refresh: %s", asJSON(after.Surfaces.GitHub))
+	if ghRec(after).TokenFingerprint == ghRec(before).TokenFingerprint ||
+		!ghRec(after).TokenExpiresAt.Equal(w.now().Add(time.Hour)) {
+		t.Errorf("manifest github after refresh: %s", asJSON(ghRec(after)))
 	}
-	if after.Surfaces.Infisical.IdentityID != before.Surfaces.Infisical.IdentityID || !after.ExpiresAt.Equal(before.ExpiresAt) {
+	if infRec(after).IdentityID != infRec(before).IdentityID || !after.ExpiresAt.Equal(before.ExpiresAt) {
 		t.Errorf("a refresh changed the identity or the TTL")
 	}
 	last := after.History[len(after.History)-1]
-	if last.Action != manifest.EventRefresh || last.Surface != "github" || last.Fingerprint != after.Surfaces.GitHub.TokenFingerprint {
+	if last.Action != manifest.EventRefresh || last.Surface != "github" || last.Fingerprint != ghRec(after).TokenFingerprint {
 		t.Errorf("history: %s", asJSON(after.History))
 	}
 	ctx := context.Background()
@@ -280,7 +281,7 @@ func TestExpiryRevokesEverything(t *testing.T) {
 			t.Errorf("%s: a revoked manifest names secrets %v", slug, got.Secrets)
 		}
 	}
-	if _, ok := w.srv.Infisical.Identity(m.Surfaces.Infisical.IdentityID); ok {
+	if _, ok := w.srv.Infisical.Identity(infRec(m).IdentityID); ok {
 		t.Error("the identity survived its handoff")
 	}
 	if ids := w.handoffIdentities(); len(ids) != 0 {
@@ -551,7 +552,7 @@ func TestUntombstoneKeepsTheRecord(t *testing.T) {
 	w.mustApply()
 	m := w.manifest(iapSlug)
 	if m.Status != manifest.Active || m.Revocation != nil || !m.CreatedAt.Equal(w.now()) ||
-		m.Surfaces.Infisical.IdentityID == first.Surfaces.Infisical.IdentityID {
+		infRec(m).IdentityID == infRec(first).IdentityID {
 		t.Fatalf("manifest after the new mint: %s", asJSON(m))
 	}
 	// The history is the whole story: first create, the revocation, the
@@ -631,7 +632,7 @@ func TestUntombstoneThenCrashedMint(t *testing.T) {
 func TestEveryObjectNamesTheSlug(t *testing.T) {
 	w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
 	w.mustApply()
-	inf := w.manifest(iapSlug).Surfaces.Infisical
+	inf := infRec(w.manifest(iapSlug))
 	id, err := w.inf.GetIdentity(context.Background(), inf.IdentityID)
 	if err != nil || id.Metadata["handoff-slug"] != iapSlug {
 		t.Errorf("identity metadata %v (%v)", id.Metadata, err)

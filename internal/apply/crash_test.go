@@ -262,12 +262,12 @@ func (w *world) assertDispatchable(slug string) {
 			w.t.Errorf("the gate admits %s but %s is missing from its folder", slug, name)
 		}
 	}
-	if inf := m.Surfaces.Infisical; inf != nil && !slices.Contains(m.KilledSurfaces(), "infisical") {
+	if inf := infRec(m); inf != nil && !slices.Contains(m.KilledSurfaces(), "infisical") {
 		if _, ok := w.srv.Infisical.Identity(inf.IdentityID); !ok {
 			w.t.Errorf("the gate admits %s but its identity %s is gone", slug, inf.IdentityID)
 		}
 	}
-	if g := m.Surfaces.GitHub; g != nil && !slices.Contains(m.KilledSurfaces(), "github") {
+	if g := ghRec(m); g != nil && !slices.Contains(m.KilledSurfaces(), "github") {
 		tok, ok := w.srv.Infisical.Secret(env, folder, g.Secret)
 		if !ok {
 			return // reported above

@@ -2,6 +2,7 @@ package apply_test
 
 import (
 	"context"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,6 @@ import (
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/spec"
-	"github.com/raxx-app/handoff/internal/state"
 )
 
 // TestSpecChangeReplaces: a changed spec mints everything again with the
@@ -36,13 +36,13 @@ func TestSpecChangeReplaces(t *testing.T) {
 	}
 	w.mustApply()
 	after := w.manifest(iapSlug)
-	if after.SpecDigest != h.Digest() || after.Surfaces.GitHub.Permissions["issues"] != "read" {
-		t.Errorf("manifest after the replace: %s", asJSON(after.Surfaces.GitHub))
+	if after.SpecDigest != h.Digest() || ghRec(after).Permissions["issues"] != "read" {
+		t.Errorf("manifest after the replace: %s", asJSON(ghRec(after)))
 	}
 	if !after.ExpiresAt.Equal(w.now().Add(24 * time.Hour)) {
 		t.Errorf("a replace starts a new TTL: expires %s", after.ExpiresAt)
 	}
-	if after.Surfaces.Infisical.IdentityID == before.Surfaces.Infisical.IdentityID {
+	if infRec(after).IdentityID == infRec(before).IdentityID {
 		t.Error("the identity was not replaced")
 	}
 	if _, err := w.gh.RepoWithToken(context.Background(), oldToken, "raxx-app", "TradeMasterAPI"); err == nil {
@@ -61,14 +61,14 @@ func TestIdentityDeletedOutOfBand(t *testing.T) {
 	w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
 	w.mustApply()
 	before := w.manifest(iapSlug)
-	if err := w.inf.DeleteIdentity(context.Background(), before.Surfaces.Infisical.IdentityID); err != nil {
+	if err := w.inf.DeleteIdentity(context.Background(), infRec(before).IdentityID); err != nil {
 		t.Fatal(err)
 	}
 	w.advance(time.Minute)
 	w.mustApply()
 	after := w.manifest(iapSlug)
-	if after.Surfaces.Infisical.IdentityID == before.Surfaces.Infisical.IdentityID ||
-		after.Surfaces.GitHub.TokenFingerprint != before.Surfaces.GitHub.TokenFingerprint ||
+	if infRec(after).IdentityID == infRec(before).IdentityID ||
+		ghRec(after).TokenFingerprint != ghRec(before).TokenFingerprint ||
 		!after.ExpiresAt.Equal(before.ExpiresAt) {
 		t.Errorf("after recreating the identity: %s", asJSON(after))
 	}
@@ -111,7 +111,7 @@ func TestVerifyFindsScopeViolations(t *testing.T) {
 	w.mustApply()
 	ctx := context.Background()
 	m := w.manifest(iapSlug)
-	id := m.Surfaces.Infisical.IdentityID
+	id := infRec(m).IdentityID
 	wide := infisical.ReadRules(env, "", []string{"/MooseQuest/queue/staging/**"})
 	if _, err := w.inf.CreatePrivilege(ctx, id, "extra", wide, nil); err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestVerifyFindsScopeViolations(t *testing.T) {
 	w.mu.Lock()
 	w.values[cs.Value] = true
 	w.mu.Unlock()
-	if _, err := w.inf.CreateIdentity(ctx, state.IdentityName(iapSlug, t0.Add(-24*time.Hour)), "no-access"); err != nil {
+	if _, err := w.inf.CreateIdentity(ctx, infsurface.IdentityName(iapSlug, t0.Add(-24*time.Hour)), "no-access"); err != nil {
 		t.Fatal(err)
 	}
 	w.advance(61 * time.Minute)
@@ -172,7 +172,7 @@ func TestFreshProjectWithoutRoot(t *testing.T) {
 func TestManualRevokeOfLeftoversWithoutFolder(t *testing.T) {
 	w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
 	ctx := context.Background()
-	if _, err := w.inf.CreateIdentity(ctx, state.IdentityName(iapSlug, t0), "no-access"); err != nil {
+	if _, err := w.inf.CreateIdentity(ctx, infsurface.IdentityName(iapSlug, t0), "no-access"); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := apply.Revoke(ctx, iapSlug, apply.RevokeOptions{Reason: "cleanup", By: "ops"}, w.deps())

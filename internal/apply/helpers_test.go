@@ -21,15 +21,30 @@ import (
 	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
-	"github.com/raxx-app/handoff/internal/provider"
 	"github.com/raxx-app/handoff/internal/provider/github"
 	"github.com/raxx-app/handoff/internal/provider/httpx"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
-	"github.com/raxx-app/handoff/internal/provider/surfaces"
 	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/state"
+	"github.com/raxx-app/handoff/internal/state/statetest"
+	"github.com/raxx-app/handoff/internal/surface"
+	"github.com/raxx-app/handoff/internal/surfaces"
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
+	"github.com/raxx-app/handoff/internal/vault"
+	"github.com/raxx-app/handoff/internal/vault/infisicalvault"
 )
+
+// ghRec is m's token record (nil when none).
+func ghRec(m *manifest.Manifest) *ghsurface.Record {
+	return ghsurface.Decode(m.Surfaces[ghsurface.Name])
+}
+
+// infRec is m's identity record (nil when none).
+func infRec(m *manifest.Manifest) *infsurface.Record {
+	return infsurface.Decode(m.Surfaces[infsurface.Name])
+}
 
 const (
 	env        = "staging"
@@ -53,8 +68,12 @@ type world struct {
 	srv  *devserver.Servers
 	inf  *infisical.Client
 	gh   *github.Client
-	reg  provider.Registry
+	reg  *surface.Registry
 	repo *spec.Repo
+	// executed are the steps each handoff's run announced, by slug, in
+	// the last apply.
+	execMu   sync.Mutex
+	executed map[string][]string
 
 	progress syncBuffer
 	// lastPlan is the plan w.plan made last.
@@ -130,7 +149,11 @@ func newWorld(tb testing.TB, opts worldOptions) *world {
 		}
 		repo.Handoffs = keep
 	}
-	w := &world{t: tb, kit: kit, srv: srv, inf: inf, gh: gh, repo: repo, reg: surfaces.Registry(gh, inf), values: map[string]bool{}}
+	w := &world{t: tb, kit: kit, srv: srv, inf: inf, gh: gh, repo: repo, values: map[string]bool{}}
+	w.reg = surfaces.New(surfaces.Clients{
+		GitHub:    func() (*github.Client, error) { return gh, nil },
+		Infisical: func() (*infisical.Client, error) { return inf, nil },
+	})
 	w.values[secret] = true
 	for _, s := range infisicalsrv.DefaultFixture().Projects[0].Secrets {
 		w.values[s.Value] = true
@@ -151,9 +174,57 @@ func (w *world) advance(d time.Duration) { w.kit.Clock.Advance(d) }
 // deps are the apply dependencies of the world.
 func (w *world) deps() apply.Deps {
 	return apply.Deps{
-		Infisical: w.inf, GitHub: w.gh, Registry: w.reg, Repo: w.repo,
+		Vault: w.vault(), Readers: statetest.Readers(w.reg), Registry: w.reg, Repo: w.repo,
 		Now: w.now, Progress: &w.progress,
-		Lock: apply.LockOptions{TTL: leaseTTL, Poll: 20 * time.Millisecond},
+		Lock:     apply.LockOptions{TTL: leaseTTL, Poll: 20 * time.Millisecond},
+		Executed: w.executedStep,
+	}
+}
+
+func (w *world) vault() vault.Vault { return infisicalvault.New(w.inf) }
+
+func (w *world) executedStep(slug, step string) {
+	w.execMu.Lock()
+	defer w.execMu.Unlock()
+	if w.executed == nil {
+		w.executed = map[string][]string{}
+	}
+	w.executed[slug] = append(w.executed[slug], step)
+}
+
+// checkExecuted compares the steps each handoff's run announced with the
+// steps the plan listed (the plan is the only decision): equal for a run
+// that finished, a prefix for one that stopped.
+func (w *world) checkExecuted(p *plan.Plan, rep apply.Report) {
+	w.t.Helper()
+	w.execMu.Lock()
+	executed := w.executed
+	w.executed = nil
+	w.execMu.Unlock()
+	failed := map[string]bool{}
+	for _, h := range rep.Handoffs {
+		if h.Err != nil {
+			failed[h.Slug] = true
+		}
+	}
+	for _, h := range p.Handoffs {
+		got := executed[h.Slug]
+		var want []string
+		if h.Operation != nil {
+			want = h.Operation.Steps
+		}
+		if len(got) == 0 && (len(rep.Handoffs) == 0 || failed[h.Slug]) {
+			continue // not run (a no-change plan, a stop before it)
+		}
+		if failed[h.Slug] || (len(got) < len(want) && !slices.ContainsFunc(rep.Handoffs, func(r apply.HandoffReport) bool { return r.Slug == h.Slug })) {
+			if len(got) > len(want) || !slices.Equal(got, want[:len(got)]) {
+				w.t.Errorf("handoff %s executed steps that are not a prefix of the plan's:\nexecuted %q\nplanned  %q", h.Slug, got, want)
+			}
+			continue
+		}
+		if !slices.Equal(got, want) {
+			w.t.Errorf("handoff %s executed other steps than the plan lists:\nexecuted %q\nplanned  %q", h.Slug, got, want)
+		}
 	}
 }
 
@@ -161,12 +232,12 @@ func (w *world) deps() apply.Deps {
 func (w *world) plan() *plan.Plan {
 	w.t.Helper()
 	ctx := context.Background()
-	live, err := state.Read(ctx, state.Sources{Vault: w.inf, Identities: w.inf, Installations: w.gh},
+	live, err := state.Read(ctx, state.Sources{Vault: w.vault(), Readers: statetest.Readers(w.reg)},
 		state.Options{Environment: env, Root: root, Now: w.now})
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	p, diags := reconcile.Plan(ctx, w.repo, live, reconcile.Options{Now: w.now(), Registry: reconcile.NewRegistry(w.reg.Names()...), Version: "test"})
+	p, diags := reconcile.Plan(ctx, w.repo, live, reconcile.Options{Now: w.now(), Registry: w.reg, Version: "test"})
 	if diags.HasErrors() {
 		w.t.Fatalf("plan: %v", diags)
 	}
@@ -182,7 +253,7 @@ func (w *world) plan() *plan.Plan {
 
 func (w *world) live() *state.Live {
 	w.t.Helper()
-	live, err := state.Read(context.Background(), state.Sources{Vault: w.inf, Identities: w.inf, Installations: w.gh},
+	live, err := state.Read(context.Background(), state.Sources{Vault: w.vault(), Readers: statetest.Readers(w.reg)},
 		state.Options{Environment: env, Root: root, Now: w.now})
 	if err != nil {
 		w.t.Fatal(err)
@@ -194,8 +265,14 @@ func (w *world) live() *state.Live {
 func (w *world) applyWith(d apply.Deps) (apply.Report, error) {
 	w.t.Helper()
 	p := w.plan()
+	w.execMu.Lock()
+	w.executed = nil
+	w.execMu.Unlock()
 	rep, err := apply.Apply(context.Background(), p, d)
 	w.record(rep, err)
+	if !errors.Is(err, apply.ErrCrash) {
+		w.checkExecuted(p, rep)
+	}
 	return rep, err
 }
 
@@ -321,7 +398,7 @@ func (w *world) folderSecrets(slug string) []string {
 func (w *world) handoffIdentities() []infisicalsrv.IdentityInfo {
 	var out []infisicalsrv.IdentityInfo
 	for _, id := range w.srv.Infisical.Identities() {
-		if strings.HasPrefix(id.Name, state.IdentityPrefix) {
+		if strings.HasPrefix(id.Name, infsurface.IdentityPrefix) {
 			out = append(out, id)
 		}
 	}
@@ -345,10 +422,10 @@ func (w *world) assertNoOrphans(allowWindow bool) []windowToken {
 		if m.Status != manifest.Active {
 			continue
 		}
-		if inf := m.Surfaces.Infisical; inf != nil {
+		if inf := infRec(m); inf != nil {
 			identities[inf.IdentityID] = m
 		}
-		if g := m.Surfaces.GitHub; g != nil && (m.Revocation == nil || !slices.Contains(m.Revocation.Surfaces, "github")) {
+		if g := ghRec(m); g != nil && (m.Revocation == nil || !slices.Contains(m.Revocation.Surfaces, "github")) {
 			tokens[strings.TrimPrefix(g.TokenFingerprint, "sha256:")] = true
 		}
 	}
@@ -358,7 +435,7 @@ func (w *world) assertNoOrphans(allowWindow bool) []windowToken {
 			w.t.Errorf("orphan identity %s (%s): no active manifest names it", id.Name, id.ID)
 			continue
 		}
-		rec := m.Surfaces.Infisical
+		rec := infRec(m)
 		for _, cs := range w.srv.Infisical.ClientSecrets(id.ID) {
 			if cs.Revoked || (cs.ExpiresAt != nil && !now.Before(*cs.ExpiresAt)) {
 				continue
@@ -443,17 +520,17 @@ func (w *world) snapshot() []snapshot {
 		if m.Revocation != nil {
 			s.Revocation = m.Revocation.Kind
 		}
-		if g := m.Surfaces.GitHub; g != nil {
+		if g := ghRec(m); g != nil {
 			s.Repo, s.Perms = g.Repository, g.Permissions
 			if live[strings.TrimPrefix(g.TokenFingerprint, "sha256:")] {
 				s.LiveTokens = 1
 			}
 		}
-		if i := m.Surfaces.Infisical; i != nil {
+		if i := infRec(m); i != nil {
 			s.ReadPaths = i.ReadPaths
 		}
 		for _, id := range w.handoffIdentities() {
-			if sl, ok := state.IdentitySlug(id.Name); ok && sl == slug {
+			if sl, ok := infsurface.IdentitySlug(id.Name); ok && sl == slug {
 				s.Identities++
 			}
 		}

@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -12,79 +11,6 @@ import (
 	"github.com/raxx-app/handoff/internal/state"
 )
 
-// Journal is the value of PROVISION_JOURNAL: apply's record of an operation
-// under way on one handoff. It extends the shape package state reads
-// (version, slug, operation, run_id, entries: one entry per surface the
-// operation touches) with what recovery needs. It names remote ids, never a
-// secret value.
-type Journal struct {
-	Version   int    `json:"version"`
-	Slug      string `json:"slug"`
-	Operation string `json:"operation"`
-	RunID     string `json:"run_id"`
-	// Owner is the lock owner of the run.
-	Owner     string    `json:"owner,omitempty"`
-	StartedAt time.Time `json:"started_at"`
-	// IdentityName is the deterministic name of the identity the operation
-	// creates, if any.
-	IdentityName string `json:"identity_name,omitempty"`
-	// Steps are the remote writes the operation intends, in order.
-	Steps   []string             `json:"steps"`
-	Entries []state.JournalEntry `json:"entries"`
-	// InFlight lists the Untraceable steps that were about to run, recorded
-	// just before each.
-	InFlight []InFlight `json:"in_flight,omitempty"`
-	// Flags carries the findings of recovery (an unrevocable token) while a
-	// run that found them is itself under way.
-	Flags []string `json:"flags,omitempty"`
-	// Revocation is the record a revocation under way writes in the
-	// manifest (a kill of some surfaces included): a later apply that finds
-	// it finishes the revocation with it instead of refreshing what was
-	// being revoked.
-	Revocation *manifest.Revocation `json:"revocation,omitempty"`
-}
-
-// InFlight is an Untraceable step recorded just before it ran.
-type InFlight struct {
-	Surface string    `json:"surface"`
-	Step    string    `json:"step"`
-	At      time.Time `json:"at"`
-	// Secret is the folder secret the step's product is written to, and
-	// PrevFingerprint the fingerprint of its value before the step ("" when
-	// there was none): a different value there afterwards means the product
-	// reached the vault.
-	Secret          string            `json:"secret,omitempty"`
-	PrevFingerprint string            `json:"prev_fingerprint,omitempty"`
-	IDs             map[string]string `json:"ids,omitempty"`
-}
-
-// ParseJournal reads a journal apply wrote.
-func ParseJournal(b []byte) (*Journal, error) {
-	var j Journal
-	if err := json.Unmarshal(b, &j); err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
-	}
-	if j.Version != state.JournalVersion || j.Slug == "" {
-		return nil, fmt.Errorf("journal: version %d, slug %q: not a journal of this build", j.Version, j.Slug)
-	}
-	return &j, nil
-}
-
-func (j *Journal) marshal() string {
-	j.Version = state.JournalVersion
-	if j.Steps == nil {
-		j.Steps = []string{}
-	}
-	if j.Entries == nil {
-		j.Entries = []state.JournalEntry{}
-	}
-	b, err := json.Marshal(j)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
 // flagPrefix starts the history detail and report line of an unrevocable
 // credential.
 const flagPrefix = "unrevocable: "
@@ -92,25 +18,28 @@ const flagPrefix = "unrevocable: "
 var expiresByRE = regexp.MustCompile(`expires by (\S+)\s*$`)
 
 // flagFor describes a mint that was in flight when a run stopped and whose
-// product never reached the vault.
-func flagFor(slug string, f InFlight, runID string) string {
-	what := f.Surface + " credential"
-	if f.Surface == "github" {
-		what = "GitHub installation token"
+// product never reached the vault. The surface named the credential and
+// why nobody can revoke it in the step's ids ("credential",
+// "unrevocable").
+func flagFor(slug string, f state.InFlight, runID string) string {
+	what := f.IDs["credential"]
+	if what == "" {
+		what = f.Surface + " credential"
 	}
-	reach := ""
-	if repo := f.IDs["repository"]; repo != "" {
-		reach = fmt.Sprintf(" for %s", repo)
-		if inst := f.IDs["installation_id"]; inst != "" {
-			reach += fmt.Sprintf(" (installation %s)", inst)
-		}
+	why := f.IDs["unrevocable"]
+	if why == "" {
+		why = "its vendor revokes it only with the credential itself"
+	}
+	reach := " (surface " + f.Surface + ")"
+	if r := f.IDs["reach"]; r != "" {
+		reach += " " + r
 	}
 	by := f.IDs["expires_by"]
 	if by == "" {
 		by = f.At.Add(time.Hour).UTC().Format(time.RFC3339)
 	}
-	return fmt.Sprintf("%shandoff %s: a %s mint%s was in flight at %s when apply run %s stopped, and its value never reached the vault; if it was minted, nobody can revoke it (GitHub revokes a token only with the token itself): it is narrowed to that one repository and the spec's permissions, and expires by %s",
-		flagPrefix, slug, what, reach, f.At.UTC().Format(time.RFC3339), runID, by)
+	return fmt.Sprintf("%shandoff %s: a %s mint%s was in flight at %s when apply run %s stopped, and its value never reached the vault; if it was minted, nobody can revoke it (%s): it is narrowed to the spec's grant, and expires by %s",
+		flagPrefix, slug, what, reach, f.At.UTC().Format(time.RFC3339), runID, why, by)
 }
 
 // Flag is a credential that may be live although no manifest can revoke it:
@@ -134,7 +63,7 @@ func PendingMints(live *state.Live, now time.Time) []Flag {
 	for _, slug := range live.Slugs() {
 		h := live.Handoffs[slug]
 		if h.JournalRaw != nil {
-			if j, err := ParseJournal(h.JournalRaw); err == nil {
+			if j := h.Journal; j != nil {
 				for _, f := range j.InFlight {
 					by := f.At.Add(time.Hour)
 					if t, err := time.Parse(time.RFC3339, f.IDs["expires_by"]); err == nil {
@@ -175,3 +104,13 @@ func flagExpiry(msg string) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339, m[1])
 	return t, err == nil
 }
+
+// flagSurface is the surface a flag's text names ("" when unknown).
+func flagSurface(flag string) string {
+	if m := flagSurfaceRE.FindStringSubmatch(flag); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+var flagSurfaceRE = regexp.MustCompile(`\(surface ([a-z_]+)\)`)

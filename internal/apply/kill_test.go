@@ -40,7 +40,7 @@ func TestKillByReferenceSurfaceCutsItsKey(t *testing.T) {
 	ctx := context.Background()
 	w.mustApply()
 	folder := path.Join(root, stripeSlug)
-	full := w.manifest(stripeSlug).Surfaces.Infisical
+	full := infRec(w.manifest(stripeSlug))
 	if err := w.canRead(stripeSlug, queue, "STRIPE_TEST_SECRET_KEY"); err != nil {
 		t.Fatalf("before the kill, the handoff reads its key: %v", err)
 	}
@@ -61,7 +61,7 @@ func TestKillByReferenceSurfaceCutsItsKey(t *testing.T) {
 		t.Errorf("after the kill of stripe, its own folder: %v", err)
 	}
 	m := w.manifest(stripeSlug)
-	inf := m.Surfaces.Infisical
+	inf := infRec(m)
 	if m.Status != manifest.Active || m.Revocation == nil || strings.Join(m.Revocation.Surfaces, ",") != "stripe" {
 		t.Fatalf("manifest after the kill: %s", asJSON(m))
 	}
@@ -107,8 +107,8 @@ func TestKillByReferenceSurfaceCutsItsKey(t *testing.T) {
 		t.Errorf("after untombstone and apply, STRIPE_TEST_SECRET_KEY: %v", err)
 	}
 	m = w.manifest(stripeSlug)
-	if m.Revocation != nil || strings.Join(m.Surfaces.Infisical.ReadPaths, ",") != strings.Join(full.ReadPaths, ",") ||
-		m.Surfaces.Infisical.PrivilegeID != full.PrivilegeID || w.secret(stripeSlug, "INFISICAL_CLIENT_SECRET") != clientSecret {
+	if m.Revocation != nil || strings.Join(infRec(m).ReadPaths, ",") != strings.Join(full.ReadPaths, ",") ||
+		infRec(m).PrivilegeID != full.PrivilegeID || w.secret(stripeSlug, "INFISICAL_CLIENT_SECRET") != clientSecret {
 		t.Errorf("manifest after untombstone and apply: %s", asJSON(m))
 	}
 	w.assertNoOrphans(false)
@@ -165,7 +165,7 @@ func TestJournalNamingOnlyAKilledSurface(t *testing.T) {
 	if m.Status != manifest.Active || m.Revocation == nil || strings.Join(m.Revocation.Surfaces, ",") != "apple_iap" {
 		t.Fatalf("a journal naming a killed surface revoked the handoff: %s", asJSON(m.Revocation))
 	}
-	if _, ok := m.Surfaces.Other["apple_iap"]; !ok {
+	if !m.Surfaces.Has("apple_iap") {
 		t.Errorf("the killed surface's record was dropped: %v", m.Surfaces.Names())
 	}
 	if err := w.canRead(iapSlug, queue, "APPLE_IAP_KEY_ID"); !infisical.IsForbidden(err) {

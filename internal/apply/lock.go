@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/state"
+	"github.com/raxx-app/handoff/internal/vault"
 )
 
 // LockSecretName is the lease secret in the handoff root. Package state
@@ -103,7 +103,7 @@ func (a *applier) newLease() lease {
 // lease by an update whose resulting version must be the one read plus one.
 // It waits for another holder up to LockOptions.Wait.
 func (a *applier) acquire(ctx context.Context) (*heldLock, error) {
-	inf := a.deps.Infisical
+	inf := a.deps.Vault
 	env, root := a.cfg.Environment, a.cfg.Root
 	lockPath := path.Join(root, LockSecretName)
 	deadline := time.Now().Add(a.deps.Lock.Wait)
@@ -113,8 +113,8 @@ func (a *applier) acquire(ctx context.Context) (*heldLock, error) {
 			return nil, err
 		}
 		mine := a.newLease()
-		sec, err := inf.CreateSecret(ctx, env, root, LockSecretName, mustJSON(mine))
-		if infisical.IsNotFound(err) && attempt == 0 {
+		sec, err := inf.CreateSecret(ctx, env, root, LockSecretName, mustJSON(mine), "")
+		if vault.IsNotFound(err) && attempt == 0 {
 			// A fresh project: the root does not exist yet.
 			if err := inf.EnsureFolder(ctx, env, root); err != nil {
 				return nil, fmt.Errorf("apply: create the handoff root %s for the lock: %w", root, err)
@@ -125,11 +125,11 @@ func (a *applier) acquire(ctx context.Context) (*heldLock, error) {
 			a.progress("lock: acquired %s (owner %s, until %s)", lockPath, mine.Owner, mine.ExpiresAt.Format(time.RFC3339))
 			return newHeldLock(a, sec.Version, mine), nil
 		}
-		if !infisical.IsAlreadyExists(err) {
+		if !vault.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("apply: take the lock %s: %w", lockPath, err)
 		}
 		cur, err := inf.GetSecret(ctx, env, root, LockSecretName)
-		if infisical.IsNotFound(err) {
+		if vault.IsNotFound(err) {
 			continue // released meanwhile
 		}
 		if err != nil {
@@ -158,7 +158,7 @@ func (a *applier) acquire(ctx context.Context) (*heldLock, error) {
 		// Expired (a crashed run) or unreadable: take it over, unless
 		// someone else writes it between our read and our write.
 		upd, err := inf.UpdateSecret(ctx, env, root, LockSecretName, mustJSON(mine))
-		if infisical.IsNotFound(err) {
+		if vault.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
@@ -277,10 +277,10 @@ func (l *heldLock) renewOnce(ctx context.Context) error {
 	if l.left() <= 0 {
 		return errLapsed // too late: it may be another apply's by now
 	}
-	inf := l.a.deps.Infisical
+	inf := l.a.deps.Vault
 	env, root := l.a.cfg.Environment, l.a.cfg.Root
 	cur, err := inf.GetSecret(ctx, env, root, LockSecretName)
-	if infisical.IsNotFound(err) {
+	if vault.IsNotFound(err) {
 		return fmt.Errorf("%w: %s was deleted; stopping; the next apply converges from the journals", errLockLost, l.path())
 	}
 	if err != nil {
@@ -326,10 +326,10 @@ func (l *heldLock) release(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, min(30*time.Second, left))
 	defer cancel()
-	inf := l.a.deps.Infisical
+	inf := l.a.deps.Vault
 	env, root := l.a.cfg.Environment, l.a.cfg.Root
 	cur, err := inf.GetSecret(ctx, env, root, LockSecretName)
-	if infisical.IsNotFound(err) {
+	if vault.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {

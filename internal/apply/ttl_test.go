@@ -41,10 +41,21 @@ func (w *world) editSpec(slug, old, new string) *spec.Handoff {
 // kill runs `handoff revoke -surface` on slug.
 func (w *world) kill(slug string, surfaces ...string) {
 	w.t.Helper()
+	w.execMu.Lock()
+	w.executed = nil
+	w.execMu.Unlock()
 	rep, err := apply.Revoke(context.Background(), slug, apply.RevokeOptions{Reason: "drill", By: "sec", Surfaces: surfaces}, w.deps())
 	w.record(rep, err)
 	if err != nil {
 		w.t.Fatal(err)
+	}
+	// The kill is planned too (reconcile.PlanKill): the run announces the
+	// steps its plan lists.
+	w.execMu.Lock()
+	got := w.executed[slug]
+	w.execMu.Unlock()
+	if want := rep.Handoffs[0].Planned; !slices.Equal(got, want) {
+		w.t.Errorf("revoke %s executed other steps than its plan lists:\nexecuted %q\nplanned  %q", slug, got, want)
 	}
 }
 
@@ -57,7 +68,7 @@ func (w *world) assertBoundedBy(slug string, expires time.Time) {
 	if m.ExpiresAt.After(expires) {
 		w.t.Errorf("the manifest expires at %s, after %s", m.ExpiresAt, expires)
 	}
-	inf := m.Surfaces.Infisical
+	inf := infRec(m)
 	if inf == nil {
 		return
 	}
@@ -119,7 +130,7 @@ func TestRefreshAndRepairKeepTTLAndSpec(t *testing.T) {
 		{
 			name: "identity deleted out of band",
 			op: func(w *world) {
-				if err := w.inf.DeleteIdentity(ctx, w.manifest(iapSlug).Surfaces.Infisical.IdentityID); err != nil {
+				if err := w.inf.DeleteIdentity(ctx, infRec(w.manifest(iapSlug)).IdentityID); err != nil {
 					t.Fatal(err)
 				}
 				w.mustApply()
@@ -130,8 +141,8 @@ func TestRefreshAndRepairKeepTTLAndSpec(t *testing.T) {
 			name: "by-reference kill narrowing, then untombstone widening",
 			op: func(w *world) {
 				w.kill(iapSlug, "apple_iap") // narrows the privilege in place
-				if m := w.manifest(iapSlug); slices.Contains(m.Surfaces.Infisical.ReadPaths, "/MooseQuest/queue/staging/APPLE_IAP_*") {
-					t.Fatalf("the kill did not narrow: %v", m.Surfaces.Infisical.ReadPaths)
+				if m := w.manifest(iapSlug); slices.Contains(infRec(m).ReadPaths, "/MooseQuest/queue/staging/APPLE_IAP_*") {
+					t.Fatalf("the kill did not narrow: %v", infRec(m).ReadPaths)
 				}
 				if _, err := apply.Untombstone(ctx, iapSlug, w.deps()); err != nil {
 					t.Fatal(err)
@@ -197,8 +208,8 @@ func TestRefreshAndRepairKeepTTLAndSpec(t *testing.T) {
 				if after.SpecDigest != newDigest || !after.ExpiresAt.Equal(w.now().Add(24*time.Hour)) {
 					t.Errorf("a replace records the new spec and starts a new TTL: digest %s (spec %s), expires %s", after.SpecDigest, newDigest, after.ExpiresAt)
 				}
-				if after.Surfaces.GitHub.Permissions["issues"] != "read" {
-					t.Errorf("the replace did not mint the new grant: %v", after.Surfaces.GitHub.Permissions)
+				if ghRec(after).Permissions["issues"] != "read" {
+					t.Errorf("the replace did not mint the new grant: %v", ghRec(after).Permissions)
 				}
 			default:
 				if !after.ExpiresAt.Equal(before.ExpiresAt) {
@@ -212,10 +223,10 @@ func TestRefreshAndRepairKeepTTLAndSpec(t *testing.T) {
 				if n := len(w.srv.GitHub.Tokens()); n != tokens {
 					t.Errorf("a handoff whose spec changed under a kill had %d tokens minted", n-tokens)
 				}
-				if after.Surfaces.GitHub.Permissions["issues"] != "write" || after.Surfaces.GitHub.TokenFingerprint != before.Surfaces.GitHub.TokenFingerprint {
-					t.Errorf("github record changed: %s", asJSON(after.Surfaces.GitHub))
+				if ghRec(after).Permissions["issues"] != "write" || ghRec(after).TokenFingerprint != ghRec(before).TokenFingerprint {
+					t.Errorf("github record changed: %s", asJSON(ghRec(after)))
 				}
-				if after.Surfaces.Infisical.ClientSecretID != before.Surfaces.Infisical.ClientSecretID {
+				if infRec(after).ClientSecretID != infRec(before).ClientSecretID {
 					t.Errorf("a client secret was minted for a handoff whose spec changed under a kill")
 				}
 				if r := w.gateRefusal(iapSlug); !strings.Contains(r, "spec changed") {
@@ -266,6 +277,12 @@ func TestFrozenHandoffRefusesAPlanThatMints(t *testing.T) {
 			}
 		}
 		h.Action = plan.Refresh
+		// What an older build's plan, or a plan file edited by hand, would
+		// have apply do: refresh the token.
+		if h.Operation == nil {
+			h.Operation = &plan.Operation{Kind: plan.OpRefresh, Final: plan.FinalUpdate}
+		}
+		h.Operation.Work = append(h.Operation.Work, plan.Work{Surface: "github", Op: "refresh", Event: "refresh", Record: true})
 	}
 	tokens := len(w.srv.GitHub.Tokens())
 	w.kit.Stats.Reset()
@@ -329,12 +346,12 @@ func TestFrozenHandoffStillNarrows(t *testing.T) {
 	}
 	after := w.manifest(iapSlug)
 	if !after.ExpiresAt.Equal(before.ExpiresAt) || after.SpecDigest != before.SpecDigest ||
-		after.Surfaces.Infisical.ClientSecretID != before.Surfaces.Infisical.ClientSecretID ||
-		after.Surfaces.Infisical.IdentityID != before.Surfaces.Infisical.IdentityID ||
+		infRec(after).ClientSecretID != infRec(before).ClientSecretID ||
+		infRec(after).IdentityID != infRec(before).IdentityID ||
 		len(w.srv.GitHub.Tokens()) != tokens {
 		t.Errorf("the narrowing did more than narrow: %s", asJSON(after))
 	}
-	if got := strings.Join(after.Surfaces.Infisical.ReadPaths, ","); got != path.Join(root, iapSlug)+"/**" {
+	if got := strings.Join(infRec(after).ReadPaths, ","); got != path.Join(root, iapSlug)+"/**" {
 		t.Errorf("recorded read paths: %s", got)
 	}
 	w.assertBoundedBy(iapSlug, before.ExpiresAt)
@@ -372,7 +389,7 @@ func TestFrozenHandoffClearsAJournal(t *testing.T) {
 	}
 	after := w.manifest(iapSlug)
 	if !after.ExpiresAt.Equal(before.ExpiresAt) || after.SpecDigest != before.SpecDigest ||
-		after.Surfaces.Infisical.ClientSecretID != before.Surfaces.Infisical.ClientSecretID ||
+		infRec(after).ClientSecretID != infRec(before).ClientSecretID ||
 		len(w.srv.GitHub.Tokens()) != tokens || len(w.srv.Infisical.Identities()) != ids {
 		t.Errorf("clearing the journal did more: %s", asJSON(after))
 	}
@@ -387,7 +404,7 @@ func TestFrozenHandoffClearsAJournal(t *testing.T) {
 	w.mustApply()
 	after = w.manifest(iapSlug)
 	if after.SpecDigest != n.Digest() || !after.ExpiresAt.Equal(w.now().Add(24*time.Hour)) || after.Revocation != nil ||
-		after.Surfaces.GitHub.Permissions["issues"] != "read" {
+		ghRec(after).Permissions["issues"] != "read" {
 		t.Errorf("after untombstone and apply: %s", asJSON(after))
 	}
 	if r := w.gateRefusal(iapSlug); r != "" {

@@ -3,20 +3,19 @@ package apply
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
-	"github.com/raxx-app/handoff/internal/provider"
 	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/state"
+	"github.com/raxx-app/handoff/internal/surface"
 )
 
 // Verification is what Verify found for one handoff.
 type Verification struct {
 	Slug       string
 	Status     manifest.Status
-	Violations []provider.Violation
+	Violations []surface.Violation
 	// Flags are credentials that may be live with no manifest able to
 	// revoke them (PendingMints).
 	Flags []Flag
@@ -64,35 +63,34 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 		lh := live.Handoffs[slug]
 		switch {
 		case lh == nil:
-			v.Violations = append(v.Violations, provider.Violation{Surface: "vault", Message: "no folder " + a.cfg.Root + "/" + slug})
+			v.Violations = append(v.Violations, surface.Violation{Surface: "vault", Message: "no folder " + a.cfg.Root + "/" + slug})
 		case lh.ManifestErr != nil:
-			v.Violations = append(v.Violations, provider.Violation{Surface: "vault", Message: lh.ManifestErr.Error()})
+			v.Violations = append(v.Violations, surface.Violation{Surface: "vault", Message: lh.ManifestErr.Error()})
 		case lh.Manifest == nil:
-			v.Violations = append(v.Violations, provider.Violation{Surface: "vault", Message: "no manifest in " + lh.Folder})
+			v.Violations = append(v.Violations, surface.Violation{Surface: "vault", Message: "no manifest in " + lh.Folder})
 		default:
 			m := lh.Manifest
 			v.Status = m.Status
 			dead := m.Killed()
-			for _, name := range m.Surfaces.Names() {
+			for _, name := range a.deps.Registry.SortNames(m.Surfaces.Names()) {
 				if m.Status != manifest.Active || dead[name] {
 					continue
 				}
 				s, ok := a.deps.Registry.Get(name)
 				if !ok {
-					v.Violations = append(v.Violations, provider.Violation{Surface: name, Message: "no provider in this build to verify it"})
+					v.Violations = append(v.Violations, surface.Violation{Surface: name, Message: "no provider in this build to verify it"})
 					continue
 				}
-				rec, _ := provider.RecordOf(m.Surfaces, name)
-				req := &provider.Request{Slug: slug, Spec: a.deps.Repo.Handoff(slug), Folder: lh.Folder, Environment: a.cfg.Environment,
-					Now: now, ExpiresAt: m.ExpiresAt, Live: live, Vault: a.deps.Infisical,
-					Withhold: reconcile.WithheldPaths(m.Surfaces, m.KilledSurfaces())}
-				v.Violations = append(v.Violations, s.Verify(ctx, req, rec)...)
+				req := &surface.Request{Slug: slug, Spec: a.deps.Repo.Handoff(slug), Folder: lh.Folder, Environment: a.cfg.Environment,
+					Now: now, ExpiresAt: m.ExpiresAt, Live: live, Vault: a.deps.Vault,
+					Withhold: reconcile.WithheldPaths(a.deps.Registry, m.Surfaces, m.KilledSurfaces())}
+				v.Violations = append(v.Violations, s.Verify(ctx, req, m.Surfaces[name])...)
 			}
 			if m.Status == manifest.Active {
-				v.Violations = append(v.Violations, strays(live, slug, m)...)
+				v.Violations = append(v.Violations, strays(a.deps.Registry, live, slug, m)...)
 				if !now.Before(m.ExpiresAt) {
 					// Its credentials outlive the TTL until apply revokes them.
-					v.Violations = append(v.Violations, provider.Violation{Surface: "vault",
+					v.Violations = append(v.Violations, surface.Violation{Surface: "vault",
 						Message: fmt.Sprintf("the handoff expired at %s but is still active: run handoff apply to revoke it", m.ExpiresAt.UTC().Format(time.RFC3339))})
 				}
 			}
@@ -102,18 +100,20 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 	return out, nil
 }
 
-// strays are identities named for the handoff that its manifest does not
-// record.
-func strays(live *state.Live, slug string, m *manifest.Manifest) []provider.Violation {
-	var out []provider.Violation
-	var keep []string
-	if m.Surfaces.Infisical != nil {
-		keep = append(keep, m.Surfaces.Infisical.IdentityID)
-	}
-	for _, id := range live.IdentitiesOf(slug) {
-		if !slices.Contains(keep, id.ID) {
-			out = append(out, provider.Violation{Surface: "infisical", Scope: true,
-				Message: fmt.Sprintf("identity %s (%s) is named for the handoff but not recorded by its manifest", id.Name, id.ID)})
+// strays are what a surface's deterministic names find for the handoff
+// while its manifest records nothing of that surface (a surface that
+// records something reports its own strays in Verify): something minted
+// it that no manifest can revoke.
+func strays(reg *surface.Registry, live *state.Live, slug string, m *manifest.Manifest) []surface.Violation {
+	var out []surface.Violation
+	for _, s := range reg.All() {
+		lf, ok := s.(surface.Leftovers)
+		if !ok || m.Surfaces.Has(s.Name()) {
+			continue
+		}
+		for _, x := range lf.Leftovers(slug, live) {
+			out = append(out, surface.Violation{Surface: s.Name(), Scope: true,
+				Message: fmt.Sprintf("%s %s (%s) is named for the handoff but not recorded by its manifest", x.Kind, x.Name, x.ID)})
 		}
 	}
 	return out

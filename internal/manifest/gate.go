@@ -46,12 +46,25 @@ type Dispatch struct {
 	// stopped after revoking the old token and before writing the new one
 	// leaves an active manifest with a dead token).
 	Journal bool
+	// Expiries are the credentials of the manifest that expire before the
+	// handoff does (a GitHub token), as the surfaces read them from their
+	// records.
+	Expiries []Expiry
+}
+
+// Expiry is when one credential of a manifest expires.
+type Expiry struct {
+	Surface string
+	// What names the credential in a message ("GitHub token").
+	What string
+	At   time.Time
 }
 
 // Admit is the dispatch gate (H4: no manifest, no dispatch): it returns nil
 // when a task may be dispatched on m, that is when m is active, unexpired,
 // written for the spec on disk, no apply is running or stopped part-way for
-// it, and its GitHub token, unless killed, is not expired. Otherwise the
+// it, and none of its short-lived credentials (Dispatch.Expiries), unless
+// killed, is expired. Otherwise the
 // error says why, in words for an operator.
 func (m *Manifest) Admit(d Dispatch) error {
 	now, specDigest := d.Now, d.SpecDigest
@@ -72,8 +85,10 @@ func (m *Manifest) Admit(d Dispatch) error {
 	case d.Journal:
 		return fmt.Errorf("an apply is running for it or stopped part-way (%s is present): retry, or run handoff apply", JournalSecretName)
 	}
-	if g := m.Surfaces.GitHub; g != nil && !slices.Contains(m.KilledSurfaces(), "github") && !now.Before(g.TokenExpiresAt) {
-		return fmt.Errorf("its GitHub token expired at %s: run handoff apply to refresh it", g.TokenExpiresAt.UTC().Format(time.RFC3339))
+	for _, e := range d.Expiries {
+		if !slices.Contains(m.KilledSurfaces(), e.Surface) && !now.Before(e.At) {
+			return fmt.Errorf("its %s expired at %s: run handoff apply to refresh it", e.What, e.At.UTC().Format(time.RFC3339))
+		}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -109,50 +110,66 @@ func (m *Manifest) Untombstoned() bool {
 	return m.Status == Revoked && m.Revocation != nil && m.Revocation.Kind == RevokedManual && !m.Revocation.UntombstonedAt.IsZero()
 }
 
-// Surfaces holds one entry per credential surface the handoff has.
-type Surfaces struct {
-	GitHub    *GitHub         `json:"github,omitempty"`
-	Infisical *Infisical      `json:"infisical,omitempty"`
-	MCP       *MCP            `json:"mcp,omitempty"`
-	Other     map[string]Meta `json:"-"`
+// Surfaces holds one entry per credential surface the handoff has, by
+// surface name: each surface's package owns its entry's shape (remote ids,
+// expiries, grants, fingerprints; never a secret value) and decodes it.
+type Surfaces map[string]json.RawMessage
+
+// Names lists the surfaces present, sorted by name (the registry of
+// surfaces sorts them in the language's order where that matters).
+func (s Surfaces) Names() []string {
+	names := make([]string, 0, len(s))
+	for k := range s {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
-// Meta is the provider-defined record of a surface without a typed entry
-// (stripe, cloudflare, aws, …): remote ids and expiries, never secrets.
-type Meta map[string]any
-
-// GitHub records the installation token minted for a handoff.
-type GitHub struct {
-	InstallationID int64             `json:"installation_id"`
-	Repository     string            `json:"repository"`
-	RepositoryID   int64             `json:"repository_id,omitempty"`
-	Permissions    map[string]string `json:"permissions"`
-	// Secret is the vault secret holding the token (GH_HANDOFF_TOKEN).
-	Secret           string    `json:"secret"`
-	TokenExpiresAt   time.Time `json:"token_expires_at"`
-	TokenFingerprint string    `json:"token_fingerprint"`
-	MintedAt         time.Time `json:"minted_at,omitzero"`
+// Has reports whether surface name has an entry.
+func (s Surfaces) Has(name string) bool {
+	_, ok := s[name]
+	return ok
 }
 
-// Infisical records the handoff's own machine identity and its grants.
-type Infisical struct {
-	IdentityID            string    `json:"identity_id"`
-	IdentityName          string    `json:"identity_name"`
-	UniversalAuthID       string    `json:"universal_auth_id,omitempty"`
-	ClientSecretID        string    `json:"client_secret_id,omitempty"`
-	MembershipID          string    `json:"membership_id,omitempty"`
-	PrivilegeID           string    `json:"privilege_id,omitempty"`
-	Environment           string    `json:"environment"`
-	ReadPaths             []string  `json:"read_paths"`
-	ClientSecretExpiresAt time.Time `json:"client_secret_expires_at,omitzero"`
-	ClientIDSecret        string    `json:"client_id_secret,omitempty"`
-	ClientSecretSecret    string    `json:"client_secret_secret,omitempty"`
+// Put sets the entry of surface name to the JSON encoding of v (nil
+// removes it).
+func (s *Surfaces) Put(name string, v any) error {
+	if v == nil {
+		delete(*s, name)
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("manifest: surfaces.%s: %w", name, err)
+	}
+	if *s == nil {
+		*s = Surfaces{}
+	}
+	(*s)[name] = b
+	return nil
 }
 
-// MCP records the tool allow and deny lists handed to the orchestrator.
-type MCP struct {
-	Allow   []string `json:"allow,omitempty"`
-	Exclude []string `json:"exclude,omitempty"`
+// Decode decodes the entry of surface name into v, refusing unknown
+// fields; it reports false when there is none.
+func (s Surfaces) Decode(name string, v any) (bool, error) {
+	raw, ok := s[name]
+	if !ok {
+		return false, nil
+	}
+	if err := strictUnmarshal(raw, v); err != nil {
+		return true, fmt.Errorf("manifest: surfaces.%s: %w", name, err)
+	}
+	return true, nil
+}
+
+// MarshalJSON writes the entries in the order of their names, and an empty
+// object for none.
+func (s Surfaces) MarshalJSON() ([]byte, error) {
+	if len(s) == 0 {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(map[string]json.RawMessage(s)) // encoding/json sorts map keys
 }
 
 // EventAction names what happened to a handoff in its history.
@@ -177,81 +194,6 @@ type Event struct {
 	Detail      string      `json:"detail,omitempty"`
 	Fingerprint string      `json:"fingerprint,omitempty"`
 	GitCommit   string      `json:"git_commit,omitempty"`
-}
-
-var otherSurfaces = []string{"stripe", "cloudflare", "aws", "heroku", "apple_iap", "alpaca"}
-
-// MarshalJSON writes the typed surfaces and the provider-defined ones side by
-// side, in a stable order.
-func (s Surfaces) MarshalJSON() ([]byte, error) {
-	out := map[string]any{}
-	if s.GitHub != nil {
-		out["github"] = s.GitHub
-	}
-	if s.Infisical != nil {
-		out["infisical"] = s.Infisical
-	}
-	if s.MCP != nil {
-		out["mcp"] = s.MCP
-	}
-	for k, v := range s.Other {
-		out[k] = v
-	}
-	return json.Marshal(out) // encoding/json sorts map keys
-}
-
-// UnmarshalJSON is the inverse of MarshalJSON.
-func (s *Surfaces) UnmarshalJSON(b []byte) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	*s = Surfaces{}
-	for k, v := range raw {
-		var err error
-		switch k {
-		case "github":
-			s.GitHub = new(GitHub)
-			err = strictUnmarshal(v, s.GitHub)
-		case "infisical":
-			s.Infisical = new(Infisical)
-			err = strictUnmarshal(v, s.Infisical)
-		case "mcp":
-			s.MCP = new(MCP)
-			err = strictUnmarshal(v, s.MCP)
-		default:
-			var m Meta
-			err = json.Unmarshal(v, &m)
-			if s.Other == nil {
-				s.Other = map[string]Meta{}
-			}
-			s.Other[k] = m
-		}
-		if err != nil {
-			return fmt.Errorf("surfaces.%s: %w", k, err)
-		}
-	}
-	return nil
-}
-
-// Names lists the surfaces present, in the fixed order of the spec language.
-func (s Surfaces) Names() []string {
-	var names []string
-	if s.GitHub != nil {
-		names = append(names, "github")
-	}
-	if s.Infisical != nil {
-		names = append(names, "infisical")
-	}
-	if s.MCP != nil {
-		names = append(names, "mcp")
-	}
-	for _, k := range otherSurfaces {
-		if _, ok := s.Other[k]; ok {
-			names = append(names, k)
-		}
-	}
-	return names
 }
 
 func strictUnmarshal(b []byte, v any) error {

@@ -1,17 +1,48 @@
-package manifest
+package manifest_test
 
 import (
 	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/surfaces"
+	"github.com/raxx-app/handoff/internal/surfaces/byref"
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
+	"github.com/raxx-app/handoff/internal/surfaces/mcp"
 )
 
-func sample() *Manifest {
+// The records of sample, by surface.
+var (
+	sampleGitHub = func() *ghsurface.Record {
+		t0 := time.Date(2026, 6, 21, 9, 0, 0, 0, time.UTC)
+		return &ghsurface.Record{
+			InstallationID: 1001, Repository: "raxx-app/TradeMasterAPI", RepositoryID: 5001,
+			Permissions: map[string]string{"contents": "write", "issues": "write", "pull_requests": "write"},
+			Secret:      "GH_HANDOFF_TOKEN", TokenExpiresAt: t0.Add(time.Hour), TokenFingerprint: manifest.Fingerprint("ghs_x"), MintedAt: t0,
+		}
+	}
+	sampleInfisical = func() *infsurface.Record {
+		return &infsurface.Record{
+			IdentityID: "id-1", IdentityName: "infisical-handoff-iap-notif-handler-20260621-20260621",
+			ClientSecretID: "cs-1", PrivilegeID: "priv-1", Environment: "staging",
+			ReadPaths: []string{"/MooseQuest/handoffs/iap-notif-handler-20260621/**", "/MooseQuest/queue/staging/APPLE_IAP_*"},
+		}
+	}
+	sampleMCP = func() *mcp.Record {
+		return &mcp.Record{Allow: []string{"github_pr_create"}, Exclude: []string{"stripe_charge"}}
+	}
+	sampleAppleIAP = func() *byref.Record { return &byref.Record{Environment: "sandbox"} }
+)
+
+func sample() *manifest.Manifest {
 	t0 := time.Date(2026, 6, 21, 9, 0, 0, 0, time.UTC)
-	return &Manifest{
-		SchemaVersion: SchemaVersion,
+	m := &manifest.Manifest{
+		SchemaVersion: manifest.SchemaVersion,
 		Slug:          "iap-notif-handler-20260621",
 		Card:          3629,
 		SpecFile:      "specs/iap-notif-handler-20260621.hcl",
@@ -21,28 +52,22 @@ func sample() *Manifest {
 		CreatedAt:     t0,
 		UpdatedAt:     t0,
 		ExpiresAt:     t0.Add(24 * time.Hour),
-		Status:        Active,
+		Status:        manifest.Active,
 		Secrets:       []string{"GH_HANDOFF_TOKEN", "INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"},
-		Surfaces: Surfaces{
-			GitHub: &GitHub{
-				InstallationID: 1001, Repository: "raxx-app/TradeMasterAPI", RepositoryID: 5001,
-				Permissions: map[string]string{"contents": "write", "issues": "write", "pull_requests": "write"},
-				Secret:      "GH_HANDOFF_TOKEN", TokenExpiresAt: t0.Add(time.Hour), TokenFingerprint: Fingerprint("ghs_x"), MintedAt: t0,
-			},
-			Infisical: &Infisical{
-				IdentityID: "id-1", IdentityName: "infisical-handoff-iap-notif-handler-20260621-20260621",
-				ClientSecretID: "cs-1", PrivilegeID: "priv-1", Environment: "staging",
-				ReadPaths: []string{"/MooseQuest/handoffs/iap-notif-handler-20260621/**", "/MooseQuest/queue/staging/APPLE_IAP_*"},
-			},
-			MCP:   &MCP{Allow: []string{"github_pr_create"}, Exclude: []string{"stripe_charge"}},
-			Other: map[string]Meta{"apple_iap": {"environment": "sandbox"}},
-		},
-		History: []Event{{At: t0, Action: EventCreate, Surface: "github", Fingerprint: Fingerprint("ghs_x")}},
+		History:       []manifest.Event{{At: t0, Action: manifest.EventCreate, Surface: "github", Fingerprint: manifest.Fingerprint("ghs_x")}},
 	}
+	for name, rec := range map[string]any{
+		"github": sampleGitHub(), "infisical": sampleInfisical(), "mcp": sampleMCP(), "apple_iap": sampleAppleIAP(),
+	} {
+		if err := m.Surfaces.Put(name, rec); err != nil {
+			panic(err)
+		}
+	}
+	return m
 }
 
 func TestRoundTripMatchesGolden(t *testing.T) {
-	b, err := Marshal(sample())
+	b, err := manifest.Marshal(sample())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,25 +84,45 @@ func TestRoundTripMatchesGolden(t *testing.T) {
 	if string(want) != string(b)+"\n" {
 		t.Errorf("manifest encoding changed; rerun with UPDATE_GOLDEN=1 if intended\n%s", b)
 	}
-	m, err := Parse(b)
+	m, err := manifest.Parse(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := Marshal(m)
+	again, err := manifest.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if string(again) != string(b) {
 		t.Errorf("round trip differs:\n%s\n---\n%s", b, again)
 	}
-	if got := m.Surfaces.Names(); strings.Join(got, ",") != "github,infisical,mcp,apple_iap" {
+	// Names lists the entries by name; the registry of surfaces puts them
+	// in the language's order where that matters.
+	if got := m.Surfaces.Names(); strings.Join(got, ",") != "apple_iap,github,infisical,mcp" {
 		t.Errorf("Names() = %v", got)
+	}
+	if got := surfaces.Default.SortNames(m.Surfaces.Names()); strings.Join(got, ",") != "github,infisical,mcp,apple_iap" {
+		t.Errorf("Names() in the language's order = %v", got)
+	}
+	// Each surface reads its entry back as it was written.
+	decoded := []struct {
+		name      string
+		got, want any
+	}{
+		{"github", ghsurface.Decode(m.Surfaces["github"]), sampleGitHub()},
+		{"infisical", infsurface.Decode(m.Surfaces["infisical"]), sampleInfisical()},
+		{"mcp", mcp.Decode(m.Surfaces["mcp"]), sampleMCP()},
+		{"apple_iap", byref.Decode(m.Surfaces["apple_iap"]), sampleAppleIAP()},
+	}
+	for _, d := range decoded {
+		if !reflect.DeepEqual(d.got, d.want) {
+			t.Errorf("surfaces.%s read back as %+v, want %+v", d.name, d.got, d.want)
+		}
 	}
 }
 
 func TestParseRejects(t *testing.T) {
 	mutate := func(f func(map[string]any)) []byte {
-		b, err := Marshal(sample())
+		b, err := manifest.Marshal(sample())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +166,7 @@ func TestParseRejects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse(tc.in)
+			_, err := manifest.Parse(tc.in)
 			if err == nil {
 				t.Fatalf("Parse accepted %s", tc.in)
 			}
@@ -137,18 +182,18 @@ func TestParseRejects(t *testing.T) {
 
 func TestMarshalRefusesInvalid(t *testing.T) {
 	m := sample()
-	m.Status = Revoked
-	if _, err := Marshal(m); err == nil {
+	m.Status = manifest.Revoked
+	if _, err := manifest.Marshal(m); err == nil {
 		t.Fatal("Marshal wrote a revoked manifest without a revocation record")
 	}
 }
 
 func TestFingerprint(t *testing.T) {
-	fp := Fingerprint("ghs_secret")
+	fp := manifest.Fingerprint("ghs_secret")
 	if len(fp) != len("sha256:")+12 || strings.Contains(fp, "secret") {
 		t.Errorf("Fingerprint = %q", fp)
 	}
-	if fp == Fingerprint("ghs_secreT") {
+	if fp == manifest.Fingerprint("ghs_secreT") {
 		t.Error("different secrets share a fingerprint")
 	}
 }
@@ -159,12 +204,12 @@ func TestFingerprint(t *testing.T) {
 func TestUntombstoned(t *testing.T) {
 	m := sample()
 	at := m.CreatedAt.Add(2 * time.Hour)
-	m.Status = Revoked
-	m.Revocation = &Revocation{At: at, Kind: RevokedManual, Reason: "drill", By: "ops"}
+	m.Status = manifest.Revoked
+	m.Revocation = &manifest.Revocation{At: at, Kind: manifest.RevokedManual, Reason: "drill", By: "ops"}
 	if !m.Tombstoned() || m.Untombstoned() {
 		t.Fatalf("tombstone: Tombstoned %v, Untombstoned %v", m.Tombstoned(), m.Untombstoned())
 	}
-	b, err := Marshal(m)
+	b, err := manifest.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,12 +217,12 @@ func TestUntombstoned(t *testing.T) {
 		t.Errorf("a tombstone writes untombstoned_at:\n%s", b)
 	}
 	m.Revocation.UntombstonedAt = at.Add(time.Hour)
-	m.History = append(m.History, Event{At: at.Add(time.Hour), Action: EventUntombstone, Detail: "tombstone lifted"})
-	b, err = Marshal(m)
+	m.History = append(m.History, manifest.Event{At: at.Add(time.Hour), Action: manifest.EventUntombstone, Detail: "tombstone lifted"})
+	b, err = manifest.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Parse(b)
+	got, err := manifest.Parse(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,12 +230,12 @@ func TestUntombstoned(t *testing.T) {
 		t.Errorf("after the round trip: Tombstoned %v, Untombstoned %v, %s", got.Tombstoned(), got.Untombstoned(), got.Revocation.UntombstonedAt)
 	}
 	// Only a manual revocation is lifted; an expired one never is.
-	got.Revocation.Kind = RevokedExpired
+	got.Revocation.Kind = manifest.RevokedExpired
 	if got.Untombstoned() {
 		t.Error("an expired revocation reads as untombstoned")
 	}
 	// An active manifest is not untombstoned, whatever its record says.
-	m.Status = Active
+	m.Status = manifest.Active
 	if m.Untombstoned() || m.Tombstoned() {
 		t.Error("an active manifest is tombstoned or untombstoned")
 	}

@@ -17,7 +17,7 @@ import (
 
 // FormatVersion is the version of the plan's JSON shape (plan -json, show
 // -json and plan files). Bump it on any incompatible change.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // Action is what apply will do to a handoff or to one of its surfaces.
 type Action string
@@ -123,6 +123,8 @@ type Handoff struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// Changes holds one entry per surface, in the fixed surface order.
 	Changes []Change `json:"changes"`
+	// Operation is what apply does, step by step; nil when nothing.
+	Operation *Operation `json:"operation,omitempty"`
 }
 
 // Change is the plan for one surface of a handoff.

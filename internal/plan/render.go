@@ -205,7 +205,7 @@ func diffGrant(before, after *Grant) []grantField {
 		f := grantField{Group: groupReadPaths, Key: p, After: p, HasAfter: true}
 		if slices.Contains(b.ReadPaths, p) {
 			f.Before, f.HasBefore = p, true
-		} else if judge && !pathCovered(p, b.ReadPaths) {
+		} else if judge && !CoveredBy(p, b.ReadPaths) {
 			f.Escalation = "wider vault path " + p
 		}
 		out = append(out, f)
@@ -230,20 +230,6 @@ func diffGrant(before, after *Grant) []grantField {
 		out = append(out, f)
 	}
 	return out
-}
-
-// pathCovered reports whether vault path p is already readable under one of
-// the paths in have: equal to one, or below one ending in "/**".
-func pathCovered(p string, have []string) bool {
-	for _, h := range have {
-		if h == p {
-			return true
-		}
-		if prefix, ok := strings.CutSuffix(h, "**"); ok && strings.HasSuffix(prefix, "/") && strings.HasPrefix(p, prefix) {
-			return true
-		}
-	}
-	return false
 }
 
 func orNone(s string) string {

@@ -339,7 +339,7 @@ func TestJSONShape(t *testing.T) {
 	if err := RenderJSON(&buf, &Plan{Handoffs: []Handoff{{Slug: "a-b-c", Action: Create}}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"format_version": 1`, `"checks": []`, `"changes": []`, `"has_changes": true`, `"create": 1`} {
+	for _, want := range []string{`"format_version": ` + strconv.Itoa(FormatVersion), `"checks": []`, `"changes": []`, `"has_changes": true`, `"create": 1`} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("JSON lacks %s:\n%s", want, buf.String())
 		}

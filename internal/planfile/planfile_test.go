@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -216,9 +217,10 @@ func TestReadRejects(t *testing.T) {
 		{"wrong plan field type, checksum recomputed", rewrite(t, good, true, func(e map[string]any) { planOf(e)["handoffs"] = "none" }),
 			ErrCorrupt, "cannot read"},
 		{"newer plan format, checksum recomputed", rewrite(t, good, true, func(e map[string]any) {
-			planOf(e)["format_version"] = 2
+			planOf(e)["format_version"] = plan.FormatVersion + 1
 			planOf(e)["new_field"] = 1
-		}), ErrUnsupportedVersion, "plan format_version 2 is newer than this handoff (max 1): upgrade handoff"},
+		}), ErrUnsupportedVersion, fmt.Sprintf("plan format_version %d is newer than this handoff (max %d): upgrade handoff",
+			plan.FormatVersion+1, plan.FormatVersion)},
 		{"no plan format, checksum recomputed", rewrite(t, good, true, func(e map[string]any) { delete(planOf(e), "format_version") }),
 			ErrCorrupt, "without a format_version"},
 	} {

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/raxx-app/handoff/internal/spec"
+	"github.com/raxx-app/handoff/internal/surface"
 )
 
 // Slug length bounds.
@@ -35,16 +36,26 @@ func ValidateSlug(slug string) error {
 	return nil
 }
 
-// Check applies every rule to a parsed repository: the configuration, the
-// effective policy, and each handoff, including slug uniqueness across
-// files. It returns all diagnostics together, in no particular order (the
-// renderers of package diag sort them).
-func Check(repo *spec.Repo) hcl.Diagnostics {
-	pol, diags := Effective(repo.Config)
-	c := &checker{diags: diags}
-	c.config(repo.Config)
+// Check applies every rule to a parsed repository in the installed
+// registry of surfaces: the configuration, the effective policy, and each
+// handoff, including slug uniqueness across files. It returns all
+// diagnostics together, in no particular order (the renderers of package
+// diag sort them).
+func Check(repo *spec.Repo) hcl.Diagnostics { return CheckWith(surface.Installed(), repo) }
 
-	handoffRoot := handoffRootOf(repo.Config)
+// CheckWith is Check with the surfaces of reg.
+func CheckWith(reg *surface.Registry, repo *spec.Repo) hcl.Diagnostics {
+	pol, diags := effective(reg, repo.Config)
+	c := &checker{diags: diags}
+	c.config(reg, repo.Config)
+
+	handoffRoot := HandoffRoot(repo.Config)
+	env := ""
+	if repo.Config != nil && repo.Config.Vault != nil {
+		if e := repo.Config.Vault.Environment(); e.Valid() && IsEnvironment(e.Value) {
+			env = e.Value
+		}
+	}
 	first := make(map[string]*spec.Handoff, len(repo.Handoffs))
 	for _, h := range repo.Handoffs {
 		if prev, dup := first[h.Slug.Value]; dup {
@@ -54,19 +65,19 @@ func Check(repo *spec.Repo) hcl.Diagnostics {
 		} else {
 			first[h.Slug.Value] = h
 		}
-		c.handoff(h, pol, repo.Config, handoffRoot)
+		c.handoff(reg, h, pol, repo.Config, handoffRoot, env)
 	}
 	return c.diags
 }
 
-// handoffRootOf returns the handoff_root of cfg when it is set and well
-// formed, else "" (its error is reported on handoff.hcl).
-func handoffRootOf(cfg *spec.Config) string {
-	if cfg == nil || cfg.Infisical == nil || !cfg.Infisical.HandoffRoot.Valid() {
+// HandoffRoot returns the handoff_root of cfg's vault block when it is set
+// and well formed, else "" (its error is reported on handoff.hcl).
+func HandoffRoot(cfg *spec.Config) string {
+	if cfg == nil || cfg.Vault == nil || !cfg.Vault.HandoffRoot().Valid() {
 		return ""
 	}
-	r := cfg.Infisical.HandoffRoot.Value
-	if sum, _ := vaultPathProblem(r, false); sum != "" {
+	r := cfg.Vault.HandoffRoot().Value
+	if sum, _ := VaultPathProblem(r, false); sum != "" {
 		return ""
 	}
 	return r
@@ -74,51 +85,58 @@ func handoffRootOf(cfg *spec.Config) string {
 
 var envRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// config checks handoff.hcl outside its policy block.
-func (c *checker) config(cfg *spec.Config) {
+// IsEnvironment reports whether s is a vault environment slug.
+func IsEnvironment(s string) bool { return envRE.MatchString(s) }
+
+// config checks handoff.hcl outside its policy block: the vault's block
+// and each surface's.
+func (c *checker) config(reg *surface.Registry, cfg *spec.Config) {
 	if cfg == nil {
 		return
 	}
-	inf := cfg.Infisical
-	if inf == nil {
-		if !cfg.Incomplete {
-			c.errorf(spec.FileRange(cfg.Filename), "Missing infisical block",
-				"%s needs an infisical block naming the vault: infisical { environment = \"staging\", handoff_root = \"/MooseQuest/handoffs\" }. Add it.",
-				cfg.Filename)
+	lang := spec.Installed()
+	if v := cfg.Vault; v == nil {
+		if !cfg.Incomplete && lang.VaultBlock() != "" {
+			c.errorf(spec.FileRange(cfg.Filename), fmt.Sprintf("Missing %s block", lang.VaultBlock()),
+				"%s needs %s naming the vault. Add it, for example:\n\n%s {\n  environment  = \"staging\"\n  handoff_root = \"/MooseQuest/handoffs\"\n}",
+				cfg.Filename, spec.Article(lang.VaultBlock()+" block"), lang.VaultBlock())
 		}
 	} else {
-		c.url(inf.SiteURL, "site_url", "https://app.infisical.com")
-		if e := inf.Environment; e.Valid() && !envRE.MatchString(e.Value) {
-			c.errorf(e.Range, "Invalid Infisical environment",
-				"environment is %q; write the environment slug as Infisical shows it, such as \"staging\" or \"prod\".", e.Value)
-		}
-		if r := inf.HandoffRoot; r.Valid() {
-			c.handoffRoot(r)
+		// The vault checks its own settings (the environment's name among
+		// them: a slug, IsEnvironment).
+		c.diags = append(c.diags, lang.CheckVault(v)...)
+		if r := v.HandoffRoot(); r.Valid() {
+			if sum, det := VaultPathProblem(r.Value, false); sum != "" {
+				c.errorf(r.Range, sum, "In handoff_root: %s", det)
+			}
 		}
 	}
-	if gh := cfg.GitHub; gh != nil {
-		c.url(gh.APIURL, "api_url", spec.DefaultGitHubAPIURL)
-		if id := gh.AppID; id.Valid() && id.Value <= 0 {
-			c.errorf(id.Range, "Invalid GitHub App id",
-				"app_id must be the positive number shown on the App's settings page, such as app_id = 123456.")
+	for _, s := range reg.All() {
+		if cs, ok := s.(surface.Configured); ok {
+			b, _ := cfg.Block(s.Name())
+			sc := &surface.Check{Config: cfg}
+			cs.CheckConfig(sc, b)
+			c.diags = append(c.diags, sc.Diagnostics()...)
 		}
 	}
 }
 
-// url checks an http(s) base URL.
-func (c *checker) url(s spec.String, name, example string) {
+// URLProblem checks an http(s) base URL written as attribute name; nil
+// when it is fine or absent.
+func URLProblem(s spec.String, name, example string) *hcl.Diagnostic {
 	if !s.Valid() {
-		return
+		return nil
 	}
 	u, err := url.Parse(s.Value)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		c.errorf(s.Range, fmt.Sprintf("Invalid %s", name),
+		return errorf(s.Range, fmt.Sprintf("Invalid %s", name),
 			"%s is %q; write an absolute http(s) URL without credentials, such as %q.", name, s.Value, example)
 	}
+	return nil
 }
 
 // handoff checks one handoff.
-func (c *checker) handoff(h *spec.Handoff, p *Policy, cfg *spec.Config, handoffRoot string) {
+func (c *checker) handoff(reg *surface.Registry, h *spec.Handoff, p *Policy, cfg *spec.Config, handoffRoot, env string) {
 	slug := h.Slug.Value
 	if err := ValidateSlug(slug); err != nil {
 		c.errorf(h.Slug.Range, "Invalid handoff slug",
@@ -142,7 +160,7 @@ func (c *checker) handoff(h *spec.Handoff, p *Policy, cfg *spec.Config, handoffR
 		case t.Value > ceiling:
 			c.errorf(t.Range, "ttl above the policy's max_ttl",
 				"ttl is %s but max_ttl is %s (%s). Shorten ttl to %s or less; split longer work into several handoffs.",
-				t.Raw, fmtDur(ceiling), maxTTLOrigin(p), fmtDur(ceiling))
+				t.Raw, FormatDuration(ceiling), maxTTLOrigin(p), FormatDuration(ceiling))
 		}
 	}
 	if a := h.ApprovedBy; a.Valid() && strings.TrimSpace(a.Value) == "" {
@@ -150,45 +168,46 @@ func (c *checker) handoff(h *spec.Handoff, p *Policy, cfg *spec.Config, handoffR
 			"approved_by records who approved the handoff; write their name or team, such as approved_by = \"ops\".")
 	}
 
-	if g := h.GitHub; g != nil {
-		c.github(h, g, p, cfg)
-	}
-	if in := h.Infisical; in != nil {
-		if e := in.Environment; e.Valid() && !envRE.MatchString(e.Value) {
-			c.errorf(e.Range, "Invalid Infisical environment",
-				"environment is %q; write the environment slug as Infisical shows it, such as \"staging\".", e.Value)
+	var live []*hcl.Diagnostic
+	for _, name := range h.Surfaces() {
+		s, ok := reg.Get(name)
+		if !ok {
+			continue
 		}
-		if in.Read.Valid() && len(in.Read.Values) == 0 {
-			c.errorf(in.Read.Range, "No vault paths to read",
-				"read is empty. List the paths the task needs, such as read = [\"/MooseQuest/queue/staging/STRIPE_*\"], or remove the infisical block.")
+		b, _ := h.Block(name)
+		sc := &surface.Check{Config: cfg, Policy: p.Surface(name), HandoffRoot: handoffRoot, Environment: env}
+		s.Check(sc, h, b)
+		c.diags = append(c.diags, sc.Diagnostics()...)
+		if l, ok := s.(surface.Live); ok {
+			if d := l.Live(b); d != nil {
+				live = append(live, d)
+			}
 		}
-		for _, r := range in.Read.Values {
-			c.vaultRead(h, r, p, handoffRoot)
-		}
-		c.vaultReadEnvironment(in, p, cfg)
 	}
-	if m := h.MCP; m != nil {
-		c.mcp(m)
+	c.liveApproval(h, live)
+}
+
+// liveApproval enforces H7: live or production financial credentials only
+// with a live_approval block naming who approved and why. live are the
+// diagnostics of the surfaces that ask for live credentials.
+func (c *checker) liveApproval(h *spec.Handoff, live []*hcl.Diagnostic) {
+	la := h.LiveApproval
+	if la == nil {
+		c.diags = append(c.diags, live...)
+		return
 	}
-	if s := h.Stripe; s != nil {
-		c.stripe(h, s)
+	if b := la.By; b.Valid() && strings.TrimSpace(b.Value) == "" {
+		c.errorf(b.Range, "Empty live_approval by",
+			"by records the operator who approved live access (H7). Write their name, such as by = \"cfo\".")
 	}
-	if cf := h.Cloudflare; cf != nil {
-		c.cloudflare(h, cf)
+	if r := la.Reason; r.Valid() && strings.TrimSpace(r.Value) == "" {
+		c.errorf(r.Range, "Empty live_approval reason",
+			"reason records why live access is needed (H7). Write it, such as reason = \"first live payout run, ticket OPS-412\".")
 	}
-	if a := h.AWS; a != nil {
-		c.aws(h, a)
+	if len(live) == 0 {
+		c.warnf(la.DefRange, "live_approval without a live surface",
+			"No surface of handoff %q is live, so the approval grants nothing. Remove the block, so approvals are recorded only where they are used.", h.Slug.Value)
 	}
-	if hk := h.Heroku; hk != nil {
-		c.heroku(h, hk)
-	}
-	if a := h.AppleIAP; a != nil {
-		c.appleIAP(h, a)
-	}
-	if a := h.Alpaca; a != nil {
-		c.alpaca(h, a)
-	}
-	c.liveApproval(h)
 }
 
 func specExt(filename string) string {
@@ -203,4 +222,17 @@ func maxTTLOrigin(p *Policy) string {
 		return "set at " + spec.RangeString(p.MaxTTL.Range)
 	}
 	return "the hard ceiling"
+}
+
+// checker accumulates diagnostics.
+type checker struct {
+	diags hcl.Diagnostics
+}
+
+func (c *checker) errorf(rng hcl.Range, summary, format string, args ...any) {
+	c.diags = append(c.diags, errorf(rng, summary, format, args...))
+}
+
+func (c *checker) warnf(rng hcl.Range, summary, format string, args ...any) {
+	c.diags = append(c.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng.Ptr()})
 }

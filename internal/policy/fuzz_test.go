@@ -1,4 +1,4 @@
-package policy
+package policy_test
 
 import (
 	"io"
@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/raxx-app/handoff/internal/diag"
+	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/policy/policytest"
 	"github.com/raxx-app/handoff/internal/spec"
 )
@@ -73,7 +74,7 @@ func FuzzParseAndValidate(f *testing.F) {
 			_ = h.Digest()
 			_ = h.Surfaces()
 		}
-		diags = append(diags, Check(repo)...)
+		diags = append(diags, policy.Check(repo)...)
 		for _, d := range diags {
 			if d.Subject == nil {
 				t.Errorf("diagnostic without location: %s: %s", d.Summary, d.Detail)

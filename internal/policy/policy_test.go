@@ -1,4 +1,4 @@
-package policy
+package policy_test
 
 import (
 	"fmt"
@@ -8,13 +8,38 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/spec"
+	_ "github.com/raxx-app/handoff/internal/surfaces" // the spec language and the surfaces' rules
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 )
 
+// load parses and checks a repository as handoff validate does.
 func load(t testing.TB, dir string) (*spec.Repo, hcl.Diagnostics) {
 	t.Helper()
 	repo, diags := spec.LoadDir(dir)
-	return repo, append(diags, Check(repo)...)
+	return repo, append(diags, policy.Check(repo)...)
+}
+
+// githubPolicy is the github surface's part of p.
+func githubPolicy(t testing.TB, p *policy.Policy) *ghsurface.Policy {
+	t.Helper()
+	g, ok := p.Surface(ghsurface.Name).(*ghsurface.Policy)
+	if !ok {
+		t.Fatalf("policy of github = %T", p.Surface(ghsurface.Name))
+	}
+	return g
+}
+
+// vaultPolicy is the infisical surface's part of p.
+func vaultPolicy(t testing.TB, p *policy.Policy) *infsurface.Policy {
+	t.Helper()
+	v, ok := p.Surface(infsurface.Name).(*infsurface.Policy)
+	if !ok {
+		t.Fatalf("policy of infisical = %T", p.Surface(infsurface.Name))
+	}
+	return v
 }
 
 func TestShippedSpecsAreValid(t *testing.T) {
@@ -37,8 +62,10 @@ func TestValidRepository(t *testing.T) {
 	}
 }
 
+// TestDefaultPolicy: the default policy is the effective policy of a
+// repository without handoff.hcl.
 func TestDefaultPolicy(t *testing.T) {
-	p, diags := Default()
+	p, diags := policy.Effective(nil)
 	if len(diags) > 0 {
 		t.Fatalf("default policy: %v", diags)
 	}
@@ -46,17 +73,22 @@ func TestDefaultPolicy(t *testing.T) {
 		t.Errorf("default max_ttl = %v", p.MaxTTL.Value)
 	}
 	want := map[string]string{"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read"}
-	if got := p.GitHubPermissions.Map(); fmt.Sprint(got) != fmt.Sprint(want) {
+	gp := githubPolicy(t, p)
+	if got := gp.Permissions.Map(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("default ceiling = %v, want %v", got, want)
 	}
-	if !p.VaultReadRoots.Valid() || len(p.VaultReadRoots.Values) != 0 {
-		t.Errorf("default vault_read_roots = %+v, want an empty list", p.VaultReadRoots)
+	if gp.Permissions.Range.Filename != policy.DefaultPolicyFile {
+		t.Errorf("default ceiling's range names %q, want %q", gp.Permissions.Range.Filename, policy.DefaultPolicyFile)
 	}
-	if p.VaultReadEnvironments.Valid() || p.ReadEnvironmentsDefault {
-		t.Errorf("default vault_read_environments = %+v, want unset (Effective applies the infisical environment)", p.VaultReadEnvironments)
+	vp := vaultPolicy(t, p)
+	if !vp.Roots.Valid() || len(vp.Roots.Values) != 0 {
+		t.Errorf("default vault_read_roots = %+v, want an empty list", vp.Roots)
 	}
-	if p.MaxTTL.Range.Filename != DefaultPolicyFile {
-		t.Errorf("default ranges name %q, want %q", p.MaxTTL.Range.Filename, DefaultPolicyFile)
+	if vp.Environments.Valid() || vp.EnvironmentsDefault {
+		t.Errorf("default vault_read_environments = %+v, want unset (policy.Effective applies the infisical environment)", vp.Environments)
+	}
+	if p.MaxTTL.Range.Filename != policy.DefaultPolicyFile {
+		t.Errorf("default ranges name %q, want %q", p.MaxTTL.Range.Filename, policy.DefaultPolicyFile)
 	}
 }
 
@@ -70,13 +102,13 @@ func TestEffectiveOverridesFieldByField(t *testing.T) {
 		roots     string
 		wantDiags int
 	}{
-		{"no policy block", "", 24 * time.Hour, DefaultPolicyFile, "contents issues metadata pull_requests", "", 0},
+		{"no policy block", "", 24 * time.Hour, policy.DefaultPolicyFile, "contents issues metadata pull_requests", "", 0},
 		{"max_ttl only", `max_ttl = "2h"`, 2 * time.Hour, "handoff.hcl", "contents issues metadata pull_requests", "", 0},
-		{"ceiling only", `github_permissions = { checks = "read" }`, 24 * time.Hour, DefaultPolicyFile, "checks", "", 0},
-		{"roots only", `vault_read_roots = ["/a", "/b/c"]`, 24 * time.Hour, DefaultPolicyFile, "contents issues metadata pull_requests", "/a /b/c", 0},
+		{"ceiling only", `github_permissions = { checks = "read" }`, 24 * time.Hour, policy.DefaultPolicyFile, "checks", "", 0},
+		{"roots only", `vault_read_roots = ["/a", "/b/c"]`, 24 * time.Hour, policy.DefaultPolicyFile, "contents issues metadata pull_requests", "/a /b/c", 0},
 		{"forbidden entries dropped", `github_permissions = { checks = "read", workflows = "write", organization_secrets = "read", contents = "admin", bogus = "read" }`,
-			24 * time.Hour, DefaultPolicyFile, "checks", "", 4},
-		{"bad roots dropped", `vault_read_roots = ["/ok", "rel", "/x/*", "/MooseQuest/handoffs/a"]`, 24 * time.Hour, DefaultPolicyFile, "contents issues metadata pull_requests", "/ok", 3},
+			24 * time.Hour, policy.DefaultPolicyFile, "checks", "", 4},
+		{"bad roots dropped", `vault_read_roots = ["/ok", "rel", "/x/*", "/MooseQuest/handoffs/a"]`, 24 * time.Hour, policy.DefaultPolicyFile, "contents issues metadata pull_requests", "/ok", 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,7 +120,7 @@ func TestEffectiveOverridesFieldByField(t *testing.T) {
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}
-			p, diags := Effective(cfg)
+			p, diags := policy.Effective(cfg)
 			if len(diags) != tt.wantDiags {
 				t.Errorf("%d diagnostics, want %d: %v", len(diags), tt.wantDiags, diags)
 			}
@@ -96,13 +128,13 @@ func TestEffectiveOverridesFieldByField(t *testing.T) {
 				t.Errorf("max_ttl = %v from %s, want %v from %s", p.MaxTTL.Value, p.MaxTTL.Range.Filename, tt.maxTTL, tt.ttlFrom)
 			}
 			var names []string
-			for _, e := range p.GitHubPermissions.Entries {
+			for _, e := range githubPolicy(t, p).Permissions.Entries {
 				names = append(names, e.Key.Value)
 			}
 			if got := strings.Join(sorted(names), " "); got != tt.ceiling {
 				t.Errorf("ceiling = %q, want %q", got, tt.ceiling)
 			}
-			if got := strings.Join(p.VaultReadRoots.Strings(), " "); got != tt.roots {
+			if got := strings.Join(vaultPolicy(t, p).Roots.Strings(), " "); got != tt.roots {
 				t.Errorf("roots = %q, want %q", got, tt.roots)
 			}
 		})
@@ -126,12 +158,12 @@ func TestTTLCeiling(t *testing.T) {
 		max  spec.Duration
 		want time.Duration
 	}{
-		{spec.Duration{}, HardMaxTTL},
+		{spec.Duration{}, policy.HardMaxTTL},
 		{spec.Duration{Value: 8 * time.Hour, Range: hcl.Range{Filename: "x"}}, 8 * time.Hour},
-		{spec.Duration{Value: 48 * time.Hour, Range: hcl.Range{Filename: "x"}}, HardMaxTTL},
-		{spec.Duration{Value: -time.Hour, Range: hcl.Range{Filename: "x"}}, HardMaxTTL},
+		{spec.Duration{Value: 48 * time.Hour, Range: hcl.Range{Filename: "x"}}, policy.HardMaxTTL},
+		{spec.Duration{Value: -time.Hour, Range: hcl.Range{Filename: "x"}}, policy.HardMaxTTL},
 	} {
-		p := &Policy{MaxTTL: tt.max}
+		p := &policy.Policy{MaxTTL: tt.max}
 		if got := p.TTLCeiling(); got != tt.want {
 			t.Errorf("TTLCeiling(%v) = %v, want %v", tt.max.Value, got, tt.want)
 		}
@@ -156,7 +188,7 @@ func TestValidateSlug(t *testing.T) {
 		"":                           false,
 	}
 	for slug, ok := range tests {
-		if err := ValidateSlug(slug); (err == nil) != ok {
+		if err := policy.ValidateSlug(slug); (err == nil) != ok {
 			t.Errorf("ValidateSlug(%q) = %v, want ok=%v", slug, err, ok)
 		}
 	}
@@ -193,16 +225,20 @@ func TestVaultPathProblem(t *testing.T) {
 		{"/a/b*", false, "Wildcard in vault root"},
 	}
 	for _, tt := range tests {
-		sum, det := vaultPathProblem(tt.path, tt.wildcard)
+		sum, det := policy.VaultPathProblem(tt.path, tt.wildcard)
 		if sum != tt.want {
-			t.Errorf("vaultPathProblem(%q, %v) = %q, want %q", tt.path, tt.wildcard, sum, tt.want)
+			t.Errorf("VaultPathProblem(%q, %v) = %q, want %q", tt.path, tt.wildcard, sum, tt.want)
 		}
 		if sum != "" && det == "" {
-			t.Errorf("vaultPathProblem(%q): no detail", tt.path)
+			t.Errorf("VaultPathProblem(%q): no detail", tt.path)
 		}
 	}
 }
 
+// TestForbiddenGitHubPermission: the permissions no handoff may ever hold
+// (H1), whatever the ceiling, as the github surface reports them (for
+// verify and handoff pats) and as policy.Check refuses them in a spec, and
+// in the policy ceiling itself.
 func TestForbiddenGitHubPermission(t *testing.T) {
 	for name, forbidden := range map[string]bool{
 		"administration":                      true,
@@ -224,13 +260,48 @@ func TestForbiddenGitHubPermission(t *testing.T) {
 		"checks":          false,
 		"actions":         false,
 	} {
-		why, got := ForbiddenGitHubPermission(name)
+		why, got := ghsurface.ForbiddenPermission(name)
 		if got != forbidden || (got && why == "") {
-			t.Errorf("ForbiddenGitHubPermission(%q) = %q, %v; want forbidden=%v with a reason", name, why, got, forbidden)
+			t.Errorf("ForbiddenPermission(%q) = %q, %v; want forbidden=%v with a reason", name, why, got, forbidden)
+		}
+
+		// Through policy.Check: asked for by a spec, with a ceiling that
+		// lists every permission that is not forbidden.
+		dir := t.TempDir()
+		ceiling := `{ contents = "write", pull_requests = "write", issues = "write", metadata = "read", checks = "read", actions = "read" }`
+		writeRepo(t, dir, map[string]string{
+			"handoff.hcl": "infisical {\n  environment  = \"staging\"\n  handoff_root = \"/MooseQuest/handoffs\"\n}\n" +
+				"github {\n  app_id = 1\n}\npolicy {\n  github_permissions = " + ceiling + "\n}\n",
+			"specs/demo-task.hcl": "handoff \"demo-task\" {\n  card        = 1\n  ttl         = \"1h\"\n  approved_by = \"ops\"\n" +
+				"  github {\n    repository  = \"raxx-app/TradeMasterAPI\"\n    permissions = { " + name + " = \"read\" }\n  }\n}\n",
+		})
+		_, diags := load(t, dir)
+		switch {
+		case forbidden && (len(diags) != 1 || diags[0].Summary != fmt.Sprintf("Forbidden GitHub permission %q", name) ||
+			!strings.Contains(diags[0].Detail, "(H1)") || diags[0].Subject.Start.Line != 7):
+			t.Errorf("spec asking for %s: got [%s], want one \"Forbidden GitHub permission\" at line 7", name, summaries(diags))
+		case !forbidden && len(diags) != 0:
+			t.Errorf("spec asking for %s = read under a ceiling that allows it: %s", name, diags.Error())
+		}
+
+		// In the policy ceiling, it is refused and dropped.
+		cfg, d := spec.ParseConfig("handoff.hcl", []byte("policy {\n  github_permissions = { "+name+" = \"read\" }\n}\n"))
+		if d.HasErrors() {
+			t.Fatal(d)
+		}
+		p, d := policy.Effective(cfg)
+		kept := len(githubPolicy(t, p).Permissions.Entries) == 1
+		if forbidden && (kept || len(d) != 1 || d[0].Summary != fmt.Sprintf("Forbidden GitHub permission %q in the policy ceiling", name)) {
+			t.Errorf("ceiling holding %s: kept %v, diagnostics [%s]", name, kept, summaries(d))
+		}
+		if !forbidden && (!kept || len(d) != 0) {
+			t.Errorf("ceiling holding %s: kept %v, diagnostics [%s]", name, kept, summaries(d))
 		}
 	}
 }
 
+// TestSessionPolicyProblem: an aws block's session_policy must be a JSON
+// IAM policy without blanket grants (H1).
 func TestSessionPolicyProblem(t *testing.T) {
 	tests := []struct {
 		doc, want string
@@ -246,13 +317,24 @@ func TestSessionPolicyProblem(t *testing.T) {
 		{`{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`, "Blanket AWS session policy"},
 	}
 	for _, tt := range tests {
-		if got, _ := sessionPolicyProblem(tt.doc); got != tt.want {
-			t.Errorf("sessionPolicyProblem(%s) = %q, want %q", tt.doc, got, tt.want)
+		dir := t.TempDir()
+		writeRepo(t, dir, map[string]string{
+			"handoff.hcl": "infisical {\n  environment  = \"staging\"\n  handoff_root = \"/MooseQuest/handoffs\"\n}\n",
+			"specs/demo-task.hcl": "handoff \"demo-task\" {\n  card        = 1\n  ttl         = \"1h\"\n  approved_by = \"ops\"\n" +
+				"  aws {\n    role_arn       = \"arn:aws:iam::123456789012:role/x\"\n    session_policy = " + fmt.Sprintf("%q", tt.doc) + "\n  }\n}\n",
+		})
+		_, diags := load(t, dir)
+		got := summaries(diags)
+		if got != tt.want {
+			t.Errorf("session_policy %s: got [%s], want [%s]", tt.doc, got, tt.want)
+		}
+		if len(diags) == 1 && (diags[0].Detail == "" || diags[0].Subject.Start.Line != 7) {
+			t.Errorf("session_policy %s: %s at %v, want a detail at line 7", tt.doc, diags[0].Detail, diags[0].Subject)
 		}
 	}
 }
 
-func TestFmtDur(t *testing.T) {
+func TestFormatDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		24 * time.Hour:                       "24h",
 		time.Hour:                            "1h",
@@ -262,8 +344,8 @@ func TestFmtDur(t *testing.T) {
 		time.Hour + 10*time.Second:           "1h0m10s",
 		2*time.Minute + 500*time.Millisecond: "2m0.5s",
 	} {
-		if got := fmtDur(d); got != want {
-			t.Errorf("fmtDur(%v) = %q, want %q", d, got, want)
+		if got := policy.FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

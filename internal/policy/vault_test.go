@@ -1,4 +1,4 @@
-package policy
+package policy_test
 
 import (
 	"fmt"
@@ -7,14 +7,24 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/spec"
+	"github.com/raxx-app/handoff/internal/surface"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 )
 
 // vaultRepo checks a one-spec repository: handoff.hcl with the given
 // infisical environment and policy body, and specs/demo-task.hcl with an
 // infisical block holding infBody.
 func vaultRepo(t *testing.T, env, policyBody, infBody string) hcl.Diagnostics {
+	t.Helper()
+	_, diags := vaultRepoSpec(t, env, policyBody, infBody)
+	return diags
+}
+
+// vaultRepoSpec is vaultRepo, returning the parsed spec too (nil when it
+// did not parse).
+func vaultRepoSpec(t *testing.T, env, policyBody, infBody string) (*spec.Handoff, hcl.Diagnostics) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := fmt.Sprintf("infisical {\n  environment  = %q\n  handoff_root = \"/MooseQuest/handoffs\"\n}\n", env)
@@ -26,8 +36,8 @@ func vaultRepo(t *testing.T, env, policyBody, infBody string) hcl.Diagnostics {
 		"specs/demo-task.hcl": "handoff \"demo-task\" {\n  card        = 1\n  ttl         = \"1h\"\n  approved_by = \"ops\"\n\n" +
 			"  infisical {\n" + infBody + "\n  }\n}\n",
 	})
-	_, diags := load(t, dir)
-	return diags
+	repo, diags := load(t, dir)
+	return repo.Handoff("demo-task"), diags
 }
 
 func summaries(diags hcl.Diagnostics) string {
@@ -95,31 +105,36 @@ func TestVaultReadStrictlyBelow(t *testing.T) {
 
 // TestVaultReadOtherHandoffWhateverTheRoots: reading under handoff_root
 // outside the handoff's own folder is refused even when the policy given to
-// the check lists handoff_root among its roots (Effective drops such a root
-// with an error, but the read check must not depend on it).
+// the check lists handoff_root among its roots (policy.Effective drops such a root
+// with an error, but the read check must not depend on it). The check is
+// the infisical surface's, given such a policy directly.
 func TestVaultReadOtherHandoffWhateverTheRoots(t *testing.T) {
 	rng := hcl.Range{Filename: "specs/demo-task.hcl", Start: hcl.Pos{Line: 7, Column: 13, Byte: 1}, End: hcl.Pos{Line: 7, Column: 20, Byte: 8}}
 	str := func(s string) spec.String { return spec.String{Value: s, Range: rng} }
+	s := infsurface.New(nil)
 	for _, roots := range [][]string{{"/MooseQuest/handoffs"}, {"/MooseQuest"}, {"/MooseQuest/handoffs/other-task"}} {
-		p := &Policy{VaultReadRoots: spec.StringList{Range: rng}}
+		p := &infsurface.Policy{Roots: spec.StringList{Range: rng}}
 		for _, r := range roots {
-			p.VaultReadRoots.Values = append(p.VaultReadRoots.Values, str(r))
+			p.Roots.Values = append(p.Roots.Values, str(r))
 		}
 		h := &spec.Handoff{Slug: str("demo-task"), Filename: "specs/demo-task.hcl"}
 		for _, read := range []string{"/MooseQuest/handoffs/other-task/X", "/MooseQuest/handoffs/*", "/MooseQuest/handoffs/X", "/MooseQuest/handoffs/demo-task"} {
-			c := &checker{}
-			c.vaultRead(h, str(read), p, "/MooseQuest/handoffs")
-			if len(c.diags) != 1 || c.diags[0].Severity != hcl.DiagError {
-				t.Errorf("roots %v, read %q: got [%s], want one error", roots, read, summaries(c.diags))
+			b := &infsurface.Block{DefRange: rng, Read: spec.StringList{Values: []spec.String{str(read)}, Range: rng}}
+			h.SetBlock(infsurface.Name, b)
+			c := &surface.Check{Policy: p, HandoffRoot: "/MooseQuest/handoffs"}
+			s.Check(c, h, b)
+			if d := c.Diagnostics(); len(d) != 1 || d[0].Severity != hcl.DiagError {
+				t.Errorf("roots %v, read %q: got [%s], want one error", roots, read, summaries(d))
 			}
 		}
 	}
 }
 
 // TestAcceptedReadPathsStayInTheirRoot: for every read path the policy
-// accepts, each rule ReadRules derives from it reads only in the root (or
-// own folder) the path was accepted under. This ties the validator to how
-// the privilege is actually built.
+// accepts, each rule the infisical surface grants for it (infsurface.Rules,
+// the privilege apply creates) reads only in the root (or own folder) the
+// path was accepted under. This ties the validator to how the privilege is
+// actually built.
 func TestAcceptedReadPathsStayInTheirRoot(t *testing.T) {
 	roots := []string{"/MooseQuest/queue/staging", "/Shared/public"}
 	own := "/MooseQuest/handoffs/demo-task"
@@ -132,24 +147,26 @@ func TestAcceptedReadPathsStayInTheirRoot(t *testing.T) {
 	policyBody := `  vault_read_roots = ["/MooseQuest/queue/staging", "/Shared/public"]`
 	accepted := 0
 	for _, read := range candidates {
-		diags := vaultRepo(t, "staging", policyBody, fmt.Sprintf("    read = [%q]", read))
+		h, diags := vaultRepoSpec(t, "staging", policyBody, fmt.Sprintf("    read = [%q]", read))
 		if diags.HasErrors() {
 			continue
 		}
 		accepted++
-		rules := infisical.ReadRules("staging", "", []string{read})
-		if len(rules) != 1 {
-			t.Fatalf("ReadRules(%q) = %v", read, rules)
+		rules := infsurface.Rules(&surface.Request{Slug: "demo-task", Spec: h, Folder: own, Environment: "staging"})
+		// The own folder's rule, then the read path's.
+		if len(rules) != 2 || rules[0].SecretPath.Value != own+"/**" {
+			t.Fatalf("Rules(read %q) = %v", read, rules)
 		}
-		folder := rules[0].SecretPath.Value
+		r := rules[1]
+		folder := r.SecretPath.Value
 		inside := false
-		for _, r := range append(append([]string{}, roots...), own) {
-			if folder == r || strings.HasPrefix(folder, r+"/") {
+		for _, root := range append(append([]string{}, roots...), own) {
+			if folder == root || strings.HasPrefix(folder, root+"/") {
 				inside = true
 			}
 		}
-		if !inside || rules[0].SecretPath.Op != "$eq" {
-			t.Errorf("accepted %q reads %s, outside every allowed folder", read, rules[0])
+		if !inside || r.SecretPath.Op != "$eq" || r.Environment != "staging" {
+			t.Errorf("accepted %q reads %s, outside every allowed folder", read, r)
 		}
 	}
 	if accepted == 0 {
@@ -240,8 +257,8 @@ func TestEffectiveReadEnvironments(t *testing.T) {
 			if diags.HasErrors() {
 				t.Fatal(diags)
 			}
-			p, diags := Effective(cfg)
-			if got := strings.Join(p.VaultReadEnvironments.Strings(), " "); got != tt.want {
+			p, diags := policy.Effective(cfg)
+			if got := strings.Join(vaultPolicy(t, p).Environments.Strings(), " "); got != tt.want {
 				t.Errorf("environments = %q, want %q", got, tt.want)
 			}
 			var got []string

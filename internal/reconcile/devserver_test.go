@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"fmt"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"testing"
 	"time"
 
@@ -12,8 +13,6 @@ import (
 	"github.com/raxx-app/handoff/internal/state/statetest"
 )
 
-var registry = reconcile.NewRegistry("github", "infisical")
-
 // planOnce reads the world and plans it: what `handoff plan` does after
 // loading the specs.
 func planOnce(tb testing.TB, w *statetest.World) (*plan.Plan, int) {
@@ -21,7 +20,7 @@ func planOnce(tb testing.TB, w *statetest.World) (*plan.Plan, int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p, diags := reconcile.Plan(context.Background(), w.Repo, live, reconcile.Options{Now: w.Now, Registry: registry, Version: "bench"})
+	p, diags := reconcile.Plan(context.Background(), w.Repo, live, reconcile.Options{Now: w.Now, Registry: w.Registry, Version: "bench"})
 	if diags.HasErrors() {
 		tb.Fatal(diags)
 	}
@@ -56,7 +55,7 @@ func TestNoChangePlanOnDevserver(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := live.Handoffs[h.Slug].Manifest
-	if err := w.Infisical.DeleteIdentity(context.Background(), m.Surfaces.Infisical.IdentityID); err != nil {
+	if err := w.Infisical.DeleteIdentity(context.Background(), infsurface.Decode(m.Surfaces[infsurface.Name]).IdentityID); err != nil {
 		t.Fatal(err)
 	}
 	p, _ = planOnce(t, w)

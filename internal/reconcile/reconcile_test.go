@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +18,73 @@ import (
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/provider/github"
+	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/state"
+	"github.com/raxx-app/handoff/internal/surface"
+	"github.com/raxx-app/handoff/internal/surfaces"
+	"github.com/raxx-app/handoff/internal/surfaces/byref"
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
+	"github.com/raxx-app/handoff/internal/surfaces/mcp"
 )
+
+const (
+	SecretGitHubToken           = ghsurface.SecretName
+	SecretInfisicalClientID     = infsurface.SecretClientID
+	SecretInfisicalClientSecret = infsurface.SecretClientSecret
+)
+
+func ownFolderGlob(root, slug string) string { return root + "/" + slug + "/**" }
+
+// installs is the App's installations in l.
+func installs(l *state.Live) *ghsurface.Installations { return ghsurface.LiveOf(l) }
+
+// identities is the identities named for handoffs in l.
+func identities(l *state.Live) *infsurface.Identities { return infsurface.LiveOf(l) }
+
+// addIdentity puts an identity in l.
+func addIdentity(l *state.Live, name, id string) {
+	identities(l).ByName[name] = infisical.Identity{ID: id, Name: name}
+}
+
+// githubRecord decodes m's token record, changes it and puts it back.
+func githubRecord(t *testing.T, m *manifest.Manifest, change func(r *ghsurface.Record)) {
+	t.Helper()
+	r := ghsurface.Decode(m.Surfaces[ghsurface.Name])
+	change(r)
+	if err := m.Surfaces.Put(ghsurface.Name, r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// infisicalRecord decodes m's identity record, changes it and puts it back.
+func infisicalRecord(t *testing.T, m *manifest.Manifest, change func(r *infsurface.Record)) {
+	t.Helper()
+	r := infsurface.Decode(m.Surfaces[infsurface.Name])
+	change(r)
+	if err := m.Surfaces.Put(infsurface.Name, r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// noProvider is a surface this build cannot provision.
+type noProvider struct{ surface.Surface }
+
+func (noProvider) Unprovisionable() string { return "no provider" }
+
+// without returns the default registry with the named surfaces
+// unprovisionable.
+func without(names ...string) *surface.Registry {
+	var list []surface.Surface
+	for _, s := range surfaces.All(surfaces.Clients{}) {
+		if slices.Contains(names, s.Name()) {
+			s = noProvider{s}
+		}
+		list = append(list, s)
+	}
+	return surface.NewRegistry(list...)
+}
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
 
@@ -228,9 +293,11 @@ func installations() []github.Installation {
 func emptyLive() *state.Live {
 	return &state.Live{
 		ReadAt: now, Environment: "staging", Root: root,
-		Handoffs:        map[string]*state.Handoff{},
-		IdentitiesKnown: true, Identities: map[string]state.Identity{},
-		InstallationsKnown: true, Installations: installations(),
+		Handoffs: map[string]*state.Handoff{},
+		Surfaces: map[string]state.SurfaceLive{
+			infsurface.Name: infsurface.NewIdentities(nil),
+			ghsurface.Name:  ghsurface.NewInstallations(installations()),
+		},
 	}
 }
 
@@ -252,33 +319,36 @@ func applied(t *testing.T, h *spec.Handoff, created time.Time) *manifest.Manifes
 		Status:        manifest.Active,
 		Secrets:       []string{},
 	}
-	if g := h.GitHub; g != nil {
+	put := func(name string, v any) {
+		if err := m.Surfaces.Put(name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g := ghsurface.Of(h); g != nil {
 		m.Secrets = append(m.Secrets, SecretGitHubToken)
 		// Refreshed by the scheduled apply: the token was minted 10 minutes ago.
-		m.Surfaces.GitHub = &manifest.GitHub{
+		put(ghsurface.Name, &ghsurface.Record{
 			InstallationID: 1001, Repository: g.Repository.Value, Permissions: g.Permissions.Map(),
 			Secret: SecretGitHubToken, TokenExpiresAt: now.Add(50 * time.Minute),
 			TokenFingerprint: "sha256:9f31e9044fb9", MintedAt: now.Add(-10 * time.Minute),
-		}
+		})
 	}
-	if in := h.Infisical; in != nil {
+	if in := infsurface.Of(h); in != nil {
 		m.Secrets = append(m.Secrets, SecretInfisicalClientID, SecretInfisicalClientSecret)
-		m.Surfaces.Infisical = &manifest.Infisical{
-			IdentityID: "id-" + slug, IdentityName: state.IdentityName(slug, created),
+		put(infsurface.Name, &infsurface.Record{
+			IdentityID: "id-" + slug, IdentityName: infsurface.IdentityName(slug, created),
 			ClientSecretID: "cs-" + slug, PrivilegeID: "priv-" + slug, Environment: in.Environment.Value,
 			ReadPaths:             append([]string{ownFolderGlob(root, slug)}, in.Read.Strings()...),
 			ClientSecretExpiresAt: m.ExpiresAt,
 			ClientIDSecret:        SecretInfisicalClientID, ClientSecretSecret: SecretInfisicalClientSecret,
-		}
+		})
 	}
-	if x := h.MCP; x != nil {
-		m.Surfaces.MCP = &manifest.MCP{Allow: x.Allow.Strings(), Exclude: x.Exclude.Strings()}
+	if x := mcp.Of(h); x != nil {
+		put(mcp.Name, &mcp.Record{Allow: x.Allow.Strings(), Exclude: x.Exclude.Strings()})
 	}
-	if a := h.AppleIAP; a != nil {
+	if a := byref.AppleIAP().Of(h); a != nil {
 		m.Secrets = append(m.Secrets, "APPLE_IAP_KEY")
-		m.Surfaces.Other = map[string]manifest.Meta{"apple_iap": {
-			"environment": a.Environment.Value, "bundle_id": a.BundleID.Value, "key_id": "KEY123", "secret": "APPLE_IAP_KEY",
-		}}
+		put("apple_iap", json.RawMessage(fmt.Sprintf(`{"environment":%q,"bundle_id":%q,"key_id":"KEY123","secret":"APPLE_IAP_KEY"}`, a.Mode.Value, a.BundleID.Value)))
 	}
 	b, err := manifest.Marshal(m)
 	if err != nil {
@@ -297,10 +367,12 @@ func applied(t *testing.T, h *spec.Handoff, created time.Time) *manifest.Manifes
 func killedStripe(t *testing.T, created time.Time) *manifest.Manifest {
 	t.Helper()
 	m := applied(t, parseSpec(t, stripeSlug, stripeHCL), created)
-	m.Surfaces.Other = map[string]manifest.Meta{"stripe": {
-		"mode": "test", "source": "pre-provisioned key, read through the handoff identity's vault read paths",
-		"key_paths": []any{"/MooseQuest/queue/staging/STRIPE_*"},
-	}}
+	if err := m.Surfaces.Put("stripe", &byref.Record{
+		Mode: "test", Source: "pre-provisioned key, read through the handoff identity's vault read paths",
+		KeyPaths: []string{"/MooseQuest/queue/staging/STRIPE_*"},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	m.Revocation = &manifest.Revocation{At: now.Add(-time.Hour), Kind: manifest.RevokedManual, By: "sec", Reason: "key leaked", Surfaces: []string{"stripe"}}
 	return m
 }
@@ -317,8 +389,8 @@ func put(live *state.Live, m *manifest.Manifest) *state.Handoff {
 		lh.Secrets[s] = state.SecretMeta{Version: 1}
 	}
 	live.Handoffs[m.Slug] = lh
-	if in := m.Surfaces.Infisical; in != nil && m.Status == manifest.Active {
-		live.Identities[in.IdentityName] = state.Identity{ID: in.IdentityID, Name: in.IdentityName}
+	if in := infsurface.Decode(m.Surfaces[infsurface.Name]); in != nil && m.Status == manifest.Active && identities(live) != nil {
+		addIdentity(live, in.IdentityName, in.IdentityID)
 	}
 	return lh
 }
@@ -335,7 +407,7 @@ func revoke(m *manifest.Manifest, kind manifest.RevocationKind, at time.Time, by
 	m.Revocation = &manifest.Revocation{At: at, Kind: kind, By: by, Reason: reason}
 }
 
-var allProviders = NewRegistry("github", "infisical", "apple_iap", "stripe")
+var allProviders = surfaces.Default
 
 type want struct {
 	action plan.Action
@@ -349,7 +421,7 @@ func TestPlan(t *testing.T) {
 		name     string
 		specs    map[string]string
 		live     func(t *testing.T, l *state.Live)
-		registry Registry
+		registry *surface.Registry
 		want     map[string]want
 		// diags are "severity|summary|subject" of every diagnostic expected.
 		diags []string
@@ -364,7 +436,7 @@ func TestPlan(t *testing.T) {
 		{
 			name:     "create without a provider",
 			specs:    map[string]string{stripeSlug: stripeHCL},
-			registry: NewRegistry("github", "infisical"),
+			registry: without("stripe"),
 			want: map[string]want{stripeSlug: {action: plan.Create, changes: map[string]string{
 				"stripe": "create", "infisical": "create",
 			}}},
@@ -424,7 +496,7 @@ func TestPlan(t *testing.T) {
 			specs: map[string]string{docsSlug: ghReadHCL},
 			live: func(t *testing.T, l *state.Live) {
 				m := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour))
-				m.Surfaces.GitHub.TokenExpiresAt = now.Add(8 * time.Minute)
+				githubRecord(t, m, func(r *ghsurface.Record) { r.TokenExpiresAt = now.Add(8 * time.Minute) })
 				put(l, m)
 			},
 			want: map[string]want{docsSlug: {action: plan.Refresh, reason: "token expires in 8m", changes: map[string]string{
@@ -436,7 +508,7 @@ func TestPlan(t *testing.T) {
 			specs: map[string]string{docsSlug: ghReadHCL},
 			live: func(t *testing.T, l *state.Live) {
 				m := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour))
-				m.Surfaces.GitHub.TokenExpiresAt = now.Add(-3 * time.Minute)
+				githubRecord(t, m, func(r *ghsurface.Record) { r.TokenExpiresAt = now.Add(-3 * time.Minute) })
 				put(l, m)
 			},
 			want: map[string]want{docsSlug: {action: plan.Refresh, reason: "token expired 3m ago", changes: map[string]string{
@@ -462,7 +534,7 @@ func TestPlan(t *testing.T) {
 			specs: map[string]string{iapSlug: iapHCL},
 			live: func(t *testing.T, l *state.Live) {
 				put(l, applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-time.Hour)))
-				l.Identities = map[string]state.Identity{}
+				clear(identities(l).ByName)
 			},
 			want: map[string]want{iapSlug: {action: plan.Replace, changes: map[string]string{
 				"github":    "no-op",
@@ -474,7 +546,7 @@ func TestPlan(t *testing.T) {
 			specs: map[string]string{iapSlug: iapHCL},
 			live: func(t *testing.T, l *state.Live) {
 				put(l, applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-time.Hour)))
-				l.Identities, l.IdentitiesKnown = map[string]state.Identity{}, false
+				delete(l.Surfaces, infsurface.Name)
 			},
 			want: map[string]want{iapSlug: {action: plan.NoOp}},
 		},
@@ -540,8 +612,8 @@ func TestPlan(t *testing.T) {
 				lh.Secrets = map[string]state.SecretMeta{manifest.SecretName: {Version: 3}, SecretInfisicalClientID: {Version: 1}}
 				journal(lh, &state.Journal{Slug: iapSlug, Operation: "create",
 					Entries: []state.JournalEntry{{Step: "create", Surface: "infisical"}, {Step: "create", Surface: "github"}}})
-				name := state.IdentityName(iapSlug, now)
-				l.Identities[name] = state.Identity{ID: "id-half", Name: name}
+				name := infsurface.IdentityName(iapSlug, now)
+				addIdentity(l, name, "id-half")
 			},
 			want: map[string]want{iapSlug: {action: plan.Replace,
 				reason:  "untombstoned at 2026-06-21T11:00:00Z; incomplete apply found (journal): revoke its leftovers and create again",
@@ -575,8 +647,8 @@ func TestPlan(t *testing.T) {
 				m.Secrets = []string{SecretInfisicalClientID, SecretInfisicalClientSecret, "APPLE_IAP_KEY"}
 				lh := put(l, m)
 				delete(lh.Secrets, SecretGitHubToken)
-				name := m.Surfaces.Infisical.IdentityName
-				l.Identities[name] = state.Identity{ID: m.Surfaces.Infisical.IdentityID, Name: name}
+				rec := infsurface.Decode(m.Surfaces[infsurface.Name])
+				addIdentity(l, rec.IdentityName, rec.IdentityID)
 			},
 			want: map[string]want{iapSlug: {action: plan.NoOp,
 				reason: "up to date (expires 2026-06-22T09:00:00Z); github killed by alice at 2026-06-21T11:00:00Z",
@@ -595,7 +667,7 @@ func TestPlan(t *testing.T) {
 				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
 				revoke(m, manifest.RevokedManual, now.Add(-time.Hour), "alice", "token leaked")
 				m.Status, m.Revocation.Surfaces = manifest.Active, []string{"apple_iap"}
-				m.Surfaces.GitHub.TokenExpiresAt = now.Add(5 * time.Minute)
+				githubRecord(t, m, func(r *ghsurface.Record) { r.TokenExpiresAt = now.Add(5 * time.Minute) })
 				lh := put(l, m)
 				delete(lh.Secrets, SecretInfisicalClientSecret)
 			},
@@ -675,7 +747,7 @@ func TestPlan(t *testing.T) {
 			specs: map[string]string{stripeSlug: stripeHCL},
 			live: func(t *testing.T, l *state.Live) {
 				m := killedStripe(t, now.Add(-3*time.Hour))
-				m.Surfaces.Infisical.ReadPaths = []string{ownFolderGlob(root, stripeSlug)}
+				infisicalRecord(t, m, func(r *infsurface.Record) { r.ReadPaths = []string{ownFolderGlob(root, stripeSlug)} })
 				put(l, m)
 			},
 			want: map[string]want{stripeSlug: {action: plan.NoOp, changes: map[string]string{
@@ -704,7 +776,7 @@ func TestPlan(t *testing.T) {
 			live: func(t *testing.T, l *state.Live) {
 				m := killedStripe(t, now.Add(-3*time.Hour))
 				m.Revocation = nil
-				m.Surfaces.Infisical.ReadPaths = []string{ownFolderGlob(root, stripeSlug)}
+				infisicalRecord(t, m, func(r *infsurface.Record) { r.ReadPaths = []string{ownFolderGlob(root, stripeSlug)} })
 				put(l, m)
 			},
 			want: map[string]want{stripeSlug: {action: plan.Refresh, changes: map[string]string{
@@ -739,8 +811,8 @@ func TestPlan(t *testing.T) {
 						SecretInfisicalClientID: {Version: 1}, SecretInfisicalClientSecret: {Version: 1},
 					},
 				}
-				name := state.IdentityName(iapSlug, now.Add(-24*time.Hour))
-				l.Identities[name] = state.Identity{ID: "id-old", Name: name}
+				name := infsurface.IdentityName(iapSlug, now.Add(-24*time.Hour))
+				addIdentity(l, name, "id-old")
 			},
 			want: map[string]want{iapSlug: {action: plan.Replace,
 				reason: "corrupt manifest /MooseQuest/handoffs/iap-notif-handler-20260621/PROVISION_MANIFEST (environment staging): manifest is not JSON",
@@ -822,7 +894,7 @@ func TestPlan(t *testing.T) {
 				// `handoff revoke` wrote its journal and stopped: the
 				// manifest is still active, and the token near its refresh.
 				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-3*time.Hour))
-				m.Surfaces.GitHub.TokenExpiresAt = now.Add(5 * time.Minute)
+				githubRecord(t, m, func(r *ghsurface.Record) { r.TokenExpiresAt = now.Add(5 * time.Minute) })
 				lh := put(l, m)
 				journal(lh, &state.Journal{Slug: iapSlug, Operation: "revoke",
 					Revocation: &manifest.Revocation{At: now.Add(-time.Minute), Kind: manifest.RevokedManual, By: "alice", Reason: "drill"},
@@ -885,12 +957,12 @@ func TestPlan(t *testing.T) {
 			name:  "installation grants forbidden permissions",
 			specs: map[string]string{iapSlug: iapHCL, docsSlug: ghReadHCL},
 			live: func(t *testing.T, l *state.Live) {
-				l.Installations[0].Permissions = map[string]string{
+				installs(l).List[0].Permissions = map[string]string{
 					"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read",
 					"administration": "write", "workflows": "write", "organization_personal_access_tokens": "write",
 					"members": "read", "repository_projects": "admin",
 				}
-				l.Installations = append(l.Installations, github.Installation{ID: 1003, Account: "unused-org", TargetType: "Organization",
+				installs(l).List = append(installs(l).List, github.Installation{ID: 1003, Account: "unused-org", TargetType: "Organization",
 					Permissions: map[string]string{"secrets": "write", "metadata": "read"}})
 			},
 			want: map[string]want{
@@ -902,10 +974,12 @@ func TestPlan(t *testing.T) {
 		{
 			name:     "revoke without a provider",
 			specs:    map[string]string{},
-			registry: NewRegistry("github", "infisical"),
+			registry: without("stripe"),
 			live: func(t *testing.T, l *state.Live) {
 				m := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour))
-				m.Surfaces.Other = map[string]manifest.Meta{"stripe": {"mode": "test", "key_id": "rk_123", "secret": "STRIPE_RESTRICTED_KEY"}}
+				if err := m.Surfaces.Put("stripe", json.RawMessage(`{"mode":"test","key_id":"rk_123","secret":"STRIPE_RESTRICTED_KEY"}`)); err != nil {
+					t.Fatal(err)
+				}
 				m.Secrets = append(m.Secrets, "STRIPE_RESTRICTED_KEY")
 				put(l, m)
 			},
@@ -1139,7 +1213,7 @@ func TestRefreshWindow(t *testing.T) {
 	} {
 		live := emptyLive()
 		m := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour))
-		m.Surfaces.GitHub.TokenExpiresAt = now.Add(tc.left)
+		githubRecord(t, m, func(r *ghsurface.Record) { r.TokenExpiresAt = now.Add(tc.left) })
 		put(live, m)
 		p, _ := Plan(context.Background(), repo, live, Options{Now: now, RefreshWindow: tc.window, Registry: allProviders})
 		if got := p.Handoffs[0].Action; got != tc.want {
@@ -1160,7 +1234,7 @@ func TestCovers(t *testing.T) {
 		{"/a/B_*", "/a/B_/x", false},
 		{"/a/X", "/a/X", true},
 	} {
-		if got := covers(tc.q, tc.p); got != tc.want {
+		if got := plan.CoveredBy(tc.p, []string{tc.q}); got != tc.want {
 			t.Errorf("covers(%q, %q) = %v, want %v", tc.q, tc.p, got, tc.want)
 		}
 	}

@@ -12,40 +12,52 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 )
 
-// attrDef describes one attribute of a block: its name, whether it must be
-// present, and an example shown when it is missing or malformed.
-type attrDef struct {
-	name     string
-	required bool
-	example  string
+// AttrSyntax describes one attribute of a block: its name, whether it must
+// be present, and an example shown when it is missing or malformed (it
+// must parse in the block, see TestSnippetsParse).
+type AttrSyntax struct {
+	Name     string
+	Required bool
+	Example  string
 }
 
-// blockDef describes the body of one block type of the language.
-type blockDef struct {
-	typ    string // block type, e.g. "github"
-	name   string // how messages name it, e.g. "A github block in a handoff"
-	attrs  []attrDef
-	blocks []string
-	labels map[string]string // block type → name of its single label
+// BlockSyntax describes the body of one block type of the language: the
+// attributes it accepts and the nested block types (each at most once,
+// except where a parent says otherwise). The core defines the handoff,
+// policy and live_approval blocks; every other block is a surface's or the
+// vault's (Language).
+type BlockSyntax struct {
+	// Type is the block's keyword, such as "github".
+	Type string
+	// Name is how messages name it, such as "A github block in a handoff".
+	Name  string
+	Attrs []AttrSyntax
+	// Blocks are the nested block types, by keyword, in documentation
+	// order; Nested holds their syntax (nil for the file level, whose
+	// blocks the Language supplies).
+	Blocks []string
+	Nested []*BlockSyntax
+	// Labels maps a nested block type to the name of its single label.
+	Labels map[string]string
 
 	schemaOnce sync.Once
 	sch        *hcl.BodySchema
 }
 
 // schema returns the HCL schema of the block, built once.
-func (b *blockDef) schema() *hcl.BodySchema {
+func (b *BlockSyntax) schema() *hcl.BodySchema {
 	b.schemaOnce.Do(func() { b.sch = b.buildSchema() })
 	return b.sch
 }
 
-func (b *blockDef) buildSchema() *hcl.BodySchema {
+func (b *BlockSyntax) buildSchema() *hcl.BodySchema {
 	s := &hcl.BodySchema{}
-	for _, a := range b.attrs {
-		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: a.name})
+	for _, a := range b.Attrs {
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: a.Name})
 	}
-	for _, name := range b.blocks {
+	for _, name := range b.Blocks {
 		h := hcl.BlockHeaderSchema{Type: name}
-		if l, ok := b.labels[name]; ok {
+		if l, ok := b.Labels[name]; ok {
 			h.LabelNames = []string{l}
 		}
 		s.Blocks = append(s.Blocks, h)
@@ -53,26 +65,26 @@ func (b *blockDef) buildSchema() *hcl.BodySchema {
 	return s
 }
 
-func (b *blockDef) attr(name string) attrDef {
-	for _, a := range b.attrs {
-		if a.name == name {
+func (b *BlockSyntax) attr(name string) AttrSyntax {
+	for _, a := range b.Attrs {
+		if a.Name == name {
 			return a
 		}
 	}
-	return attrDef{name: name}
+	return AttrSyntax{Name: name}
 }
 
-func (b *blockDef) accepts() string {
+func (b *BlockSyntax) accepts() string {
 	var parts []string
-	if len(b.attrs) > 0 {
-		names := make([]string, len(b.attrs))
-		for i, a := range b.attrs {
-			names[i] = a.name
+	if len(b.Attrs) > 0 {
+		names := make([]string, len(b.Attrs))
+		for i, a := range b.Attrs {
+			names[i] = a.Name
 		}
 		parts = append(parts, "arguments "+strings.Join(names, ", "))
 	}
-	if len(b.blocks) > 0 {
-		parts = append(parts, "blocks "+strings.Join(b.blocks, ", "))
+	if len(b.Blocks) > 0 {
+		parts = append(parts, "blocks "+strings.Join(b.Blocks, ", "))
 	}
 	if len(parts) == 0 {
 		return "nothing"
@@ -83,7 +95,7 @@ func (b *blockDef) accepts() string {
 // body is the decoded content of one block, with the definition it was
 // decoded against, so that attribute getters can word their diagnostics.
 type body struct {
-	def      *blockDef
+	def      *BlockSyntax
 	defRange hcl.Range
 	content  *hcl.BodyContent
 }
@@ -102,26 +114,26 @@ func (d *decoder) errorf(rng hcl.Range, summary, format string, args ...any) {
 
 // content decodes b against def, reporting unknown and missing attributes
 // and duplicate blocks in the language's own words.
-func (d *decoder) content(b hcl.Body, def *blockDef, defRange hcl.Range) *body {
+func (d *decoder) content(b hcl.Body, def *BlockSyntax, defRange hcl.Range) *body {
 	c, diags := b.Content(def.schema())
 	for _, dg := range diags {
 		switch dg.Summary {
 		case "Unsupported argument", "Unsupported block type", "Extraneous JSON object property":
 			dg.Detail = strings.TrimSpace(dg.Detail) + fmt.Sprintf(
-				" %s accepts %s; remove or rename it.", def.name, def.accepts())
+				" %s accepts %s; remove or rename it.", def.Name, def.accepts())
 		}
 	}
 	d.diags = append(d.diags, diags...)
 	if c == nil {
 		c = &hcl.BodyContent{}
 	}
-	for _, a := range def.attrs {
-		if !a.required {
+	for _, a := range def.Attrs {
+		if !a.Required {
 			continue
 		}
-		if _, ok := c.Attributes[a.name]; !ok {
-			d.errorf(defRange, fmt.Sprintf("Missing required argument %q", a.name),
-				"%s needs %s. Add it, for example: %s", def.name, a.name, a.example)
+		if _, ok := c.Attributes[a.Name]; !ok {
+			d.errorf(defRange, fmt.Sprintf("Missing required argument %q", a.Name),
+				"%s needs %s. Add it, for example: %s", def.Name, a.Name, a.Example)
 		}
 	}
 	return &body{def: def, defRange: defRange, content: c}
@@ -140,7 +152,7 @@ func (d *decoder) single(b *body, typ string) *hcl.Block {
 		}
 		d.errorf(blk.DefRange, fmt.Sprintf("Duplicate %s block", typ),
 			"%s may hold only one %s block; the first is at %s. Merge the two into one.",
-			b.def.name, typ, RangeString(first.DefRange))
+			b.def.Name, typ, RangeString(first.DefRange))
 	}
 	return first
 }
@@ -149,7 +161,7 @@ func (d *decoder) single(b *body, typ string) *hcl.Block {
 // and returns false when the expression is not a constant of that type.
 func (d *decoder) eval(b *body, expr hcl.Expression, name, want string, ty cty.Type) (cty.Value, bool) {
 	v, diags := expr.Value(nil)
-	ex := b.def.attr(name).example
+	ex := b.def.attr(name).Example
 	for _, dg := range diags {
 		if dg.Severity == hcl.DiagError {
 			dg.Detail = strings.TrimSpace(dg.Detail) + " Specs and handoff.hcl hold literal values only; write the value itself, for example: " + ex
@@ -209,7 +221,7 @@ func (d *decoder) integer(b *body, name string) Int {
 	i, acc := bf.Int64()
 	if !bf.IsInt() || acc != big.Exact {
 		d.errorf(attr.Expr.Range(), fmt.Sprintf("Invalid value for %q", name),
-			"%s must be a whole number. Write it, for example: %s", name, b.def.attr(name).example)
+			"%s must be a whole number. Write it, for example: %s", name, b.def.attr(name).Example)
 		return Int{}
 	}
 	return Int{Value: i, Range: attr.Expr.Range()}
@@ -241,7 +253,7 @@ func (d *decoder) list(b *body, name string) StringList {
 	exprs, diags := hcl.ExprList(attr.Expr)
 	if diags.HasErrors() {
 		d.errorf(attr.Expr.Range(), fmt.Sprintf("Invalid value for %q", name),
-			"%s must be a list of strings. Write it, for example: %s", name, b.def.attr(name).example)
+			"%s must be a list of strings. Write it, for example: %s", name, b.def.attr(name).Example)
 		return StringList{}
 	}
 	out := StringList{Values: make([]String, 0, len(exprs)), Range: attr.Expr.Range()}
@@ -265,7 +277,7 @@ func (d *decoder) strMap(b *body, name string) StringMap {
 	pairs, diags := hcl.ExprMap(attr.Expr)
 	if diags.HasErrors() {
 		d.errorf(attr.Expr.Range(), fmt.Sprintf("Invalid value for %q", name),
-			"%s must be a map of strings. Write it, for example: %s", name, b.def.attr(name).example)
+			"%s must be a map of strings. Write it, for example: %s", name, b.def.attr(name).Example)
 		return StringMap{}
 	}
 	out := StringMap{Entries: make([]MapEntry, 0, len(pairs)), Range: attr.Expr.Range()}

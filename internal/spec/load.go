@@ -95,8 +95,8 @@ func LoadDir(dir string) (*Repo, hcl.Diagnostics) {
 			Severity: hcl.DiagError,
 			Summary:  "Missing " + ConfigFile,
 			Detail: fmt.Sprintf("Directory %q has no %s. Point at the repository root (the directory holding %s and %s/), "+
-				"or create %s with an infisical block (environment, handoff_root) and a policy block.",
-				root, ConfigFile, ConfigFile, SpecsDir, ConfigFile),
+				"or create %s with %s (environment, handoff_root) and a policy block.",
+				root, ConfigFile, ConfigFile, SpecsDir, ConfigFile, vaultBlockPhrase()),
 			Subject: FileRange(cfgPath).Ptr(),
 		})
 	case err != nil:
@@ -186,4 +186,21 @@ func readError(path string, err error) *hcl.Diagnostic {
 		Detail:   fmt.Sprintf("%v. Check that the path exists and is readable.", err),
 		Subject:  FileRange(path).Ptr(),
 	}
+}
+
+// vaultBlockPhrase names the vault's block of the installed language, for
+// messages: "an infisical block".
+func vaultBlockPhrase() string {
+	if b := Installed().VaultBlock(); b != "" {
+		return Article(b + " block")
+	}
+	return "the vault's block"
+}
+
+// Article puts "a" or "an" before a phrase, as its first letter asks.
+func Article(phrase string) string {
+	if phrase != "" && strings.ContainsRune("aeiouAEIOU", rune(phrase[0])) {
+		return "an " + phrase
+	}
+	return "a " + phrase
 }

@@ -45,47 +45,40 @@ type AttributeSchema struct {
 	Example string
 }
 
-// Schema returns the schemas of handoff.hcl and of a spec file, in that
-// order. The result is freshly built on each call; callers may modify it.
-// It never changes what the parser accepts.
-func Schema() []FileSchema {
+// Schema returns the schemas of handoff.hcl and of a spec file in the
+// installed language, in that order. The result is freshly built on each
+// call; callers may modify it. It never changes what the parser accepts.
+func Schema() []FileSchema { return Installed().Schema() }
+
+// Schema returns the schemas of handoff.hcl and of a spec file in l.
+func (l *Language) Schema() []FileSchema {
 	return []FileSchema{
-		{Name: ConfigFile, Blocks: nestedSchemas(configFileDef, configBlockDefs)},
-		{Name: SpecsDir + "/<slug>.hcl", Blocks: nestedSchemas(specFileDef, specBlockDefs)},
+		{Name: ConfigFile, Blocks: nestedSchemas(l.configFile)},
+		{Name: SpecsDir + "/<slug>.hcl", Blocks: nestedSchemas(l.specFile)},
 	}
 }
 
-// configBlockDefs and specBlockDefs are the block definitions of each kind
-// of file, found by type when Schema walks a parent's list of blocks.
-var (
-	configBlockDefs = []*blockDef{infisicalConfigDef, githubConfigDef, policyConfigDef}
-	specBlockDefs   = []*blockDef{
-		handoffDef, githubDef, infisicalDef, mcpDef, stripeDef, cloudflareDef,
-		awsDef, herokuDef, appleIAPDef, alpacaDef, liveApprovalDef,
-	}
-)
-
 // nestedSchemas returns the schemas of the blocks parent accepts. It panics
-// when a block type has no definition among defs: the parser's tables are
-// then inconsistent, which a test must catch.
-func nestedSchemas(parent *blockDef, defs []*blockDef) []BlockSchema {
-	out := make([]BlockSchema, 0, len(parent.blocks))
-	for _, typ := range parent.blocks {
-		var def *blockDef
-		for _, d := range defs {
-			if d.typ == typ {
+// when a block type has no syntax: the language is then inconsistent,
+// which a test must catch.
+func nestedSchemas(parent *BlockSyntax) []BlockSchema {
+	out := make([]BlockSchema, 0, len(parent.Blocks))
+	for _, typ := range parent.Blocks {
+		var def *BlockSyntax
+		for _, d := range parent.Nested {
+			if d.Type == typ {
 				def = d
 				break
 			}
 		}
 		if def == nil {
-			panic(fmt.Sprintf("spec: block %q of %s has no definition", typ, parent.name))
+			panic(fmt.Sprintf("spec: block %q of %s has no syntax", typ, parent.Name))
 		}
-		b := BlockSchema{Type: typ, Label: parent.labels[typ]}
-		for _, a := range def.attrs {
-			b.Attributes = append(b.Attributes, AttributeSchema{Name: a.name, Required: a.required, Example: a.example})
+		b := BlockSchema{Type: typ, Label: parent.Labels[typ]}
+		for _, a := range def.Attrs {
+			b.Attributes = append(b.Attributes, AttributeSchema(a))
 		}
-		b.Blocks = nestedSchemas(def, defs)
+		b.Blocks = nestedSchemas(def)
 		out = append(out, b)
 	}
 	return out

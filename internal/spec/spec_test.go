@@ -1,15 +1,25 @@
-package spec
+package spec_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/raxx-app/handoff/internal/spec"
+	"github.com/raxx-app/handoff/internal/surface"
+	"github.com/raxx-app/handoff/internal/surfaces"
+	"github.com/raxx-app/handoff/internal/surfaces/byref"
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
+	"github.com/raxx-app/handoff/internal/surfaces/pending"
 )
 
 func mustRead(t *testing.T, name string) []byte {
@@ -21,40 +31,145 @@ func mustRead(t *testing.T, name string) []byte {
 	return b
 }
 
-func mustParseHandoff(t *testing.T, name string, src []byte) *Handoff {
+func mustParseHandoff(t *testing.T, name string, src []byte) *spec.Handoff {
 	t.Helper()
-	h, diags := ParseHandoffFile(name, src)
+	h, diags := spec.ParseHandoffFile(name, src)
 	if diags.HasErrors() || h == nil {
 		t.Fatalf("ParseHandoffFile(%s): %v", name, diags)
 	}
 	return h
 }
 
-// zeroLocations clears every hcl.Range and file name reachable from v, so
-// that values parsed from different files and syntaxes can be compared.
-func zeroLocations(v reflect.Value) {
+// dump renders every value reachable from v, exported or not, except
+// hcl.Ranges and file names, so that values parsed from different files
+// and syntaxes can be compared. Surfaces' blocks are held in maps of
+// interfaces and may carry funcs (which reflect.DeepEqual never finds
+// equal), so the comparison is of this rendering; the language's own
+// syntax descriptions are named, not walked.
+func dump(v reflect.Value) string {
+	var b strings.Builder
+	dumpValue(&b, v, map[uintptr]bool{})
+	return b.String()
+}
+
+var (
+	rangeType  = reflect.TypeOf(hcl.Range{})
+	syntaxType = reflect.TypeOf(spec.BlockSyntax{})
+)
+
+func dumpValue(b *strings.Builder, v reflect.Value, seen map[uintptr]bool) {
 	switch v.Kind() {
+	case reflect.Invalid:
+		b.WriteString("<invalid>")
 	case reflect.Pointer:
-		if !v.IsNil() {
-			zeroLocations(v.Elem())
-		}
-	case reflect.Struct:
-		if v.Type() == reflect.TypeOf(hcl.Range{}) {
-			v.Set(reflect.Zero(v.Type()))
+		if v.IsNil() {
+			b.WriteString("nil")
 			return
 		}
+		if v.Type().Elem() == syntaxType {
+			fmt.Fprintf(b, "syntax(%s)", v.Elem().FieldByName("Type").String())
+			return
+		}
+		if seen[v.Pointer()] {
+			b.WriteString("<cycle>")
+			return
+		}
+		seen[v.Pointer()] = true
+		defer delete(seen, v.Pointer())
+		b.WriteString("&")
+		dumpValue(b, v.Elem(), seen)
+	case reflect.Interface:
+		if v.IsNil() {
+			b.WriteString("nil")
+			return
+		}
+		fmt.Fprintf(b, "(%s)", v.Elem().Type())
+		dumpValue(b, v.Elem(), seen)
+	case reflect.Struct:
+		if v.Type() == rangeType {
+			b.WriteString("<range>")
+			return
+		}
+		fmt.Fprintf(b, "%s{", v.Type())
 		for i := range v.NumField() {
-			if v.Type().Field(i).Name == "Filename" {
-				v.Field(i).SetString("")
+			f := v.Type().Field(i)
+			if f.Name == "Filename" {
 				continue
 			}
-			zeroLocations(v.Field(i))
+			fmt.Fprintf(b, "%s:", f.Name)
+			dumpValue(b, v.Field(i), seen)
+			b.WriteString(" ")
 		}
-	case reflect.Slice:
+		b.WriteString("}")
+	case reflect.Slice, reflect.Array:
+		b.WriteString("[")
 		for i := range v.Len() {
-			zeroLocations(v.Index(i))
+			dumpValue(b, v.Index(i), seen)
+			b.WriteString(" ")
+		}
+		b.WriteString("]")
+	case reflect.Map:
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+		b.WriteString("map[")
+		for _, k := range keys {
+			dumpValue(b, k, seen)
+			b.WriteString(":")
+			dumpValue(b, v.MapIndex(k), seen)
+			b.WriteString(" ")
+		}
+		b.WriteString("]")
+	case reflect.Func:
+		if v.IsNil() {
+			b.WriteString("func(nil)")
+		} else {
+			b.WriteString("func")
+		}
+	case reflect.String:
+		fmt.Fprintf(b, "%q", v.String())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		fmt.Fprintf(b, "%d", v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		fmt.Fprintf(b, "%d", v.Uint())
+	case reflect.Bool:
+		fmt.Fprintf(b, "%t", v.Bool())
+	case reflect.Float32, reflect.Float64:
+		fmt.Fprintf(b, "%g", v.Float())
+	default:
+		fmt.Fprintf(b, "<%s>", v.Kind())
+	}
+}
+
+// liveSurfaces returns the surfaces of h that ask for live or production
+// credentials (H7), in h's order: what spec.Handoff.LiveSurfaces returned
+// before the surfaces owned their blocks.
+func liveSurfaces(h *spec.Handoff) []string {
+	var out []string
+	for _, name := range h.Surfaces() {
+		s, ok := surfaces.Default.Get(name)
+		if !ok {
+			continue
+		}
+		l, ok := s.(surface.Live)
+		if !ok {
+			continue
+		}
+		if b, _ := h.Block(name); l.Live(b) != nil {
+			out = append(out, name)
 		}
 	}
+	return out
+}
+
+// pendingBlock returns the block of a surface of package pending.
+func pendingBlock(t *testing.T, h *spec.Handoff, name string) *pending.Block {
+	t.Helper()
+	b, _ := h.Block(name)
+	p, ok := b.(*pending.Block)
+	if !ok {
+		t.Fatalf("%s block is %T, want *pending.Block", name, b)
+	}
+	return p
 }
 
 func TestNativeAndJSONAreEquivalent(t *testing.T) {
@@ -64,22 +179,24 @@ func TestNativeAndJSONAreEquivalent(t *testing.T) {
 		if n.Digest() != j.Digest() {
 			t.Errorf("digests differ: native %s, json %s", n.Digest(), j.Digest())
 		}
-		zeroLocations(reflect.ValueOf(n))
-		zeroLocations(reflect.ValueOf(j))
-		if !reflect.DeepEqual(n, j) {
-			t.Errorf("values differ:\nnative: %s\njson:   %s", n.CanonicalJSON(), j.CanonicalJSON())
+		if len(n.Surfaces()) != 9 {
+			t.Fatalf("native spec has surfaces %v, want all nine", n.Surfaces())
+		}
+		if dn, dj := dump(reflect.ValueOf(n)), dump(reflect.ValueOf(j)); dn != dj {
+			t.Errorf("values differ:\nnative: %s\njson:   %s\nnative: %s\njson:   %s", n.CanonicalJSON(), j.CanonicalJSON(), dn, dj)
 		}
 	})
 	t.Run("config", func(t *testing.T) {
-		n, d1 := ParseConfig("handoff.hcl", mustRead(t, "testdata/equiv/handoff.hcl"))
-		j, d2 := ParseConfig("handoff.hcl.json", mustRead(t, "testdata/equiv/handoff.hcl.json"))
+		n, d1 := spec.ParseConfig("handoff.hcl", mustRead(t, "testdata/equiv/handoff.hcl"))
+		j, d2 := spec.ParseConfig("handoff.hcl.json", mustRead(t, "testdata/equiv/handoff.hcl.json"))
 		if d1.HasErrors() || d2.HasErrors() {
 			t.Fatalf("diagnostics: %v %v", d1, d2)
 		}
-		zeroLocations(reflect.ValueOf(n))
-		zeroLocations(reflect.ValueOf(j))
-		if !reflect.DeepEqual(n, j) {
-			t.Errorf("configs differ:\nnative: %+v\njson:   %+v", n, j)
+		if n.Vault == nil || ghsurface.ConfigOf(n) == nil || n.Policy == nil {
+			t.Fatalf("native config lacks a block: %+v", n)
+		}
+		if dn, dj := dump(reflect.ValueOf(n)), dump(reflect.ValueOf(j)); dn != dj {
+			t.Errorf("configs differ:\nnative: %s\njson:   %s", dn, dj)
 		}
 	})
 }
@@ -95,17 +212,21 @@ func TestParseHandoffValues(t *testing.T) {
 	if got := h.Surfaces(); !slices.Equal(got, []string{"github", "infisical", "mcp", "stripe", "cloudflare", "aws", "heroku", "apple_iap", "alpaca"}) {
 		t.Errorf("Surfaces() = %v", got)
 	}
-	if got := h.LiveSurfaces(); !slices.Equal(got, []string{"stripe", "apple_iap"}) {
-		t.Errorf("LiveSurfaces() = %v", got)
+	if got := liveSurfaces(h); !slices.Equal(got, []string{"stripe", "apple_iap"}) {
+		t.Errorf("live surfaces = %v", got)
 	}
-	if e, ok := h.GitHub.Permissions.Get("issues"); !ok || e.Value.Value != "read" {
+	gh := ghsurface.Of(h)
+	if e, ok := gh.Permissions.Get("issues"); !ok || e.Value.Value != "read" {
 		t.Errorf("github issues = %+v, %v", e, ok)
 	}
-	if got := h.Infisical.Read.Strings(); len(got) != 2 || got[1] != "/MooseQuest/handoffs/all-surfaces/NOTES" {
+	if got := infsurface.Of(h).Read.Strings(); len(got) != 2 || got[1] != "/MooseQuest/handoffs/all-surfaces/NOTES" {
 		t.Errorf("infisical read = %v", got)
 	}
-	if h.AWS.Duration.Value != 30*time.Minute || h.Heroku.TTL.Value != 2*time.Hour || h.Cloudflare.TTL.Value != time.Hour {
-		t.Errorf("surface durations: aws %v heroku %v cloudflare %v", h.AWS.Duration.Value, h.Heroku.TTL.Value, h.Cloudflare.TTL.Value)
+	aws := pendingBlock(t, h, "aws").Durs["duration"]
+	heroku := pendingBlock(t, h, "heroku").Durs["ttl"]
+	cloudflare := pendingBlock(t, h, "cloudflare").Durs["ttl"]
+	if aws.Value != 30*time.Minute || heroku.Value != 2*time.Hour || cloudflare.Value != time.Hour {
+		t.Errorf("surface durations: aws %v heroku %v cloudflare %v", aws.Value, heroku.Value, cloudflare.Value)
 	}
 
 	// Ranges point at the exact place of each value.
@@ -117,16 +238,17 @@ func TestParseHandoffValues(t *testing.T) {
 		{"slug", h.Slug.Range, 1, 9},
 		{"card", h.Card.Range, 2, 17},
 		{"ttl", h.TTL.Range, 4, 17},
-		{"github block", h.GitHub.DefRange, 7, 3},
-		{"permission key", h.GitHub.Permissions.Entries[2].Key.Range, 9, 66},
-		{"permission value", h.GitHub.Permissions.Entries[2].Value.Range, 9, 75},
-		{"second read path", h.Infisical.Read.Values[1].Range, 14, 61},
-		{"stripe mode", h.Stripe.Mode.Range, 23, 19},
+		{"github block", gh.DefRange, 7, 3},
+		{"github block (BlockRange)", h.BlockRange(ghsurface.Name), 7, 3},
+		{"permission key", gh.Permissions.Entries[2].Key.Range, 9, 66},
+		{"permission value", gh.Permissions.Entries[2].Value.Range, 9, 75},
+		{"second read path", infsurface.Of(h).Read.Values[1].Range, 14, 61},
+		{"stripe mode", byref.Stripe().Of(h).Mode.Range, 23, 19},
 		{"live_approval by", h.LiveApproval.By.Range, 55, 14},
 	}
 	for _, r := range ranges {
 		if r.rng.Filename != name || r.rng.Start.Line != r.line || r.rng.Start.Column != r.col {
-			t.Errorf("%s at %s, want %s:%d:%d", r.what, RangeString(r.rng), name, r.line, r.col)
+			t.Errorf("%s at %s, want %s:%d:%d", r.what, spec.RangeString(r.rng), name, r.line, r.col)
 		}
 	}
 }
@@ -161,19 +283,20 @@ func TestDefaults(t *testing.T) {
 }
 `
 	h := mustParseHandoff(t, "defaults.hcl", []byte(src))
+	stripe := byref.Stripe().Of(h)
 	checks := []struct {
 		what string
 		got  any
 		want any
 	}{
-		{"stripe mode", h.Stripe.Mode.Value, StripeTest},
-		{"apple_iap environment", h.AppleIAP.Environment.Value, AppleIAPSandbox},
-		{"alpaca mode", h.Alpaca.Mode.Value, AlpacaPaper},
-		{"aws duration", h.AWS.Duration.Value, time.Hour},
-		{"cloudflare ttl", h.Cloudflare.TTL.Value, 6 * time.Hour},
-		{"heroku ttl", h.Heroku.TTL.Value, 6 * time.Hour},
-		{"stripe mode range is the block header", h.Stripe.Mode.Range, h.Stripe.DefRange},
-		{"infisical environment unset", h.Infisical.Environment.Valid(), false},
+		{"stripe mode", stripe.Mode.Value, "test"},
+		{"apple_iap environment", byref.AppleIAP().Of(h).Mode.Value, "sandbox"},
+		{"alpaca mode", byref.Alpaca().Of(h).Mode.Value, "paper"},
+		{"aws duration", pendingBlock(t, h, "aws").Durs["duration"].Value, time.Hour},
+		{"cloudflare ttl", pendingBlock(t, h, "cloudflare").Durs["ttl"].Value, 6 * time.Hour},
+		{"heroku ttl", pendingBlock(t, h, "heroku").Durs["ttl"].Value, 6 * time.Hour},
+		{"stripe mode range is the block header", stripe.Mode.Range, stripe.DefRange},
+		{"infisical environment unset", infsurface.Of(h).Environment.Valid(), false},
 		{"description unset", h.Description.Valid(), false},
 	}
 	for _, c := range checks {
@@ -181,8 +304,8 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
 		}
 	}
-	if len(h.LiveSurfaces()) != 0 {
-		t.Errorf("LiveSurfaces() = %v, want none", h.LiveSurfaces())
+	if got := liveSurfaces(h); len(got) != 0 {
+		t.Errorf("live surfaces = %v, want none", got)
 	}
 
 	// Writing a default out does not change the meaning, so neither the digest.
@@ -252,9 +375,15 @@ handoff "digest-base" {
   description`, `  description`, 1),
 			`  approved_by = "ops"`, `  approved_by = "ops"
   card        = 3629`, 1),
+		"surface blocks reordered": strings.Replace(digestBase,
+			"  github {\n    repository  = \"raxx-app/TradeMasterAPI\"\n    permissions = { contents = \"write\", pull_requests = \"write\" }\n  }\n\n  infisical {\n    environment = \"staging\"\n    read        = [\"/MooseQuest/queue/staging/APPLE_IAP_*\"]\n  }\n",
+			"  infisical {\n    environment = \"staging\"\n    read        = [\"/MooseQuest/queue/staging/APPLE_IAP_*\"]\n  }\n\n  github {\n    repository  = \"raxx-app/TradeMasterAPI\"\n    permissions = { contents = \"write\", pull_requests = \"write\" }\n  }\n", 1),
 		"same ttl in minutes": strings.Replace(digestBase, `"24h"`, `"1440m"`, 1),
 	}
 	for name, src := range same {
+		if src == digestBase {
+			t.Fatalf("%s: replacement not found", name)
+		}
 		if got := mustParseHandoff(t, "digest-base.hcl", []byte(src)).Digest(); got != base {
 			t.Errorf("%s: digest changed: %s vs %s", name, got, base)
 		}
@@ -295,7 +424,7 @@ func TestSlugFromFilename(t *testing.T) {
 		"specs/readme.md":    "",
 		"x.json":             "",
 	} {
-		if got := SlugFromFilename(in); got != want {
+		if got := spec.SlugFromFilename(in); got != want {
 			t.Errorf("SlugFromFilename(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -326,7 +455,7 @@ func TestLoadDir(t *testing.T) {
 		"specs/nested/c-task.hcl": "not read either",
 	})
 	for _, arg := range []string{dir, filepath.Join(dir, "specs"), filepath.Join(dir, "specs") + "/"} {
-		repo, diags := LoadDir(arg)
+		repo, diags := spec.LoadDir(arg)
 		if repo.Dir != dir && repo.Dir != dir+"/" {
 			t.Errorf("LoadDir(%s).Dir = %s, want %s", arg, repo.Dir, dir)
 		}
@@ -340,7 +469,7 @@ func TestLoadDir(t *testing.T) {
 		if len(diags) != 1 || diags[0].Subject.Filename != filepath.Join(dir, "specs", "broken.hcl") {
 			t.Errorf("LoadDir(%s) diagnostics = %v, want one on broken.hcl", arg, diags)
 		}
-		if repo.Config == nil || repo.Config.Infisical.HandoffRoot.Value != "/MooseQuest/handoffs" {
+		if repo.Config == nil || repo.Config.Vault == nil || repo.Config.Vault.HandoffRoot().Value != "/MooseQuest/handoffs" {
 			t.Errorf("LoadDir(%s) config = %+v", arg, repo.Config)
 		}
 		if len(repo.Sources) != 4 {
@@ -351,7 +480,7 @@ func TestLoadDir(t *testing.T) {
 
 func TestLoadDirMissingConfig(t *testing.T) {
 	dir := t.TempDir()
-	repo, diags := LoadDir(dir)
+	repo, diags := spec.LoadDir(dir)
 	if repo == nil || repo.Config != nil || len(repo.Handoffs) != 0 {
 		t.Fatalf("LoadDir(empty) = %+v", repo)
 	}
@@ -375,24 +504,36 @@ func TestDuplicateBlocksAndFileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, diags := ParseHandoffFile("f.hcl", []byte(tt.src))
+			_, diags := spec.ParseHandoffFile("f.hcl", []byte(tt.src))
 			if len(diags) == 0 {
 				t.Fatal("no diagnostics")
 			}
 			d := diags[0]
 			if d.Summary != tt.summary || d.Subject.Start.Line != tt.line || d.Subject.Start.Column != tt.col {
-				t.Errorf("got %s: %s, want %d:%d: %s", RangeString(*d.Subject), d.Summary, tt.line, tt.col, tt.summary)
+				t.Errorf("got %s: %s, want %d:%d: %s", spec.RangeString(*d.Subject), d.Summary, tt.line, tt.col, tt.summary)
 			}
 		})
 	}
 }
 
+// readEnvironments returns what the infisical surface decoded of the policy
+// block's vault_read_environments.
+func readEnvironments(t *testing.T, cfg *spec.Config) spec.StringList {
+	t.Helper()
+	b, ok := cfg.Policy.Surface(infsurface.Name)
+	p, isPolicy := b.(*infsurface.PolicyBlock)
+	if !ok || !isPolicy {
+		t.Fatalf("policy block of infisical = %T, %v", b, ok)
+	}
+	return p.Environments
+}
+
 func TestParseConfigReadEnvironments(t *testing.T) {
-	cfg, diags := ParseConfig("handoff.hcl", mustRead(t, "testdata/equiv/handoff.hcl"))
+	cfg, diags := spec.ParseConfig("handoff.hcl", mustRead(t, "testdata/equiv/handoff.hcl"))
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	envs := cfg.Policy.VaultReadEnvironments
+	envs := readEnvironments(t, cfg)
 	if got := envs.Strings(); !slices.Equal(got, []string{"staging", "dev"}) {
 		t.Errorf("vault_read_environments = %v, want [staging dev]", got)
 	}
@@ -401,23 +542,23 @@ func TestParseConfigReadEnvironments(t *testing.T) {
 	}
 
 	// Unset, it is invalid, so package policy can apply its default.
-	cfg, diags = ParseConfig("handoff.hcl", []byte("policy {\n  max_ttl = \"1h\"\n}\n"))
+	cfg, diags = spec.ParseConfig("handoff.hcl", []byte("policy {\n  max_ttl = \"1h\"\n}\n"))
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if cfg.Policy.VaultReadEnvironments.Valid() {
-		t.Errorf("unset vault_read_environments is valid: %+v", cfg.Policy.VaultReadEnvironments)
+	if envs := readEnvironments(t, cfg); envs.Valid() {
+		t.Errorf("unset vault_read_environments is valid: %+v", envs)
 	}
 
 	// A string instead of a list says how to write it.
-	_, diags = ParseConfig("handoff.hcl", []byte("policy {\n  vault_read_environments = \"staging\"\n}\n"))
+	_, diags = spec.ParseConfig("handoff.hcl", []byte("policy {\n  vault_read_environments = \"staging\"\n}\n"))
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), `vault_read_environments = ["staging"]`) {
 		t.Errorf("string value: %v, want an error with the example", diags)
 	}
 }
 
 func TestRepoHandoff(t *testing.T) {
-	repo, diags := LoadDir("../..")
+	repo, diags := spec.LoadDir("../..")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -427,7 +568,7 @@ func TestRepoHandoff(t *testing.T) {
 	if h := repo.Handoff("no-such-task-20260621"); h != nil {
 		t.Errorf("Handoff of an unknown slug = %v", h.Slug.Value)
 	}
-	var none *Repo
+	var none *spec.Repo
 	if none.Handoff("x") != nil {
 		t.Error("a nil Repo has a handoff")
 	}

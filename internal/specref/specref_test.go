@@ -13,6 +13,12 @@ import (
 	"github.com/raxx-app/handoff/internal/provider/github"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/spec"
+	_ "github.com/raxx-app/handoff/internal/surfaces" // the language the reference documents
+	"github.com/raxx-app/handoff/internal/surfaces/byref"
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
+	"github.com/raxx-app/handoff/internal/surfaces/pending"
+	"github.com/raxx-app/handoff/internal/vault/infisicalvault"
 	"github.com/raxx-app/handoff/internal/workspace"
 	"github.com/raxx-app/handoff/schema"
 )
@@ -211,19 +217,24 @@ func TestDocumentedDefaults(t *testing.T) {
 	// config or handoff parsed from the block's probe without the argument.
 	const handoffTTL = "the handoff's ttl"
 	checks := map[string]func(*spec.Config, *spec.Handoff) string{
-		"config.infisical.site_url": func(*spec.Config, *spec.Handoff) string { return quote(infisical.DefaultSiteURL) },
-		"config.github.api_url":     func(c *spec.Config, _ *spec.Handoff) string { return quote(c.GitHub.APIURL.Value) },
-		"config.policy.max_ttl":     func(*spec.Config, *spec.Handoff) string { return quote(defPolicy.Policy.MaxTTL.Raw) },
+		"config.infisical.site_url": func(*spec.Config, *spec.Handoff) string {
+			if infisicalvault.DefaultSiteURL != infisical.DefaultSiteURL {
+				return "vault and client disagree: " + infisicalvault.DefaultSiteURL + " vs " + infisical.DefaultSiteURL
+			}
+			return quote(infisical.DefaultSiteURL)
+		},
+		"config.github.api_url": func(c *spec.Config, _ *spec.Handoff) string { return quote(ghsurface.ConfigOf(c).APIURL.Value) },
+		"config.policy.max_ttl": func(*spec.Config, *spec.Handoff) string { return quote(defPolicy.Policy.MaxTTL.Raw) },
 		"config.policy.github_permissions": func(*spec.Config, *spec.Handoff) string {
 			var kv []string
-			for _, e := range defPolicy.Policy.GitHubPermissions.Entries {
+			for _, e := range defaultPolicyBlock[*ghsurface.PolicyBlock](t, defPolicy, ghsurface.Name).Permissions.Entries {
 				kv = append(kv, e.Key.Value+" = "+quote(e.Value.Value))
 			}
 			return "{ " + strings.Join(kv, ", ") + " }"
 		},
 		"config.policy.vault_read_roots": func(*spec.Config, *spec.Handoff) string {
 			var q []string
-			for _, v := range defPolicy.Policy.VaultReadRoots.Strings() {
+			for _, v := range defaultPolicyBlock[*infsurface.PolicyBlock](t, defPolicy, infsurface.Name).Roots.Strings() {
 				q = append(q, quote(v))
 			}
 			return "[" + strings.Join(q, ", ") + "]"
@@ -233,34 +244,40 @@ func TestDocumentedDefaults(t *testing.T) {
 			// when the argument is omitted.
 			const probeEnv = "probe-env"
 			withEnv := *c
-			withEnv.Infisical = &spec.InfisicalConfig{
-				Environment: spec.String{Value: probeEnv, Range: spec.FileRange(spec.ConfigFile)},
-				HandoffRoot: spec.String{Value: "/probe/handoffs", Range: spec.FileRange(spec.ConfigFile)},
+			withEnv.Vault = &infisicalvault.Config{
+				Env:  spec.String{Value: probeEnv, Range: spec.FileRange(spec.ConfigFile)},
+				Root: spec.String{Value: "/probe/handoffs", Range: spec.FileRange(spec.ConfigFile)},
 			}
 			p, diags := policy.Effective(&withEnv)
 			if diags.HasErrors() {
 				return diags.Error()
 			}
-			if got := p.VaultReadEnvironments.Strings(); len(got) == 1 && got[0] == probeEnv {
+			vp, ok := p.Surface(infsurface.Name).(*infsurface.Policy)
+			if !ok {
+				return fmt.Sprintf("policy of infisical is %T", p.Surface(infsurface.Name))
+			}
+			if got := vp.Environments.Strings(); len(got) == 1 && got[0] == probeEnv {
 				return "the infisical block's environment"
 			}
-			return quote(strings.Join(p.VaultReadEnvironments.Strings(), ","))
+			return quote(strings.Join(vp.Environments.Strings(), ","))
 		},
-		"handoff.stripe.mode":           func(_ *spec.Config, h *spec.Handoff) string { return quote(h.Stripe.Mode.Value) },
-		"handoff.apple_iap.environment": func(_ *spec.Config, h *spec.Handoff) string { return quote(h.AppleIAP.Environment.Value) },
-		"handoff.alpaca.mode":           func(_ *spec.Config, h *spec.Handoff) string { return quote(h.Alpaca.Mode.Value) },
-		"handoff.aws.duration":          func(_ *spec.Config, h *spec.Handoff) string { return quote(h.AWS.Duration.Raw) },
+		"handoff.stripe.mode":           func(_ *spec.Config, h *spec.Handoff) string { return quote(byref.Stripe().Of(h).Mode.Value) },
+		"handoff.apple_iap.environment": func(_ *spec.Config, h *spec.Handoff) string { return quote(byref.AppleIAP().Of(h).Mode.Value) },
+		"handoff.alpaca.mode":           func(_ *spec.Config, h *spec.Handoff) string { return quote(byref.Alpaca().Of(h).Mode.Value) },
+		"handoff.aws.duration": func(_ *spec.Config, h *spec.Handoff) string {
+			return quote(pendingDuration(t, h, "aws", "duration").Raw)
+		},
 		"handoff.cloudflare.ttl": func(_ *spec.Config, h *spec.Handoff) string {
-			if h.Cloudflare.TTL.Raw == h.TTL.Raw && h.TTL.Raw != "" {
-				return handoffTTL
+			if d := pendingDuration(t, h, "cloudflare", "ttl"); d.Raw != h.TTL.Raw || h.TTL.Raw == "" {
+				return quote(d.Raw)
 			}
-			return quote(h.Cloudflare.TTL.Raw)
+			return handoffTTL
 		},
 		"handoff.heroku.ttl": func(_ *spec.Config, h *spec.Handoff) string {
-			if h.Heroku.TTL.Raw == h.TTL.Raw && h.TTL.Raw != "" {
-				return handoffTTL
+			if d := pendingDuration(t, h, "heroku", "ttl"); d.Raw != h.TTL.Raw || h.TTL.Raw == "" {
+				return quote(d.Raw)
 			}
-			return quote(h.Heroku.TTL.Raw)
+			return handoffTTL
 		},
 	}
 	for key, d := range descriptions {
@@ -291,6 +308,29 @@ func TestDocumentedDefaults(t *testing.T) {
 	for key := range checks {
 		t.Errorf("check of %s names no argument of the parser", key)
 	}
+}
+
+// defaultPolicyBlock is what surface name decoded of the default policy.
+func defaultPolicyBlock[T spec.Block](t *testing.T, def *spec.Config, name string) T {
+	t.Helper()
+	b, _ := def.Policy.Surface(name)
+	v, ok := b.(T)
+	if !ok {
+		t.Fatalf("default policy of %s is %T", name, b)
+	}
+	return v
+}
+
+// pendingDuration is the duration attr of the block of pending surface
+// name.
+func pendingDuration(t *testing.T, h *spec.Handoff, name, attr string) spec.Duration {
+	t.Helper()
+	b, _ := h.Block(name)
+	p, ok := b.(*pending.Block)
+	if !ok {
+		t.Fatalf("%s block is %T", name, b)
+	}
+	return p.Durs[attr]
 }
 
 // TestEnvironmentSectionNamesRealVariables: the variables the reference

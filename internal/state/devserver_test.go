@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
+	"github.com/raxx-app/handoff/internal/vault/infisicalvault"
 	"strings"
 	"testing"
 	"time"
@@ -39,20 +42,21 @@ func TestReadRequestCount(t *testing.T) {
 				t.Errorf("N=%d: %d requests, want at most %d: %v", n, got, budget(n), stats.Snapshot())
 			}
 
-			if len(live.Handoffs) != n || len(live.Identities) != n || len(live.Problems) != 0 {
-				t.Fatalf("read %d handoffs, %d identities, problems %q; want %d", len(live.Handoffs), len(live.Identities), live.Problems, n)
+			ids := infsurface.LiveOf(live)
+			if len(live.Handoffs) != n || ids == nil || len(ids.ByName) != n || len(live.Problems) != 0 {
+				t.Fatalf("read %d handoffs, identities %v, problems %q; want %d", len(live.Handoffs), ids, live.Problems, n)
 			}
 			for _, slug := range w.Slugs {
 				h := live.Handoffs[slug]
 				if h == nil || h.Manifest == nil || h.ManifestErr != nil || len(h.Secrets) != 4 {
 					t.Fatalf("%s: %+v", slug, h)
 				}
-				if _, ok := live.IdentityByID(h.Manifest.Surfaces.Infisical.IdentityID); !ok {
-					t.Fatalf("%s: identity %s not read", slug, h.Manifest.Surfaces.Infisical.IdentityID)
+				if rec := infsurface.Decode(h.Manifest.Surfaces[infsurface.Name]); !ids.HasID(rec.IdentityID) {
+					t.Fatalf("%s: identity %s not read", slug, rec.IdentityID)
 				}
 			}
-			if _, ok := live.Installation("raxx-app"); !ok {
-				t.Errorf("installation on raxx-app not read: %+v", live.Installations)
+			if _, ok := ghsurface.LiveOf(live).Find("raxx-app"); !ok {
+				t.Errorf("installation on raxx-app not read: %+v", ghsurface.LiveOf(live))
 			}
 
 			// The state holds no seeded secret value.
@@ -87,7 +91,7 @@ func TestReadCold(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Servers.Kit.Stats.Reset()
-	if _, err := state.Read(context.Background(), state.Sources{Vault: cold, Identities: cold, Installations: w.GitHub}, w.Options()); err != nil {
+	if _, err := state.Read(context.Background(), state.Sources{Vault: infisicalvault.New(cold), Readers: w.Sources().Readers}, w.Options()); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.Servers.Kit.Stats.Total(); got > budget(10)+1 {
@@ -117,7 +121,7 @@ func TestReadThroughTheClient(t *testing.T) {
 	if err := c.EnsureFolder(ctx, "staging", folder); err != nil {
 		t.Fatal(err)
 	}
-	id, err := c.CreateIdentity(ctx, state.IdentityName(slug, w.Now), "no-access")
+	id, err := c.CreateIdentity(ctx, infsurface.IdentityName(slug, w.Now), "no-access")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,8 +159,8 @@ func TestReadThroughTheClient(t *testing.T) {
 	if got == nil || got.Manifest == nil || got.Secrets["GH_HANDOFF_TOKEN"].Version < 1 {
 		t.Fatalf("%s: %+v", slug, got)
 	}
-	if x, ok := live.IdentityByID(id.ID); !ok || x.Name != state.IdentityName(slug, w.Now) {
-		t.Errorf("identity %s not read: %+v", id.ID, live.Identities)
+	if x, ok := infsurface.LiveOf(live).ByName[infsurface.IdentityName(slug, w.Now)]; !ok || x.ID != id.ID {
+		t.Errorf("identity %s not read: %+v", id.ID, infsurface.LiveOf(live))
 	}
 	if b := live.Handoffs[statetest.Slug(8)]; b == nil || b.ManifestErr == nil || !strings.Contains(b.ManifestErr.Error(), broken+"/PROVISION_MANIFEST") {
 		t.Errorf("corrupt manifest: %+v", b)

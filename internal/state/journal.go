@@ -15,28 +15,54 @@ const JournalSecretName = manifest.JournalSecretName
 // JournalVersion is the version of the journal shape this build writes.
 const JournalVersion = 1
 
-// Journal is apply's record of intent for one handoff: before each remote
-// write, apply appends what it is about to do (and, once known, the remote
-// ids it got), so that a run killed between two steps leaves a trail the
-// next run follows to adopt or revoke what was made. Apply removes the
-// journal once the manifest is written. It names remote ids, never a secret
-// value.
-//
-// This is the minimal shape the planner reads; apply owns its meaning and
-// may add fields (they are kept when read).
+// Journal is the value of PROVISION_JOURNAL: apply's record of an
+// operation under way on one handoff, written before its first remote write
+// and updated just before each Untraceable step, so that a run killed
+// between two steps leaves a trail from which the next run revokes what was
+// made. Apply removes the journal once the manifest is written. It names
+// remote ids, never a secret value. Unknown fields are accepted when read,
+// so that a journal written by a newer build still reads.
 type Journal struct {
 	Version int    `json:"version"`
 	Slug    string `json:"slug"`
-	// Operation is what the run was doing: "create", "refresh", "replace",
-	// "revoke".
+	// Operation is what the run was doing: "create", "recover",
+	// "refresh", "update", "replace", "revoke".
 	Operation string `json:"operation,omitempty"`
-	// RunID identifies the apply run that wrote the journal.
-	RunID   string         `json:"run_id,omitempty"`
+	// RunID identifies the apply run that wrote the journal; Owner is its
+	// lock owner.
+	RunID     string    `json:"run_id,omitempty"`
+	Owner     string    `json:"owner,omitempty"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	// IdentityName is the deterministic name of what the operation
+	// creates under a name (a surface's), if any.
+	IdentityName string `json:"identity_name,omitempty"`
+	// Steps are the remote writes the operation intends, in order.
+	Steps   []string       `json:"steps"`
 	Entries []JournalEntry `json:"entries"`
+	// InFlight lists the Untraceable steps that were about to run,
+	// recorded just before each.
+	InFlight []InFlight `json:"in_flight,omitempty"`
+	// Flags carries the findings of recovery (an unrevocable token) while
+	// a run that found them is itself under way.
+	Flags []string `json:"flags,omitempty"`
 	// Revocation is, for a revocation under way, the record it writes in
-	// the manifest: a manual one (`handoff revoke`, all surfaces or those
-	// named) that a later apply must finish, never refresh.
+	// the manifest (a kill of some surfaces included): a later apply that
+	// finds it finishes the revocation with it, never refreshes.
 	Revocation *manifest.Revocation `json:"revocation,omitempty"`
+}
+
+// InFlight is an Untraceable step recorded just before it ran.
+type InFlight struct {
+	Surface string    `json:"surface"`
+	Step    string    `json:"step"`
+	At      time.Time `json:"at"`
+	// Secret is the folder secret the step's product is written to, and
+	// PrevFingerprint the fingerprint of its value before the step ("" when
+	// there was none): a different value there afterwards means the product
+	// reached the vault.
+	Secret          string            `json:"secret,omitempty"`
+	PrevFingerprint string            `json:"prev_fingerprint,omitempty"`
+	IDs             map[string]string `json:"ids,omitempty"`
 }
 
 // JournalOpRevoke is the Operation of a revocation under way: found beside
@@ -76,6 +102,12 @@ func ParseJournal(b []byte) (*Journal, error) {
 // Marshal encodes the journal as JSON, setting Version.
 func (j *Journal) Marshal() ([]byte, error) {
 	j.Version = JournalVersion
+	if j.Entries == nil {
+		j.Entries = []JournalEntry{}
+	}
+	if j.Steps == nil {
+		j.Steps = []string{}
+	}
 	return json.Marshal(j)
 }
 

@@ -15,39 +15,31 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/raxx-app/handoff/internal/manifest"
-	"github.com/raxx-app/handoff/internal/provider/github"
-	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/vault"
 )
 
-// Vault lists the secrets of a folder. *infisical.Client satisfies it.
-// ListSecrets must return values (the manifests are read from them) in one
-// request, with recursive covering every folder below; ListSecretNames is
-// the same without values, used only to tell a missing handoff root from an
-// unknown environment.
+// Vault lists the secrets of a folder: vault.Vault's listings.
 type Vault interface {
-	ListSecrets(ctx context.Context, env, path string, recursive bool) ([]infisical.Secret, error)
-	ListSecretNames(ctx context.Context, env, path string, recursive bool) ([]infisical.Secret, error)
+	ListSecrets(ctx context.Context, env, path string, recursive bool) ([]vault.Secret, error)
+	ListSecretNames(ctx context.Context, env, path string, recursive bool) ([]vault.Secret, error)
 }
 
-// Identities lists the organization's machine identities.
-// *infisical.Client satisfies it.
-type Identities interface {
-	ListIdentities(ctx context.Context) ([]infisical.Identity, error)
+// LiveReader is a surface that reads live state of its own (the
+// identities named for handoffs, the App's installations): one bounded
+// read per plan, never one per handoff.
+type LiveReader interface {
+	// Name is the surface's name, the key of Live.Surfaces.
+	Name() string
+	// ReadLive reads the surface's live state.
+	ReadLive(ctx context.Context) (SurfaceLive, error)
 }
 
-// Installations lists the GitHub App's installations. *github.Client
-// satisfies it.
-type Installations interface {
-	Installations(ctx context.Context) ([]github.Installation, error)
-}
-
-// Sources are the services a read asks. Vault is required; a nil Identities
-// or Installations is not read, and Live says so (IdentitiesKnown,
-// InstallationsKnown) so that nothing is concluded from its absence.
+// Sources are what a read asks: the vault (required), and the surfaces
+// that read live state of their own. A surface left out is not read, and
+// Live says so (it is absent from Live.Surfaces).
 type Sources struct {
-	Vault         Vault
-	Identities    Identities
-	Installations Installations
+	Vault   Vault
+	Readers []LiveReader
 }
 
 // Options says what to read.
@@ -63,8 +55,8 @@ type Options struct {
 }
 
 // Read reads the live state of every handoff under opts.Root: one recursive
-// listing of the root, one listing of the identities and one of the App's
-// installations, concurrently. The number of requests does not depend on
+// listing of the root, and each reader's own (the identities, the App's
+// installations), concurrently. The number of requests does not depend on
 // the number of handoffs.
 //
 // A root that does not exist yet (a fresh project) reads as an empty state.
@@ -91,23 +83,20 @@ func Read(ctx context.Context, src Sources, opts Options) (*Live, error) {
 		Environment: opts.Environment,
 		Root:        root,
 		Handoffs:    map[string]*Handoff{},
-		Identities:  map[string]Identity{},
+		Surfaces:    map[string]SurfaceLive{},
 	}
 
-	var (
-		secrets []infisical.Secret
-		idents  []infisical.Identity
-		insts   []github.Installation
-	)
+	var secrets []vault.Secret
+	reads := make([]SurfaceLive, len(src.Readers))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
 		secrets, err = src.Vault.ListSecrets(gctx, opts.Environment, root, true)
-		if err != nil && rootMissing(err) {
-			// Infisical answers the same 404 for a missing folder and an
+		if err != nil && vault.IsFolderNotFound(err) {
+			// The vault may answer the same for a missing folder and an
 			// unknown environment: the vault's root folder, which every
 			// environment has, tells them apart (one request, only here).
-			if _, perr := src.Vault.ListSecretNames(gctx, opts.Environment, "/", false); !infisical.IsNotFound(perr) {
+			if _, perr := src.Vault.ListSecretNames(gctx, opts.Environment, "/", false); !vault.IsNotFound(perr) {
 				live.RootMissing = true
 				secrets, err = nil, nil
 			}
@@ -117,21 +106,13 @@ func Read(ctx context.Context, src Sources, opts Options) (*Live, error) {
 		}
 		return nil
 	})
-	if src.Identities != nil {
+	for i, r := range src.Readers {
 		g.Go(func() error {
-			var err error
-			if idents, err = src.Identities.ListIdentities(gctx); err != nil {
-				return fmt.Errorf("state: list the Infisical identities: %w", err)
+			sl, err := r.ReadLive(gctx)
+			if err != nil {
+				return fmt.Errorf("state: read the live state of %s: %w", r.Name(), err)
 			}
-			return nil
-		})
-	}
-	if src.Installations != nil {
-		g.Go(func() error {
-			var err error
-			if insts, err = src.Installations.Installations(gctx); err != nil {
-				return fmt.Errorf("state: list the GitHub App's installations: %w", err)
-			}
+			reads[i] = sl
 			return nil
 		})
 	}
@@ -144,20 +125,9 @@ func Read(ctx context.Context, src Sources, opts Options) (*Live, error) {
 	}
 
 	live.addSecrets(secrets)
-	if src.Identities != nil {
-		live.IdentitiesKnown = true
-		live.addIdentities(idents)
-	}
-	if src.Installations != nil {
-		live.InstallationsKnown = true
-		live.Installations = insts
-		sort.SliceStable(live.Installations, func(i, j int) bool {
-			a, b := strings.ToLower(live.Installations[i].Account), strings.ToLower(live.Installations[j].Account)
-			if a != b {
-				return a < b
-			}
-			return live.Installations[i].ID < live.Installations[j].ID
-		})
+	for i, r := range src.Readers {
+		live.Surfaces[r.Name()] = reads[i]
+		live.Problems = append(live.Problems, reads[i].Problems()...)
 	}
 	sort.Strings(live.Problems)
 	return live, nil
@@ -165,22 +135,10 @@ func Read(ctx context.Context, src Sources, opts Options) (*Live, error) {
 
 // scrub drops every value of a listing, so that no reference to one
 // survives in memory the state owns.
-func scrub(secrets []infisical.Secret) {
+func scrub(secrets []vault.Secret) {
 	for i := range secrets {
 		secrets[i].Value = ""
 	}
-}
-
-// rootMissing reports whether err is Infisical's 404 for a folder that does
-// not exist (as opposed to an unknown project or environment).
-func rootMissing(err error) bool {
-	ae, ok := infisical.APIError(err)
-	if !ok || !infisical.IsNotFound(err) {
-		return false
-	}
-	// "Folder with path '/x' in environment 'dev' was not found"; an unknown
-	// project is a real error.
-	return strings.Contains(strings.ToLower(ae.Message), "folder")
 }
 
 func cleanRoot(root string) (string, error) {
@@ -196,7 +154,7 @@ func cleanRoot(root string) (string, error) {
 
 // addSecrets classifies every listed secret by folder and reads the
 // manifests and journals. It reads no other value.
-func (l *Live) addSecrets(secrets []infisical.Secret) {
+func (l *Live) addSecrets(secrets []vault.Secret) {
 	type pending struct {
 		h   *Handoff
 		raw []byte
@@ -262,22 +220,6 @@ func (h *Handoff) readManifest(raw []byte, env string) {
 		return
 	}
 	h.Manifest, h.ManifestErr = m, nil
-}
-
-// addIdentities keeps the identities handoff created (by name prefix).
-func (l *Live) addIdentities(ids []infisical.Identity) {
-	for _, id := range ids {
-		if !strings.HasPrefix(id.Name, IdentityPrefix) {
-			continue
-		}
-		if prev, dup := l.Identities[id.Name]; dup {
-			l.Problems = append(l.Problems, fmt.Sprintf("two Infisical identities are named %s (ids %s and %s); handoff names each identity once", id.Name, prev.ID, id.ID))
-			if prev.ID < id.ID { // keep one deterministically
-				continue
-			}
-		}
-		l.Identities[id.Name] = Identity{ID: id.ID, Name: id.Name}
-	}
 }
 
 // parallel calls fn(i) for every i in [0, n) on at most GOMAXPROCS

@@ -11,13 +11,7 @@ import (
 	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
-	"github.com/raxx-app/handoff/internal/provider/github"
 )
-
-// IdentityPrefix starts the name of every Infisical identity handoff
-// creates: "infisical-handoff-<slug>-<YYYYMMDD>". Only identities with this
-// prefix are part of the live state.
-const IdentityPrefix = "infisical-handoff-"
 
 // LockSecretName is the apply lock, a lease secret directly in the handoff
 // root (package apply owns it).
@@ -25,8 +19,9 @@ const LockSecretName = "PROVISION_LOCK"
 
 // fingerprintVersion is part of the canonical encoding hashed by
 // Fingerprint; bump it when that encoding changes meaning. (2: a missing
-// root no longer differs from an empty one.)
-const fingerprintVersion = 2
+// root no longer differs from an empty one. 3: the surfaces' own
+// live state, by surface.)
+const fingerprintVersion = 3
 
 // Live is the state of every handoff as the remote services report it.
 //
@@ -52,21 +47,14 @@ type Live struct {
 	// Handoffs has one entry per folder found under Root, keyed by folder
 	// name (the slug). A handoff whose folder does not exist is absent.
 	Handoffs map[string]*Handoff
-	// IdentitiesKnown is false when the identities were not read; then
-	// Identities is empty and says nothing about deletions.
-	IdentitiesKnown bool
-	// Identities are the Infisical identities whose name starts with
-	// IdentityPrefix, keyed by name.
-	Identities map[string]Identity
-	// InstallationsKnown is false when the installations were not read (no
-	// GitHub App configured).
-	InstallationsKnown bool
-	// Installations are the GitHub App's installations, sorted by account
-	// (case-insensitively) then id.
-	Installations []github.Installation
+	// Surfaces holds what each surface with a LiveReader read, by surface
+	// name; a surface that was not read (no client configured) is absent,
+	// and nothing is concluded from its absence.
+	Surfaces map[string]SurfaceLive
 	// Problems are findings that belong to no handoff (a secret directly in
-	// Root, a sub-folder in a handoff's folder, two identities with one
-	// name), sorted. Plan reports them as warnings.
+	// Root, a sub-folder in a handoff's folder, and the surfaces' own, such
+	// as two identities with one name), sorted. Plan reports them as
+	// warnings.
 	Problems []string
 }
 
@@ -128,12 +116,6 @@ type SecretMeta struct {
 	UpdatedAt time.Time
 }
 
-// Identity is an Infisical machine identity created by handoff.
-type Identity struct {
-	ID   string
-	Name string
-}
-
 // ManifestError is a PROVISION_MANIFEST that exists but cannot be used.
 type ManifestError struct {
 	// Path is the vault path of the manifest, in Environment.
@@ -148,61 +130,25 @@ func (e *ManifestError) Error() string {
 
 func (e *ManifestError) Unwrap() error { return e.Err }
 
-// IdentityName returns the name of the Infisical identity of a handoff
-// created on day: "infisical-handoff-<slug>-<YYYYMMDD>" (UTC).
-func IdentityName(slug string, day time.Time) string {
-	return IdentityPrefix + slug + "-" + day.UTC().Format("20060102")
+// SurfaceLive is what a surface read of the live state: its own data,
+// which only its package reads, with what the state's fingerprint covers
+// and what it found wrong.
+type SurfaceLive interface {
+	// FingerprintLines are canonical lines (no secret value, any order)
+	// that change whenever what the surface read changes in a way a plan
+	// depends on.
+	FingerprintLines() []string
+	// Problems are findings that belong to no handoff.
+	Problems() []string
 }
 
-// IdentitySlug returns the slug of an identity name made by IdentityName.
-func IdentitySlug(name string) (string, bool) {
-	rest, ok := strings.CutPrefix(name, IdentityPrefix)
-	if !ok || len(rest) < 10 || rest[len(rest)-9] != '-' {
-		return "", false
+// Surface returns what surface name read, and whether it was read.
+func (l *Live) Surface(name string) (SurfaceLive, bool) {
+	if l == nil {
+		return nil, false
 	}
-	for _, r := range rest[len(rest)-8:] {
-		if r < '0' || r > '9' {
-			return "", false
-		}
-	}
-	return rest[:len(rest)-9], true
-}
-
-// IdentitiesOf returns the identities named for slug (whatever their date),
-// sorted by name: how apply finds what a crashed or corrupt handoff left
-// when no manifest names the ids. A slug that is a prefix of another does
-// not match the other's identities.
-func (l *Live) IdentitiesOf(slug string) []Identity {
-	var out []Identity
-	for name, id := range l.Identities {
-		if s, ok := IdentitySlug(name); ok && s == slug {
-			out = append(out, id)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// IdentityByID returns the handoff identity with the given id (a linear
-// scan: index the ids when looking up many).
-func (l *Live) IdentityByID(id string) (Identity, bool) {
-	for _, x := range l.Identities {
-		if x.ID == id {
-			return x, true
-		}
-	}
-	return Identity{}, false
-}
-
-// Installation returns the App's installation on account (a GitHub login,
-// compared case-insensitively as GitHub does).
-func (l *Live) Installation(account string) (github.Installation, bool) {
-	for _, in := range l.Installations {
-		if strings.EqualFold(in.Account, account) {
-			return in, true
-		}
-	}
-	return github.Installation{}, false
+	s, ok := l.Surfaces[name]
+	return s, ok
 }
 
 // Slugs returns the keys of Handoffs, sorted.
@@ -217,9 +163,9 @@ func (l *Live) Slugs() []string {
 
 // Fingerprint returns "sha256:" and the hex SHA-256 of a canonical encoding
 // of the state: environment and root, every folder's secret names and
-// versions, the digests of manifests and journals, the handoff identities'
-// names and ids, and every installation's id, account, repository selection,
-// permissions and suspension. It never covers a secret value, and it does
+// versions, the digests of manifests and journals, and the fingerprint
+// lines of every surface's live state (the handoff identities, the App's
+// installations, …). It never covers a secret value, and it does
 // not depend on map order or on ReadAt: two reads of an unchanged world give
 // the same fingerprint, and any write by apply (a new secret version, a
 // rewritten manifest, a new identity) changes it.
@@ -243,32 +189,20 @@ func (l *Live) Fingerprint() string {
 			add("journal\t%s\t%s", slug, digest(h.JournalRaw))
 		}
 	}
-	if l.IdentitiesKnown {
-		for name, id := range l.Identities {
-			add("identity\t%s\t%s", name, id.ID)
+	names := make([]string, 0, len(l.Surfaces))
+	for name, sl := range l.Surfaces {
+		names = append(names, name)
+		for _, line := range sl.FingerprintLines() {
+			add("%s\t%s", name, line)
 		}
 	}
-	if l.InstallationsKnown {
-		for _, in := range l.Installations {
-			perms := make([]string, 0, len(in.Permissions))
-			for k, v := range in.Permissions {
-				perms = append(perms, k+"="+v)
-			}
-			sort.Strings(perms)
-			suspended := ""
-			if in.Suspended() {
-				suspended = in.SuspendedAt.UTC().Format(time.RFC3339)
-			}
-			add("installation\t%d\t%s\t%s\t%s\t%s", in.ID, strings.ToLower(in.Account), in.RepositorySelection,
-				strings.Join(perms, ","), suspended)
-		}
-	}
+	sort.Strings(names)
 	sort.Strings(lines)
 	h := sha256.New()
 	// The header is not sorted with the rest; every field is quoted so that
 	// no value can forge a line break or a field separator.
-	fmt.Fprintf(h, "handoff-state v%d\nenv %s\nroot %s\nidentities %t\ninstallations %t\n",
-		fingerprintVersion, strconv.Quote(l.Environment), strconv.Quote(l.Root), l.IdentitiesKnown, l.InstallationsKnown)
+	fmt.Fprintf(h, "handoff-state v%d\nenv %s\nroot %s\nread %s\n",
+		fingerprintVersion, strconv.Quote(l.Environment), strconv.Quote(l.Root), strconv.Quote(strings.Join(names, ",")))
 	for _, line := range lines {
 		h.Write([]byte(strconv.Quote(line)))
 		h.Write([]byte{'\n'})

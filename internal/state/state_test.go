@@ -11,9 +11,7 @@ import (
 	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
-	"github.com/raxx-app/handoff/internal/provider/github"
-	"github.com/raxx-app/handoff/internal/provider/httpx"
-	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/vault"
 )
 
 const testRoot = "/MooseQuest/handoffs"
@@ -23,15 +21,15 @@ var testNow = time.Date(2026, 6, 21, 12, 0, 0, 0, time.UTC)
 // fakeVault answers ListSecrets from a fixed listing (copied, as a client
 // decodes a fresh one on every call).
 type fakeVault struct {
-	secrets  []infisical.Secret
+	secrets  []vault.Secret
 	err      error
 	probeErr error // answer of the listing of "/" (names only)
 	calls    int
 	probes   int
-	got      []infisical.Secret // the slice handed out, to check it was scrubbed
+	got      []vault.Secret // the slice handed out, to check it was scrubbed
 }
 
-func (f *fakeVault) ListSecretNames(_ context.Context, env, path string, recursive bool) ([]infisical.Secret, error) {
+func (f *fakeVault) ListSecretNames(_ context.Context, env, path string, recursive bool) ([]vault.Secret, error) {
 	f.probes++
 	if path != "/" || recursive {
 		return nil, fmt.Errorf("unexpected probe %s %s %v", env, path, recursive)
@@ -39,7 +37,7 @@ func (f *fakeVault) ListSecretNames(_ context.Context, env, path string, recursi
 	return nil, f.probeErr
 }
 
-func (f *fakeVault) ListSecrets(_ context.Context, env, path string, recursive bool) ([]infisical.Secret, error) {
+func (f *fakeVault) ListSecrets(_ context.Context, env, path string, recursive bool) ([]vault.Secret, error) {
 	f.calls++
 	if f.err != nil {
 		return nil, f.err
@@ -47,27 +45,31 @@ func (f *fakeVault) ListSecrets(_ context.Context, env, path string, recursive b
 	if env != "staging" || path != testRoot || !recursive {
 		return nil, fmt.Errorf("unexpected listing %s %s %v", env, path, recursive)
 	}
-	f.got = append([]infisical.Secret(nil), f.secrets...)
+	f.got = append([]vault.Secret(nil), f.secrets...)
 	return f.got, nil
 }
 
-type fakeIdentities struct {
-	ids []infisical.Identity
-	err error
+// fakeReader is a surface's live state: fingerprint lines and problems.
+type fakeReader struct {
+	name     string
+	lines    []string
+	problems []string
+	err      error
 }
 
-func (f *fakeIdentities) ListIdentities(context.Context) ([]infisical.Identity, error) {
-	return f.ids, f.err
+func (f *fakeReader) Name() string { return f.name }
+
+func (f *fakeReader) ReadLive(context.Context) (SurfaceLive, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &fakeLive{lines: append([]string(nil), f.lines...), problems: f.problems}, nil
 }
 
-type fakeInstallations struct {
-	insts []github.Installation
-	err   error
-}
+type fakeLive struct{ lines, problems []string }
 
-func (f *fakeInstallations) Installations(context.Context) ([]github.Installation, error) {
-	return f.insts, f.err
-}
+func (f *fakeLive) FingerprintLines() []string { return f.lines }
+func (f *fakeLive) Problems() []string         { return f.problems }
 
 func testManifest(t *testing.T, slug string) []byte {
 	t.Helper()
@@ -76,10 +78,7 @@ func testManifest(t *testing.T, slug string) []byte {
 		SpecDigest: "sha256:" + strings.Repeat("ab", 32), ApprovedBy: "ops",
 		CreatedAt: testNow, UpdatedAt: testNow, ExpiresAt: testNow.Add(24 * time.Hour),
 		Status: manifest.Active, Secrets: []string{"GH_HANDOFF_TOKEN"},
-		Surfaces: manifest.Surfaces{GitHub: &manifest.GitHub{
-			InstallationID: 1001, Repository: "raxx-app/TradeMasterAPI", Permissions: map[string]string{"contents": "write"},
-			Secret: "GH_HANDOFF_TOKEN", TokenExpiresAt: testNow.Add(time.Hour), TokenFingerprint: "sha256:9f31e9044fb9",
-		}},
+		Surfaces: manifest.Surfaces{"github": json.RawMessage(`{"installation_id":1001,"repository":"raxx-app/TradeMasterAPI","permissions":{"contents":"write"},"secret":"GH_HANDOFF_TOKEN","token_expires_at":"2026-06-21T13:00:00Z","token_fingerprint":"sha256:9f31e9044fb9"}`)},
 	}
 	b, err := manifest.Marshal(m)
 	if err != nil {
@@ -93,13 +92,13 @@ func folderOf(slug string) string { return testRoot + "/" + slug }
 // world is a listing with two healthy handoffs, one corrupt manifest, one
 // journal without a manifest and some stray secrets, every value marked
 // with the canary string so that a leak is easy to find.
-func world(t *testing.T) ([]infisical.Secret, *fakeIdentities, *fakeInstallations) {
+func world(t *testing.T) ([]vault.Secret, *fakeReader, *fakeReader) {
 	t.Helper()
 	j, err := (&Journal{Slug: "crashed", Operation: "create", Entries: []JournalEntry{{Step: "create-identity", Surface: "infisical", At: testNow}}}).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := []infisical.Secret{
+	secrets := []vault.Secret{
 		{Path: folderOf("alpha"), Key: manifest.SecretName, Value: string(testManifest(t, "alpha")), Version: 3, ID: "s1"},
 		{Path: folderOf("alpha"), Key: "GH_HANDOFF_TOKEN", Value: "ghs_CANARY_alpha", Version: 7, ID: "s2"},
 		{Path: folderOf("beta"), Key: manifest.SecretName, Value: string(testManifest(t, "beta")), Version: 1, ID: "s3"},
@@ -111,21 +110,20 @@ func world(t *testing.T) ([]infisical.Secret, *fakeIdentities, *fakeInstallation
 		{Path: testRoot, Key: "STRAY", Value: "CANARY_stray", Version: 1, ID: "s9"},
 		{Path: folderOf("alpha") + "/sub", Key: "NESTED", Value: "CANARY_nested", Version: 1, ID: "s10"},
 	}
-	ids := &fakeIdentities{ids: []infisical.Identity{
-		{ID: "id-a", Name: IdentityName("alpha", testNow)},
-		{ID: "id-provisioner", Name: "handoff-provisioner"},
-		{ID: "id-c", Name: IdentityName("crashed", testNow)},
-	}}
-	insts := &fakeInstallations{insts: []github.Installation{
-		{ID: 2, Account: "zeta", Permissions: map[string]string{"contents": "read"}},
-		{ID: 1, Account: "Raxx-App", RepositorySelection: "all", Permissions: map[string]string{"contents": "write", "issues": "write"}},
-	}}
+	ids := &fakeReader{name: "identities", lines: []string{"identity\ta\tid-a", "identity\tc\tid-c"}, problems: []string{"two identities named x"}}
+	insts := &fakeReader{name: "installations", lines: []string{"installation\t2\tzeta", "installation\t1\traxx-app"}}
 	return secrets, ids, insts
 }
 
-func read(t *testing.T, v Vault, ids Identities, insts Installations) *Live {
+func read(t *testing.T, v Vault, readers ...*fakeReader) *Live {
 	t.Helper()
-	live, err := Read(context.Background(), Sources{Vault: v, Identities: ids, Installations: insts},
+	var rs []LiveReader
+	for _, r := range readers {
+		if r != nil {
+			rs = append(rs, r)
+		}
+	}
+	live, err := Read(context.Background(), Sources{Vault: v, Readers: rs},
 		Options{Environment: "staging", Root: testRoot + "/", Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
@@ -181,21 +179,15 @@ func TestRead(t *testing.T) {
 		t.Errorf("crashed: journal %v err %v", c.Journal, c.JournalErr)
 	}
 
-	if !live.IdentitiesKnown || len(live.Identities) != 2 || live.Identities[IdentityName("alpha", testNow)].ID != "id-a" {
-		t.Errorf("identities %+v", live.Identities)
+	if sl, ok := live.Surface("identities"); !ok || len(sl.FingerprintLines()) != 2 {
+		t.Errorf("the identities reader's state: %v %v", sl, ok)
 	}
-	if got := live.IdentitiesOf("crashed"); len(got) != 1 || got[0].ID != "id-c" {
-		t.Errorf("IdentitiesOf(crashed) = %v", got)
-	}
-	if !live.InstallationsKnown || live.Installations[0].Account != "Raxx-App" {
-		t.Errorf("installations not sorted by account: %+v", live.Installations)
-	}
-	if in, ok := live.Installation("raxx-app"); !ok || in.ID != 1 {
-		t.Errorf("Installation(raxx-app) = %v %v", in, ok)
+	if _, ok := live.Surface("nothing"); ok {
+		t.Error("a surface that was not read is there")
 	}
 
-	if len(live.Problems) != 2 || !strings.Contains(live.Problems[1], "sub-folder of handoff alpha") ||
-		!strings.Contains(live.Problems[0], "STRAY lies directly in the handoff root") {
+	if len(live.Problems) != 3 || !strings.Contains(live.Problems[1], "sub-folder of handoff alpha") ||
+		!strings.Contains(live.Problems[0], "STRAY lies directly in the handoff root") || live.Problems[2] != "two identities named x" {
 		t.Errorf("problems %q", live.Problems)
 	}
 }
@@ -224,18 +216,18 @@ func TestReadKeepsNoSecretValue(t *testing.T) {
 	}
 }
 
-// notFound is Infisical's answer for a folder that does not exist, and for
+// errNotFoundFolder is Infisical's answer for a folder that does not exist, and for
 // an environment that does not exist either.
-var notFound = &httpx.APIError{Surface: infisical.Surface, Op: "list secrets", Status: 404,
-	Message: "Folder with path '/MooseQuest/handoffs' in environment 'staging' was not found. Please ensure the environment slug and secret path is correct."}
+var errNotFoundFolder = fmt.Errorf("list secrets: folder with path '/MooseQuest/handoffs' in environment 'staging' was not found: %w",
+	errors.Join(vault.ErrNotFound, vault.ErrFolderNotFound))
 
 func TestReadFreshProject(t *testing.T) {
 	for name, v := range map[string]*fakeVault{
-		"404 folder": {err: notFound},
+		"404 folder": {err: errNotFoundFolder},
 		"empty":      {},
 	} {
 		t.Run(name, func(t *testing.T) {
-			live := read(t, v, &fakeIdentities{}, &fakeInstallations{})
+			live := read(t, v)
 			if len(live.Handoffs) != 0 || len(live.Problems) != 0 {
 				t.Errorf("fresh project: %+v", live)
 			}
@@ -249,26 +241,24 @@ func TestReadFreshProject(t *testing.T) {
 	}
 }
 
-func TestReadErrorsWrapTheAPIError(t *testing.T) {
-	envMissing := &httpx.APIError{Surface: infisical.Surface, Status: 404, Message: "Environment with slug 'nope' not found"}
-	probe404 := &httpx.APIError{Surface: infisical.Surface, Status: 404, Message: "Folder with path '/' in environment 'nope' was not found."}
-	forbidden := &httpx.APIError{Surface: infisical.Surface, Status: 403, Message: "You are not allowed to describeSecret on secrets"}
-	ghDown := &httpx.APIError{Surface: "github", Status: 503, Message: "Service Unavailable"}
+func TestReadErrorsWrapTheVaultsError(t *testing.T) {
+	envMissing := fmt.Errorf("environment with slug 'nope' not found: %w", vault.ErrNotFound)
+	probe404 := fmt.Errorf("folder with path '/' not found: %w", errors.Join(vault.ErrNotFound, vault.ErrFolderNotFound))
+	forbidden := errors.New("you are not allowed to describeSecret on secrets")
+	ghDown := errors.New("503 Service Unavailable")
 	for name, tc := range map[string]struct {
 		src  Sources
-		want *httpx.APIError
+		want error
 		text string
 	}{
 		"unknown environment":                 {Sources{Vault: &fakeVault{err: envMissing}}, envMissing, "read the handoff folders under /MooseQuest/handoffs"},
-		"unknown environment, folder message": {Sources{Vault: &fakeVault{err: notFound, probeErr: probe404}}, notFound, "environment staging"},
+		"unknown environment, folder message": {Sources{Vault: &fakeVault{err: errNotFoundFolder, probeErr: probe404}}, errNotFoundFolder, "environment staging"},
 		"denied":                              {Sources{Vault: &fakeVault{err: forbidden}}, forbidden, "environment staging"},
-		"identities":                          {Sources{Vault: &fakeVault{}, Identities: &fakeIdentities{err: forbidden}}, forbidden, "list the Infisical identities"},
-		"installations":                       {Sources{Vault: &fakeVault{}, Installations: &fakeInstallations{err: ghDown}}, ghDown, "list the GitHub App's installations"},
+		"a surface's read":                    {Sources{Vault: &fakeVault{}, Readers: []LiveReader{&fakeReader{name: "github", err: ghDown}}}, ghDown, "read the live state of github"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Read(context.Background(), tc.src, Options{Environment: "staging", Root: testRoot})
-			var ae *httpx.APIError
-			if !errors.As(err, &ae) || ae != tc.want || !strings.Contains(err.Error(), tc.text) {
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
 				t.Errorf("err %v, want it to wrap %v and say %q", err, tc.want, tc.text)
 			}
 		})
@@ -287,52 +277,37 @@ func TestFingerprint(t *testing.T) {
 
 	// Stable across reads and across the order of every listing.
 	for i := 0; i < 20; i++ {
-		s := append([]infisical.Secret(nil), secrets...)
+		s := append([]vault.Secret(nil), secrets...)
 		rand.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
-		id := append([]infisical.Identity(nil), ids.ids...)
-		rand.Shuffle(len(id), func(i, j int) { id[i], id[j] = id[j], id[i] })
-		in := append([]github.Installation(nil), insts.insts...)
-		rand.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })
-		if got := read(t, &fakeVault{secrets: s}, &fakeIdentities{ids: id}, &fakeInstallations{insts: in}).Fingerprint(); got != base {
+		id := *ids
+		id.lines = append([]string(nil), ids.lines...)
+		rand.Shuffle(len(id.lines), func(i, j int) { id.lines[i], id.lines[j] = id.lines[j], id.lines[i] })
+		if got := read(t, &fakeVault{secrets: s}, &id, insts).Fingerprint(); got != base {
 			t.Fatalf("fingerprint changed with the listing order: %s vs %s", got, base)
 		}
 	}
 
 	// A value alone does not enter the fingerprint (Infisical bumps the
 	// version when a value changes, and that does).
-	s := append([]infisical.Secret(nil), secrets...)
+	s := append([]vault.Secret(nil), secrets...)
 	s[1].Value = "ghs_other"
 	if read(t, &fakeVault{secrets: s}, ids, insts).Fingerprint() != base {
 		t.Error("the fingerprint depends on a secret value")
 	}
 
-	changes := map[string]func(s []infisical.Secret, id *fakeIdentities, in *fakeInstallations){
-		"secret version":     func(s []infisical.Secret, _ *fakeIdentities, _ *fakeInstallations) { s[1].Version++ },
-		"secret removed":     func(s []infisical.Secret, _ *fakeIdentities, _ *fakeInstallations) { s[1].Key = "RENAMED" },
-		"manifest rewritten": func(s []infisical.Secret, _ *fakeIdentities, _ *fakeInstallations) { s[0].Value += " " },
-		"identity deleted":   func(_ []infisical.Secret, id *fakeIdentities, _ *fakeInstallations) { id.ids = id.ids[:1] },
-		"identity recreated": func(_ []infisical.Secret, id *fakeIdentities, _ *fakeInstallations) { id.ids[0].ID = "id-new" },
-		"installation narrowed": func(_ []infisical.Secret, _ *fakeIdentities, in *fakeInstallations) {
-			in.insts[1].Permissions["issues"] = "read"
-		},
-		"installation suspended": func(_ []infisical.Secret, _ *fakeIdentities, in *fakeInstallations) {
-			in.insts[0].SuspendedAt = testNow
-		},
+	changes := map[string]func(s []vault.Secret, id, in *fakeReader){
+		"secret version":         func(s []vault.Secret, _, _ *fakeReader) { s[1].Version++ },
+		"secret removed":         func(s []vault.Secret, _, _ *fakeReader) { s[1].Key = "RENAMED" },
+		"manifest rewritten":     func(s []vault.Secret, _, _ *fakeReader) { s[0].Value += " " },
+		"a surface's line gone":  func(_ []vault.Secret, id, _ *fakeReader) { id.lines = id.lines[:1] },
+		"a surface's line other": func(_ []vault.Secret, _, in *fakeReader) { in.lines[0] += "x" },
 	}
 	for name, change := range changes {
-		s := append([]infisical.Secret(nil), secrets...)
-		id := &fakeIdentities{ids: append([]infisical.Identity(nil), ids.ids...)}
-		in := &fakeInstallations{}
-		for _, x := range insts.insts {
-			p := map[string]string{}
-			for k, v := range x.Permissions {
-				p[k] = v
-			}
-			x.Permissions = p
-			in.insts = append(in.insts, x)
-		}
-		change(s, id, in)
-		if read(t, &fakeVault{secrets: s}, id, in).Fingerprint() == base {
+		s := append([]vault.Secret(nil), secrets...)
+		id, in := *ids, *insts
+		id.lines, in.lines = append([]string(nil), ids.lines...), append([]string(nil), insts.lines...)
+		change(s, &id, &in)
+		if read(t, &fakeVault{secrets: s}, &id, &in).Fingerprint() == base {
 			t.Errorf("%s: the fingerprint did not change", name)
 		}
 	}
@@ -340,27 +315,11 @@ func TestFingerprint(t *testing.T) {
 	if read(t, &fakeVault{secrets: secrets}, nil, insts).Fingerprint() == base {
 		t.Error("a read without identities has the fingerprint of one with them")
 	}
-}
-
-func TestIdentitySlug(t *testing.T) {
-	for name, want := range map[string]string{
-		"infisical-handoff-a-b-20260621":   "a-b",
-		"infisical-handoff-a-b-c-20260621": "a-b-c",
-		"infisical-handoff-a-b-2026062x":   "",
-		"infisical-handoff-20260621":       "",
-		"other-handoff-a-b-20260621":       "",
-	} {
-		got, ok := IdentitySlug(name)
-		if got != want || ok != (want != "") {
-			t.Errorf("IdentitySlug(%q) = %q, %v; want %q", name, got, ok, want)
-		}
-	}
-	l := &Live{Identities: map[string]Identity{}}
-	for _, n := range []string{IdentityName("a-b", testNow), IdentityName("a-b-c", testNow), IdentityName("a-b", testNow.AddDate(0, 0, -1))} {
-		l.Identities[n] = Identity{ID: n, Name: n}
-	}
-	if got := l.IdentitiesOf("a-b"); len(got) != 2 || got[0].Name != "infisical-handoff-a-b-20260620" {
-		t.Errorf("IdentitiesOf(a-b) = %v", got)
+	// Lines of one surface are not another's.
+	swapped := *ids
+	swapped.name = "other"
+	if read(t, &fakeVault{secrets: secrets}, &swapped, insts).Fingerprint() == base {
+		t.Error("the fingerprint does not say which surface a line is of")
 	}
 }
 
@@ -389,8 +348,8 @@ func TestReadSkipsTheLock(t *testing.T) {
 	secrets, ids, insts := world(t)
 	base := read(t, &fakeVault{secrets: secrets}, ids, insts)
 
-	locked := append(append([]infisical.Secret(nil), secrets...),
-		infisical.Secret{Path: testRoot, Key: LockSecretName, Value: `{"owner":"CANARY_host:1:ab"}`, Version: 4, ID: "s-lock"})
+	locked := append(append([]vault.Secret(nil), secrets...),
+		vault.Secret{Path: testRoot, Key: LockSecretName, Value: `{"owner":"CANARY_host:1:ab"}`, Version: 4, ID: "s-lock"})
 	live := read(t, &fakeVault{secrets: locked}, ids, insts)
 	if strings.Join(live.Slugs(), ",") != strings.Join(base.Slugs(), ",") {
 		t.Errorf("slugs with a lock %v, without %v", live.Slugs(), base.Slugs())
@@ -405,8 +364,8 @@ func TestReadSkipsTheLock(t *testing.T) {
 		t.Error("the fingerprint changes when an apply holds the lock")
 	}
 	// A lock in a handoff's folder is no lock: it is that folder's secret.
-	stray := append(append([]infisical.Secret(nil), secrets...),
-		infisical.Secret{Path: folderOf("alpha"), Key: LockSecretName, Value: "x", Version: 1, ID: "s-x"})
+	stray := append(append([]vault.Secret(nil), secrets...),
+		vault.Secret{Path: folderOf("alpha"), Key: LockSecretName, Value: "x", Version: 1, ID: "s-x"})
 	if live := read(t, &fakeVault{secrets: stray}, ids, insts); live.Locked || live.Fingerprint() == base.Fingerprint() {
 		t.Errorf("a PROVISION_LOCK in a handoff's folder: Locked %v, fingerprint unchanged %v", live.Locked, live.Fingerprint() == base.Fingerprint())
 	}
@@ -417,10 +376,9 @@ func TestReadSkipsTheLock(t *testing.T) {
 // have one fingerprint: the lock creating the root of a fresh project does
 // not make the plan stale.
 func TestFingerprintMissingRootIsEmptyRoot(t *testing.T) {
-	missing := read(t, &fakeVault{err: notFound}, &fakeIdentities{}, &fakeInstallations{})
-	empty := read(t, &fakeVault{}, &fakeIdentities{}, &fakeInstallations{})
-	lockOnly := read(t, &fakeVault{secrets: []infisical.Secret{{Path: testRoot, Key: LockSecretName, Value: "{}", Version: 1, ID: "l"}}},
-		&fakeIdentities{}, &fakeInstallations{})
+	missing := read(t, &fakeVault{err: errNotFoundFolder})
+	empty := read(t, &fakeVault{})
+	lockOnly := read(t, &fakeVault{secrets: []vault.Secret{{Path: testRoot, Key: LockSecretName, Value: "{}", Version: 1, ID: "l"}}})
 	if !missing.RootMissing || empty.RootMissing || lockOnly.RootMissing {
 		t.Fatalf("RootMissing: %v %v %v", missing.RootMissing, empty.RootMissing, lockOnly.RootMissing)
 	}
@@ -428,7 +386,7 @@ func TestFingerprintMissingRootIsEmptyRoot(t *testing.T) {
 		t.Errorf("fingerprints differ: missing %s, empty %s, lock only %s", missing.Fingerprint(), empty.Fingerprint(), lockOnly.Fingerprint())
 	}
 	// Another root or environment is another state.
-	other, err := Read(context.Background(), Sources{Vault: &fakeVault{err: notFound}, Identities: &fakeIdentities{}, Installations: &fakeInstallations{}}, Options{Environment: "prod", Root: testRoot})
+	other, err := Read(context.Background(), Sources{Vault: &fakeVault{err: errNotFoundFolder}}, Options{Environment: "prod", Root: testRoot})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,11 @@ import (
 	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/state"
+	"github.com/raxx-app/handoff/internal/surface"
+	"github.com/raxx-app/handoff/internal/surfaces"
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	"github.com/raxx-app/handoff/internal/vault"
+	"github.com/raxx-app/handoff/internal/vault/infisicalvault"
 )
 
 // Environment variables read besides the providers' own.
@@ -83,6 +88,9 @@ type Workspace struct {
 	infOnce sync.Once
 	inf     *infisical.Client
 	infErr  error
+
+	regOnce sync.Once
+	reg     *surface.Registry
 }
 
 // Load parses and validates dir (the directory holding handoff.hcl and
@@ -156,16 +164,16 @@ func finishLoad(ctx context.Context, dir string, repo *spec.Repo, diags hcl.Diag
 
 func resolve(cfg *spec.Config, getenv func(string) string) Settings {
 	var s Settings
-	if cfg.Infisical != nil {
-		s.SiteURL = cfg.Infisical.SiteURL.Value
-		s.OrganizationID = cfg.Infisical.OrganizationID.Value
-		s.ProjectID = cfg.Infisical.ProjectID.Value
-		s.Environment = cfg.Infisical.Environment.Value
-		s.HandoffRoot = cfg.Infisical.HandoffRoot.Value
+	if v := infisicalvault.ConfigOf(cfg); v != nil {
+		s.SiteURL = v.SiteURL.Value
+		s.OrganizationID = v.OrganizationID.Value
+		s.ProjectID = v.ProjectID.Value
+		s.Environment = v.Env.Value
+		s.HandoffRoot = v.Root.Value
 	}
-	if cfg.GitHub != nil {
-		s.GitHubAPIURL = cfg.GitHub.APIURL.Value
-		s.GitHubAppID = cfg.GitHub.AppID.Value
+	if g := ghsurface.ConfigOf(cfg); g != nil {
+		s.GitHubAPIURL = g.APIURL.Value
+		s.GitHubAppID = g.AppID.Value
 	}
 	override := func(dst *string, key string) {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
@@ -182,7 +190,7 @@ func resolve(cfg *spec.Config, getenv func(string) string) Settings {
 		}
 	}
 	if s.GitHubAPIURL == "" {
-		s.GitHubAPIURL = spec.DefaultGitHubAPIURL
+		s.GitHubAPIURL = ghsurface.DefaultAPIURL
 	}
 	return s
 }
@@ -194,7 +202,7 @@ func (w *Workspace) Now() time.Time { return time.Now().Add(w.clockOffset).UTC()
 // GitHub returns the App's client, built on first use from the environment.
 func (w *Workspace) GitHub() (*github.Client, error) {
 	w.ghOnce.Do(func() {
-		if w.ghErr = w.confirmedEndpoint("github", "api_url", EnvGitHubAPIURL, spec.DefaultGitHubAPIURL, w.githubURLAttr()); w.ghErr != nil {
+		if w.ghErr = w.confirmedEndpoint("github", "api_url", EnvGitHubAPIURL, ghsurface.DefaultAPIURL, w.githubURLAttr()); w.ghErr != nil {
 			return
 		}
 		if w.Settings.GitHubAppID == 0 {
@@ -238,34 +246,74 @@ func (w *Workspace) Infisical() (*infisical.Client, error) {
 // without one never needs the App key).
 func (w *Workspace) UsesGitHub() bool {
 	for _, h := range w.Repo.Handoffs {
-		if h.GitHub != nil {
+		if h.HasSurface(ghsurface.Name) {
 			return true
 		}
 	}
-	return w.Repo.Config.GitHub != nil
+	return ghsurface.ConfigOf(w.Repo.Config) != nil
 }
 
-// ReadState reads the live state of every handoff (internal/state).
-func (w *Workspace) ReadState(ctx context.Context) (*state.Live, error) {
+// Vault is the vault of the handoffs' folders: the provisioner's Infisical
+// project.
+func (w *Workspace) Vault() (vault.Vault, error) {
 	inf, err := w.Infisical()
 	if err != nil {
 		return nil, err
 	}
-	src := state.Sources{Vault: inf, Identities: inf}
+	return infisicalvault.New(inf), nil
+}
+
+// Registry is the build's surfaces with the workspace's clients: a vendor
+// client is built when a surface first needs it. The GitHub App is left
+// out when no spec uses it.
+func (w *Workspace) Registry() *surface.Registry {
+	w.regOnce.Do(func() {
+		c := surfaces.Clients{Infisical: w.Infisical}
+		if w.UsesGitHub() {
+			c.GitHub = w.GitHub
+		}
+		w.reg = surfaces.New(c)
+	})
+	return w.reg
+}
+
+// Readers are the surfaces whose live state is read with the vault's:
+// those that read one and whose vendor the workspace uses.
+func (w *Workspace) Readers() []state.LiveReader {
+	var out []state.LiveReader
+	for _, s := range w.Registry().All() {
+		lr, ok := s.(state.LiveReader)
+		if !ok {
+			continue
+		}
+		if s.Name() == ghsurface.Name && !w.UsesGitHub() {
+			continue
+		}
+		out = append(out, lr)
+	}
+	return out
+}
+
+// ReadState reads the live state of every handoff (internal/state).
+func (w *Workspace) ReadState(ctx context.Context) (*state.Live, error) {
+	v, err := w.Vault()
+	if err != nil {
+		return nil, err
+	}
 	if w.UsesGitHub() {
-		gh, err := w.GitHub()
-		if err != nil {
+		// Fail here, with the App's own message, rather than in a reader.
+		if _, err := w.GitHub(); err != nil {
 			return nil, err
 		}
-		src.Installations = gh
 	}
-	return state.Read(ctx, src, state.Options{Environment: w.Settings.Environment, Root: w.Settings.HandoffRoot, Now: w.Now})
+	return state.Read(ctx, state.Sources{Vault: v, Readers: w.Readers()},
+		state.Options{Environment: w.Settings.Environment, Root: w.Settings.HandoffRoot, Now: w.Now})
 }
 
 // Plan reads the live state and diffs the specs against it. Diagnostics
 // with errors (a surface without a provider, a permission the App
 // installation cannot grant) mean the plan must not be applied.
-func (w *Workspace) Plan(ctx context.Context, registry reconcile.Registry) (*plan.Plan, *state.Live, hcl.Diagnostics, error) {
+func (w *Workspace) Plan(ctx context.Context) (*plan.Plan, *state.Live, hcl.Diagnostics, error) {
 	live, err := w.ReadState(ctx)
 	if err != nil {
 		return nil, nil, nil, err
@@ -274,7 +322,7 @@ func (w *Workspace) Plan(ctx context.Context, registry reconcile.Registry) (*pla
 		Now:               w.Now(),
 		GitCommit:         GitCommit(w.Dir, w.getenv),
 		Version:           w.Version,
-		Registry:          registry,
+		Registry:          w.Registry(),
 		PolicyChecked:     true,
 		PolicyDiagnostics: w.PolicyDiagnostics,
 	})
@@ -355,15 +403,15 @@ func (w *Workspace) confirmedEndpoint(surface, attr, envName, def string, writte
 }
 
 func (w *Workspace) infisicalURLAttr() spec.String {
-	if c := w.Repo.Config; c != nil && c.Infisical != nil {
-		return c.Infisical.SiteURL
+	if c := infisicalvault.ConfigOf(w.Repo.Config); c != nil {
+		return c.SiteURL
 	}
 	return spec.String{}
 }
 
 func (w *Workspace) githubURLAttr() spec.String {
-	if c := w.Repo.Config; c != nil && c.GitHub != nil {
-		return c.GitHub.APIURL
+	if c := ghsurface.ConfigOf(w.Repo.Config); c != nil {
+		return c.APIURL
 	}
 	return spec.String{}
 }

@@ -13,6 +13,9 @@ import (
 
 	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/spec"
+	_ "github.com/raxx-app/handoff/internal/surfaces" // installs the spec language and the surfaces
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 )
 
 // The scripted run needs the built binary; it runs only when given one:
@@ -38,7 +41,7 @@ func TestGeneratedRepoIsValid(t *testing.T) {
 		t.Fatalf("%d handoffs, want %d", len(repo.Handoffs), n)
 	}
 	for _, h := range repo.Handoffs {
-		if h.GitHub == nil || h.Infisical == nil {
+		if ghsurface.Of(h) == nil || infsurface.Of(h) == nil {
 			t.Fatalf("%s: want github and infisical blocks, so that apply mints tokens and identities", h.Slug.Value)
 		}
 	}

@@ -9,6 +9,9 @@
 package main
 
 import (
+	// The build's surfaces: their blocks are the language.
+	_ "github.com/raxx-app/handoff/internal/surfaces"
+
 	"flag"
 	"fmt"
 	"os"

@@ -24,6 +24,11 @@ import (
 	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/state"
+	"github.com/raxx-app/handoff/internal/surface"
+	"github.com/raxx-app/handoff/internal/surfaces"
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
+	"github.com/raxx-app/handoff/internal/vault/infisicalvault"
 )
 
 // Environment and Root are where the seeded handoffs live.
@@ -48,6 +53,8 @@ type World struct {
 	Servers   *devserver.Servers
 	Infisical *infisical.Client
 	GitHub    *github.Client
+	// Registry is the build's surfaces with the world's clients.
+	Registry *surface.Registry
 	// Repo holds handoff.hcl and one spec per seeded handoff (not read from
 	// disk: Dir is RepoDir).
 	Repo *spec.Repo
@@ -59,9 +66,21 @@ type World struct {
 	Values []string
 }
 
-// Sources are the clients as state.Read wants them.
+// Sources are the clients as state.Read wants them: the vault, the
+// identities and the App's installations.
 func (w *World) Sources() state.Sources {
-	return state.Sources{Vault: w.Infisical, Identities: w.Infisical, Installations: w.GitHub}
+	return state.Sources{Vault: infisicalvault.New(w.Infisical), Readers: Readers(w.Registry)}
+}
+
+// Readers are the registry's surfaces that read live state of their own.
+func Readers(reg *surface.Registry) []state.LiveReader {
+	var out []state.LiveReader
+	for _, s := range reg.All() {
+		if lr, ok := s.(state.LiveReader); ok {
+			out = append(out, lr)
+		}
+	}
+	return out
 }
 
 // Options are the read options of the seeded world.
@@ -118,7 +137,8 @@ policy {
 func Manifest(h *spec.Handoff, created, tokenExpiry time.Time, identityID string) *manifest.Manifest {
 	slug := h.Slug.Value
 	exp := created.Add(h.TTL.Value)
-	return &manifest.Manifest{
+	g, in := ghsurface.Of(h), infsurface.Of(h)
+	m := &manifest.Manifest{
 		SchemaVersion: manifest.SchemaVersion,
 		Slug:          slug,
 		Card:          int(h.Card.Value),
@@ -130,19 +150,18 @@ func Manifest(h *spec.Handoff, created, tokenExpiry time.Time, identityID string
 		ExpiresAt:     exp,
 		Status:        manifest.Active,
 		Secrets:       []string{"GH_HANDOFF_TOKEN", "INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"},
-		Surfaces: manifest.Surfaces{
-			GitHub: &manifest.GitHub{
-				InstallationID: 1001, Repository: h.GitHub.Repository.Value, Permissions: h.GitHub.Permissions.Map(),
-				Secret: "GH_HANDOFF_TOKEN", TokenExpiresAt: tokenExpiry, TokenFingerprint: "sha256:0123456789ab",
-			},
-			Infisical: &manifest.Infisical{
-				IdentityID: identityID, IdentityName: state.IdentityName(slug, created),
-				Environment:    Environment,
-				ReadPaths:      append([]string{path.Join(Root, slug) + "/**"}, h.Infisical.Read.Strings()...),
-				ClientIDSecret: "INFISICAL_CLIENT_ID", ClientSecretSecret: "INFISICAL_CLIENT_SECRET",
-			},
-		},
 	}
+	_ = m.Surfaces.Put(ghsurface.Name, &ghsurface.Record{
+		InstallationID: 1001, Repository: g.Repository.Value, Permissions: g.Permissions.Map(),
+		Secret: "GH_HANDOFF_TOKEN", TokenExpiresAt: tokenExpiry, TokenFingerprint: "sha256:0123456789ab",
+	})
+	_ = m.Surfaces.Put(infsurface.Name, &infsurface.Record{
+		IdentityID: identityID, IdentityName: infsurface.IdentityName(slug, created),
+		Environment:    Environment,
+		ReadPaths:      append([]string{path.Join(Root, slug) + "/**"}, in.Read.Strings()...),
+		ClientIDSecret: "INFISICAL_CLIENT_ID", ClientSecretSecret: "INFISICAL_CLIENT_SECRET",
+	})
+	return m
 }
 
 // Start seeds and starts a world of n handoffs, closed with tb's cleanup.
@@ -188,7 +207,7 @@ func Start(tb testing.TB, n int) *World {
 			infisicalsrv.FixtureSecret{Environment: Environment, Path: folder, Key: "INFISICAL_CLIENT_ID", Value: "seed-client-" + slug},
 			infisicalsrv.FixtureSecret{Environment: Environment, Path: folder, Key: "INFISICAL_CLIENT_SECRET", Value: clientSecret},
 		)
-		fx.Identities = append(fx.Identities, infisicalsrv.FixtureIdentity{ID: identityID, Name: state.IdentityName(slug, created)})
+		fx.Identities = append(fx.Identities, infisicalsrv.FixtureIdentity{ID: identityID, Name: infsurface.IdentityName(slug, created)})
 	}
 	// Reads only: the server's request limit is not what is measured.
 	fx.Settings.RateLimitPerMinute = -1
@@ -215,6 +234,10 @@ func Start(tb testing.TB, n int) *World {
 	if err := w.Infisical.Login(context.Background()); err != nil {
 		tb.Fatalf("statetest: provisioner login: %v", err)
 	}
+	w.Registry = surfaces.New(surfaces.Clients{
+		GitHub:    func() (*github.Client, error) { return w.GitHub, nil },
+		Infisical: func() (*infisical.Client, error) { return w.Infisical, nil },
+	})
 	return w
 }
 

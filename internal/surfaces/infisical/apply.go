@@ -1,36 +1,3 @@
-// Package infisical is the infisical surface: the handoff's own machine
-// identity, through which the agent reads its folder and the spec's read
-// paths, and nothing else.
-//
-// What is created, in order (each a step):
-//
-//   - the identity "infisical-handoff-<slug>-<YYYYMMDD>" with organization
-//     role no-access and the metadata {handoff-slug: <slug>};
-//   - universal auth with 15-minute access tokens (TTL = max TTL = 900 s:
-//     no renewal beyond one life);
-//   - one client secret, described "handoff <slug>", whose ttl ends at the
-//     handoff's expiry;
-//   - project membership with role no-access (no standing read);
-//   - ONE temporary additional privilege, slug "handoff-<slug>", from now
-//     until the handoff's expiry, of read on its own folder
-//     "<root>/<slug>/**" and on the spec's read paths (infisical.ReadRules).
-//
-// INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET are returned for the
-// folder. Infisical itself ends the access at expiry (the client secret's
-// ttl and the privilege's range are enforced by the server) even if no apply
-// runs; apply still revokes explicitly.
-//
-// Everything is found again by the identity's deterministic name, and
-// deleting the identity ends its client secrets, membership and privilege:
-// nothing here is Untraceable.
-//
-// The privilege never grants the read paths of Request.Withhold: the key
-// paths of surfaces read by reference (stripe, apple_iap, alpaca) that an
-// operator killed. Killing one of them narrows the privilege in place
-// (Regrant: PATCH of its rules, same id, same temporary window; the
-// identity and its client secret are kept), so that the identity is refused
-// the key at once; once the kill is lifted (handoff untombstone), the next
-// apply widens it again the same way.
 package infisical
 
 import (
@@ -43,16 +10,8 @@ import (
 	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
-	"github.com/raxx-app/handoff/internal/provider"
 	inf "github.com/raxx-app/handoff/internal/provider/infisical"
-	"github.com/raxx-app/handoff/internal/spec"
-	"github.com/raxx-app/handoff/internal/state"
-)
-
-// Secret names written in the handoff's folder.
-const (
-	SecretClientID     = "INFISICAL_CLIENT_ID"
-	SecretClientSecret = "INFISICAL_CLIENT_SECRET"
+	"github.com/raxx-app/handoff/internal/surface"
 )
 
 // MetadataSlugKey is the metadata key that names the handoff on its
@@ -87,33 +46,36 @@ const (
 	StepDeleteIdentity     = "delete identity"
 )
 
-// Surface manages handoff identities with the provisioner's Client.
+// Surface manages handoff identities with the provisioner's client.
 type Surface struct {
-	Client *inf.Client
+	// Client returns the provisioner's Infisical client; nil when none is
+	// configured (parsing, policy and planning need none).
+	Client func() (*inf.Client, error)
 }
 
 // The identity's privilege changes in place when a surface it reads by
 // reference is killed or its kill lifted.
-var _ provider.Regranter = (*Surface)(nil)
+var _ surface.Regranter = (*Surface)(nil)
 
-// New returns the surface.
-func New(c *inf.Client) *Surface { return &Surface{Client: c} }
+// New returns the surface; client may be nil.
+func New(client func() (*inf.Client, error)) *Surface { return &Surface{Client: client} }
 
 // Name is "infisical".
-func (s *Surface) Name() string { return spec.SurfaceInfisical }
+func (s *Surface) Name() string { return Name }
 
-// Secrets are INFISICAL_CLIENT_ID and INFISICAL_CLIENT_SECRET.
-func (s *Surface) Secrets() []string { return []string{SecretClientID, SecretClientSecret} }
+func (s *Surface) client() (*inf.Client, error) {
+	if s.Client == nil {
+		return nil, fmt.Errorf("infisical: no Infisical client is configured")
+	}
+	return s.Client()
+}
 
 // Steps of each operation. For a request, a refresh and a revoke list the
 // deletion of each leftover identity named for the handoff, and a revoke
 // the steps for what the record names.
-func (s *Surface) Steps(op provider.Op, req *provider.Request, rec *provider.Record) []provider.Step {
+func (s *Surface) Steps(op surface.Op, req *surface.Request, rec surface.Record) []surface.Step {
 	var names []string
-	var r *manifest.Infisical
-	if rec != nil {
-		r = rec.Infisical
-	}
+	r := Decode(rec)
 	keep := ""
 	if r != nil {
 		keep = r.IdentityID
@@ -128,17 +90,17 @@ func (s *Surface) Steps(op provider.Op, req *provider.Request, rec *provider.Rec
 		}
 	}
 	switch op {
-	case provider.OpCreate:
+	case surface.OpCreate:
 		names = []string{StepCreateIdentity, StepAttachUA, StepCreateClientSecret, StepAddMembership, StepGrantPrivilege}
-	case provider.OpRefresh:
+	case surface.OpRefresh:
 		if r == nil && req != nil {
-			return s.Steps(provider.OpCreate, req, nil)
+			return s.Steps(surface.OpCreate, req, nil)
 		}
 		stray()
 		names = append(names, StepRevokeClientSecret, StepCreateClientSecret)
-	case provider.OpRegrant:
+	case surface.OpRegrant:
 		names = []string{StepUpdatePrivilege}
-	case provider.OpRevoke:
+	case surface.OpRevoke:
 		if r != nil || req == nil {
 			if r == nil || r.ClientSecretID != "" {
 				names = append(names, StepRevokeClientSecret)
@@ -150,20 +112,21 @@ func (s *Surface) Steps(op provider.Op, req *provider.Request, rec *provider.Rec
 		}
 		stray()
 	}
-	out := make([]provider.Step, len(names))
+	out := make([]surface.Step, len(names))
 	for i, n := range names {
-		out[i] = provider.Step{Name: n}
+		out[i] = surface.Step{Name: n}
 	}
 	return out
 }
 
 // strays are the identities named for the handoff other than keep's.
-func (s *Surface) strays(req *provider.Request, keep string) []state.Identity {
-	if req.Live == nil {
+func (s *Surface) strays(req *surface.Request, keep string) []inf.Identity {
+	l := LiveOf(req.Live)
+	if l == nil {
 		return nil
 	}
-	var out []state.Identity
-	for _, id := range req.Live.IdentitiesOf(req.Slug) {
+	var out []inf.Identity
+	for _, id := range l.Of(req.Slug) {
 		if id.ID != keep {
 			out = append(out, id)
 		}
@@ -173,37 +136,38 @@ func (s *Surface) strays(req *provider.Request, keep string) []state.Identity {
 
 // ReadEnvironment is the environment of the spec's read paths: the spec's,
 // else the folder's.
-func ReadEnvironment(req *provider.Request) string {
-	if req.Spec != nil && req.Spec.Infisical != nil && req.Spec.Infisical.Environment.Valid() && req.Spec.Infisical.Environment.Value != "" {
-		return req.Spec.Infisical.Environment.Value
+func ReadEnvironment(req *surface.Request) string {
+	if in := Of(req.Spec); in != nil && in.Environment.Valid() && in.Environment.Value != "" {
+		return in.Environment.Value
 	}
 	return req.Environment
 }
 
 // ownFolder is the read path of the handoff's own folder.
-func ownFolder(req *provider.Request) string { return path.Join(req.Folder) + "/**" }
+func ownFolder(req *surface.Request) string { return path.Join(req.Folder) + "/**" }
 
 // ReadPaths are the paths the identity may read: its own folder, then the
 // spec's read paths less req.Withhold.
-func ReadPaths(req *provider.Request) []string {
+func ReadPaths(req *surface.Request) []string {
 	return append([]string{ownFolder(req)}, specReads(req)...)
 }
 
 // specReads are the spec's read paths less req.Withhold.
-func specReads(req *provider.Request) []string {
-	if req.Spec == nil || req.Spec.Infisical == nil {
+func specReads(req *surface.Request) []string {
+	in := Of(req.Spec)
+	if in == nil {
 		return nil
 	}
-	return without(req.Spec.Infisical.Read.Strings(), req.Withhold)
+	return without(in.Read.Strings(), req.Withhold)
 }
 
 // Rules are the privilege's rules: read of the own folder (in the folder's
 // environment) and of the spec's read paths less req.Withhold (in theirs).
-func Rules(req *provider.Request) []inf.Rule {
+func Rules(req *surface.Request) []inf.Rule {
 	return rules(req, ReadEnvironment(req), specReads(req))
 }
 
-func rules(req *provider.Request, readEnv string, reads []string) []inf.Rule {
+func rules(req *surface.Request, readEnv string, reads []string) []inf.Rule {
 	out := inf.ReadRules(req.Environment, req.Folder, nil)
 	if len(reads) > 0 {
 		out = append(out, inf.ReadRules(readEnv, "", reads)...)
@@ -214,7 +178,7 @@ func rules(req *provider.Request, readEnv string, reads []string) []inf.Rule {
 // grant is the read paths (own folder first) and the rules the privilege
 // recorded by r should hold now: the spec's less req.Withhold, or, with
 // req.Spec nil, r's own read paths less req.Withhold (only ever narrower).
-func grant(req *provider.Request, r *manifest.Infisical) ([]string, []inf.Rule) {
+func grant(req *surface.Request, r *Record) ([]string, []inf.Rule) {
 	if req.Spec != nil {
 		return ReadPaths(req), Rules(req)
 	}
@@ -251,7 +215,7 @@ func sameSet(a, b []string) bool {
 
 // life is how long what is minted at req.Now may live: until the handoff
 // expires, in whole seconds.
-func life(req *provider.Request) (time.Duration, error) {
+func life(req *surface.Request) (time.Duration, error) {
 	d := req.ExpiresAt.Sub(req.Now).Truncate(time.Second)
 	if d < time.Second {
 		return 0, fmt.Errorf("infisical: handoff %s expires at %s: nothing can be minted for it", req.Slug, req.ExpiresAt.UTC().Format(time.RFC3339))
@@ -260,24 +224,31 @@ func life(req *provider.Request) (time.Duration, error) {
 }
 
 // Create makes the identity and its grants.
-func (s *Surface) Create(ctx context.Context, req *provider.Request) (provider.Result, error) {
+func (s *Surface) Create(ctx context.Context, req *surface.Request) (surface.Result, error) {
 	ttl, err := life(req)
 	if err != nil {
-		return provider.Result{}, err
+		return surface.Result{}, err
 	}
-	name := req.IdentityName
+	c, err := s.client()
+	if err != nil {
+		return surface.Result{}, err
+	}
+	name := ""
+	if req.Planned != nil {
+		name = req.Planned.Attributes[AttrIdentity]
+	}
 	if name == "" {
-		name = state.IdentityName(req.Slug, req.Now)
+		name = IdentityName(req.Slug, req.Now)
 	}
 	if err := req.Begin(ctx, StepCreateIdentity, map[string]string{"identity_name": name}); err != nil {
-		return provider.Result{}, err
+		return surface.Result{}, err
 	}
-	id, err := s.Client.CreateIdentityWithMetadata(ctx, name, OrgRole, map[string]string{MetadataSlugKey: req.Slug})
+	id, err := c.CreateIdentityWithMetadata(ctx, name, OrgRole, map[string]string{MetadataSlugKey: req.Slug})
 	if err != nil {
-		return provider.Result{}, fmt.Errorf("infisical: create identity %s for handoff %s: %w", name, req.Slug, err)
+		return surface.Result{}, fmt.Errorf("infisical: create identity %s for handoff %s: %w", name, req.Slug, err)
 	}
-	res := provider.Result{Compensate: func(ctx context.Context) error { return s.Client.DeleteIdentity(ctx, id.ID) }}
-	fail := func(what string, err error) (provider.Result, error) {
+	res := surface.Result{Compensate: func(ctx context.Context) error { return c.DeleteIdentity(ctx, id.ID) }}
+	fail := func(what string, err error) (surface.Result, error) {
 		return res, fmt.Errorf("infisical: %s for identity %s (handoff %s): %w", what, name, req.Slug, err)
 	}
 	ids := map[string]string{"identity_id": id.ID, "identity_name": name}
@@ -285,14 +256,14 @@ func (s *Surface) Create(ctx context.Context, req *provider.Request) (provider.R
 	if err := req.Begin(ctx, StepAttachUA, ids); err != nil {
 		return res, err
 	}
-	ua, err := s.Client.AttachUniversalAuth(ctx, id.ID, inf.UAConfig{AccessTokenTTL: AccessTokenTTL, AccessTokenMaxTTL: AccessTokenTTL})
+	ua, err := c.AttachUniversalAuth(ctx, id.ID, inf.UAConfig{AccessTokenTTL: AccessTokenTTL, AccessTokenMaxTTL: AccessTokenTTL})
 	if err != nil {
 		return fail("attach universal auth", err)
 	}
 	if err := req.Begin(ctx, StepCreateClientSecret, ids); err != nil {
 		return res, err
 	}
-	cs, err := s.Client.CreateClientSecret(ctx, id.ID, "handoff "+req.Slug, ttl, 0)
+	cs, err := c.CreateClientSecret(ctx, id.ID, "handoff "+req.Slug, ttl, 0)
 	if err != nil {
 		return fail("create client secret", err)
 	}
@@ -301,20 +272,20 @@ func (s *Surface) Create(ctx context.Context, req *provider.Request) (provider.R
 	if err := req.Begin(ctx, StepAddMembership, ids); err != nil {
 		return res, err
 	}
-	membership, err := s.Client.AddProjectMembership(ctx, id.ID, ProjectRole)
+	membership, err := c.AddProjectMembership(ctx, id.ID, ProjectRole)
 	if err != nil {
 		return fail("add project membership", err)
 	}
 	if err := req.Begin(ctx, StepGrantPrivilege, ids); err != nil {
 		return res, err
 	}
-	priv, err := s.Client.CreatePrivilege(ctx, id.ID, inf.PrivilegeSlug(req.Slug), Rules(req), &inf.Temporary{Start: req.Now, Range: ttl})
+	priv, err := c.CreatePrivilege(ctx, id.ID, inf.PrivilegeSlug(req.Slug), Rules(req), &inf.Temporary{Start: req.Now, Range: ttl})
 	if err != nil {
 		return fail("grant privilege", err)
 	}
 
 	exp := req.Now.Add(ttl).UTC()
-	rec := &manifest.Infisical{
+	rec := &Record{
 		IdentityID:            id.ID,
 		IdentityName:          name,
 		UniversalAuthID:       ua.ID,
@@ -328,7 +299,7 @@ func (s *Surface) Create(ctx context.Context, req *provider.Request) (provider.R
 		ClientSecretSecret:    SecretClientSecret,
 	}
 	res.Secrets = map[string]string{SecretClientID: ua.ClientID, SecretClientSecret: secret}
-	res.Record = provider.Record{Infisical: rec}
+	res.Record = rec
 	res.Fingerprint = manifest.Fingerprint(secret)
 	res.Detail = fmt.Sprintf("identity %s (%s), org role %s, project role %s, 15-minute tokens, client secret %s and privilege %s until %s: read %s",
 		name, id.ID, OrgRole, ProjectRole, cs.ID, priv.ID, exp.Format(time.RFC3339), strings.Join(rec.ReadPaths, ", "))
@@ -339,57 +310,61 @@ func (s *Surface) Create(ctx context.Context, req *provider.Request) (provider.R
 // identities of the handoff (another name or id than rec's, from a crashed
 // run) are deleted, every live client secret of the identity is revoked,
 // and a new one valid until the handoff's expiry is created.
-func (s *Surface) Refresh(ctx context.Context, req *provider.Request, rec provider.Record) (provider.Result, error) {
-	r := rec.Infisical
+func (s *Surface) Refresh(ctx context.Context, req *surface.Request, rec surface.Record) (surface.Result, error) {
+	r := Decode(rec)
 	if r == nil {
 		return s.Create(ctx, req)
 	}
+	c, err := s.client()
+	if err != nil {
+		return surface.Result{}, err
+	}
 	ttl, err := life(req)
 	if err != nil {
-		return provider.Result{}, err
+		return surface.Result{}, err
 	}
-	if err := s.deleteStray(ctx, req, r.IdentityID); err != nil {
-		return provider.Result{}, err
+	if err := s.deleteStray(ctx, c, req, r.IdentityID); err != nil {
+		return surface.Result{}, err
 	}
 	ids := map[string]string{"identity_id": r.IdentityID, "identity_name": r.IdentityName}
-	live, err := s.Client.ListClientSecrets(ctx, r.IdentityID)
+	live, err := c.ListClientSecrets(ctx, r.IdentityID)
 	if err != nil {
-		return provider.Result{}, fmt.Errorf("infisical: list the client secrets of %s (handoff %s): %w", r.IdentityName, req.Slug, err)
+		return surface.Result{}, fmt.Errorf("infisical: list the client secrets of %s (handoff %s): %w", r.IdentityName, req.Slug, err)
 	}
 	for _, cs := range live {
 		if cs.Revoked {
 			continue
 		}
 		if err := req.Begin(ctx, StepRevokeClientSecret, ids); err != nil {
-			return provider.Result{}, err
+			return surface.Result{}, err
 		}
-		if err := s.Client.RevokeClientSecret(ctx, r.IdentityID, cs.ID); err != nil {
-			return provider.Result{}, fmt.Errorf("infisical: revoke client secret %s of %s (handoff %s): %w", cs.ID, r.IdentityName, req.Slug, err)
+		if err := c.RevokeClientSecret(ctx, r.IdentityID, cs.ID); err != nil {
+			return surface.Result{}, fmt.Errorf("infisical: revoke client secret %s of %s (handoff %s): %w", cs.ID, r.IdentityName, req.Slug, err)
 		}
 	}
-	ua, err := s.Client.GetUniversalAuth(ctx, r.IdentityID)
+	ua, err := c.GetUniversalAuth(ctx, r.IdentityID)
 	if err != nil {
-		return provider.Result{}, fmt.Errorf("infisical: read the universal auth of %s (handoff %s): %w", r.IdentityName, req.Slug, err)
+		return surface.Result{}, fmt.Errorf("infisical: read the universal auth of %s (handoff %s): %w", r.IdentityName, req.Slug, err)
 	}
 	if err := req.Begin(ctx, StepCreateClientSecret, ids); err != nil {
-		return provider.Result{}, err
+		return surface.Result{}, err
 	}
-	cs, err := s.Client.CreateClientSecret(ctx, r.IdentityID, "handoff "+req.Slug, ttl, 0)
+	cs, err := c.CreateClientSecret(ctx, r.IdentityID, "handoff "+req.Slug, ttl, 0)
 	if err != nil {
-		return provider.Result{}, fmt.Errorf("infisical: create client secret for %s (handoff %s): %w", r.IdentityName, req.Slug, err)
+		return surface.Result{}, fmt.Errorf("infisical: create client secret for %s (handoff %s): %w", r.IdentityName, req.Slug, err)
 	}
 	secret := cs.Value
 	cs.Value = ""
 	csID := cs.ID
-	res := provider.Result{
-		Compensate: func(ctx context.Context) error { return s.Client.RevokeClientSecret(ctx, r.IdentityID, csID) },
+	res := surface.Result{
+		Compensate: func(ctx context.Context) error { return c.RevokeClientSecret(ctx, r.IdentityID, csID) },
 	}
 	n := *r
 	n.ClientSecretID = cs.ID
 	n.ClientSecretExpiresAt = req.Now.Add(ttl).UTC()
 	n.ClientIDSecret, n.ClientSecretSecret = SecretClientID, SecretClientSecret
 	res.Secrets = map[string]string{SecretClientID: ua.ClientID, SecretClientSecret: secret}
-	res.Record = provider.Record{Infisical: &n}
+	res.Record = &n
 	res.Fingerprint = manifest.Fingerprint(secret)
 	res.Detail = fmt.Sprintf("identity %s (%s): new client secret %s until %s", n.IdentityName, n.IdentityID, cs.ID, n.ClientSecretExpiresAt.Format(time.RFC3339))
 	return res, nil
@@ -397,8 +372,8 @@ func (s *Surface) Refresh(ctx context.Context, req *provider.Request, rec provid
 
 // NeedsRegrant reports whether the read paths rec records differ from
 // those the privilege should hold now (see Regrant).
-func (s *Surface) NeedsRegrant(req *provider.Request, rec provider.Record) bool {
-	r := rec.Infisical
+func (s *Surface) NeedsRegrant(req *surface.Request, rec surface.Record) bool {
+	r := Decode(rec)
 	if r == nil || r.IdentityID == "" {
 		return false
 	}
@@ -413,17 +388,21 @@ func (s *Surface) NeedsRegrant(req *provider.Request, rec provider.Record) bool 
 // identity and its client secret are untouched. A privilege deleted out of
 // band is found again by its slug, else granted anew until the handoff's
 // expiry. Running it again is harmless.
-func (s *Surface) Regrant(ctx context.Context, req *provider.Request, rec provider.Record) (provider.Result, error) {
-	r := rec.Infisical
+func (s *Surface) Regrant(ctx context.Context, req *surface.Request, rec surface.Record) (surface.Result, error) {
+	r := Decode(rec)
 	if r == nil || r.IdentityID == "" {
-		return provider.Result{}, fmt.Errorf("infisical: handoff %s records no identity whose privilege could change", req.Slug)
+		return surface.Result{}, fmt.Errorf("infisical: handoff %s records no identity whose privilege could change", req.Slug)
+	}
+	c, err := s.client()
+	if err != nil {
+		return surface.Result{}, err
 	}
 	paths, rules := grant(req, r)
 	ids := map[string]string{"identity_id": r.IdentityID, "identity_name": r.IdentityName, "privilege_id": r.PrivilegeID}
-	fail := func(what string, err error) (provider.Result, error) {
-		return provider.Result{}, fmt.Errorf("infisical: %s of %s (handoff %s): %w", what, r.IdentityName, req.Slug, err)
+	fail := func(what string, err error) (surface.Result, error) {
+		return surface.Result{}, fmt.Errorf("infisical: %s of %s (handoff %s): %w", what, r.IdentityName, req.Slug, err)
 	}
-	cur, err := s.findPrivilege(ctx, req, r)
+	cur, err := s.findPrivilege(ctx, c, req, r)
 	if err != nil {
 		return fail("find the privilege", err)
 	}
@@ -433,12 +412,12 @@ func (s *Surface) Regrant(ctx context.Context, req *provider.Request, rec provid
 	if cur == nil {
 		ttl, err := life(req)
 		if err != nil {
-			return provider.Result{}, err
+			return surface.Result{}, err
 		}
 		if err := req.Begin(ctx, StepGrantPrivilege, ids); err != nil {
-			return provider.Result{}, err
+			return surface.Result{}, err
 		}
-		if priv, err = s.Client.CreatePrivilege(ctx, r.IdentityID, inf.PrivilegeSlug(req.Slug), rules, &inf.Temporary{Start: req.Now, Range: ttl}); err != nil {
+		if priv, err = c.CreatePrivilege(ctx, r.IdentityID, inf.PrivilegeSlug(req.Slug), rules, &inf.Temporary{Start: req.Now, Range: ttl}); err != nil {
 			return fail("grant privilege", err)
 		}
 	} else {
@@ -446,15 +425,15 @@ func (s *Surface) Regrant(ctx context.Context, req *provider.Request, rec provid
 		if !cur.Temporary || cur.Start.IsZero() || window.Range < time.Second || (!req.ExpiresAt.IsZero() && cur.End.After(req.ExpiresAt)) {
 			ttl, err := life(req)
 			if err != nil {
-				return provider.Result{}, err
+				return surface.Result{}, err
 			}
 			window = &inf.Temporary{Start: req.Now, Range: ttl}
 		}
 		ids["privilege_id"] = cur.ID
 		if err := req.Begin(ctx, StepUpdatePrivilege, ids); err != nil {
-			return provider.Result{}, err
+			return surface.Result{}, err
 		}
-		if priv, err = s.Client.UpdatePrivilege(ctx, cur.ID, rules, window); err != nil {
+		if priv, err = c.UpdatePrivilege(ctx, cur.ID, rules, window); err != nil {
 			return fail("update privilege "+cur.ID, err)
 		}
 	}
@@ -469,8 +448,9 @@ func (s *Surface) Regrant(ctx context.Context, req *provider.Request, rec provid
 	if len(parts) == 0 {
 		parts = append(parts, "rules set again")
 	}
-	return provider.Result{
-		Record: provider.Record{Infisical: &n},
+	return surface.Result{
+		Record:   &n,
+		Narrower: len(without(r.ReadPaths, paths)) > 0,
 		Detail: fmt.Sprintf("privilege %s of identity %s (%s) updated in place: %s; it reads %s; identity and client secret kept",
 			priv.ID, n.IdentityName, n.IdentityID, strings.Join(parts, "; "), strings.Join(paths, ", ")),
 	}, nil
@@ -478,9 +458,9 @@ func (s *Surface) Regrant(ctx context.Context, req *provider.Request, rec provid
 
 // findPrivilege returns the identity's privilege r records, else the one
 // named by the handoff's privilege slug, else nil.
-func (s *Surface) findPrivilege(ctx context.Context, req *provider.Request, r *manifest.Infisical) (*inf.Privilege, error) {
+func (s *Surface) findPrivilege(ctx context.Context, c *inf.Client, req *surface.Request, r *Record) (*inf.Privilege, error) {
 	if r.PrivilegeID != "" {
-		p, err := s.Client.GetPrivilege(ctx, r.PrivilegeID)
+		p, err := c.GetPrivilege(ctx, r.PrivilegeID)
 		if err == nil {
 			return &p, nil
 		}
@@ -488,13 +468,13 @@ func (s *Surface) findPrivilege(ctx context.Context, req *provider.Request, r *m
 			return nil, err
 		}
 	}
-	list, err := s.Client.ListPrivileges(ctx, r.IdentityID)
+	list, err := c.ListPrivileges(ctx, r.IdentityID)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range list {
 		if p.Slug == inf.PrivilegeSlug(req.Slug) {
-			full, err := s.Client.GetPrivilege(ctx, p.ID)
+			full, err := c.GetPrivilege(ctx, p.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -508,16 +488,19 @@ func (s *Surface) findPrivilege(ctx context.Context, req *provider.Request, r *m
 // membership and the identity, then deletes any other identity named for
 // the handoff. Each step first, so that a failure to delete the identity
 // (delete protection) leaves nothing that can log in or read.
-func (s *Surface) Revoke(ctx context.Context, req *provider.Request, rec *provider.Record) error {
+func (s *Surface) Revoke(ctx context.Context, req *surface.Request, rec surface.Record) error {
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
 	keep := ""
-	if rec != nil && rec.Infisical != nil && rec.Infisical.IdentityID != "" {
-		r := rec.Infisical
+	if r := Decode(rec); r != nil && r.IdentityID != "" {
 		ids := map[string]string{"identity_id": r.IdentityID, "identity_name": r.IdentityName}
 		if r.ClientSecretID != "" {
 			if err := req.Begin(ctx, StepRevokeClientSecret, ids); err != nil {
 				return err
 			}
-			if err := s.Client.RevokeClientSecret(ctx, r.IdentityID, r.ClientSecretID); err != nil {
+			if err := c.RevokeClientSecret(ctx, r.IdentityID, r.ClientSecretID); err != nil {
 				return fmt.Errorf("infisical: revoke client secret %s of %s (handoff %s): %w", r.ClientSecretID, r.IdentityName, req.Slug, err)
 			}
 		}
@@ -525,35 +508,35 @@ func (s *Surface) Revoke(ctx context.Context, req *provider.Request, rec *provid
 			if err := req.Begin(ctx, StepDeletePrivilege, ids); err != nil {
 				return err
 			}
-			if err := s.Client.DeletePrivilege(ctx, r.PrivilegeID); err != nil {
+			if err := c.DeletePrivilege(ctx, r.PrivilegeID); err != nil {
 				return fmt.Errorf("infisical: delete privilege %s of %s (handoff %s): %w", r.PrivilegeID, r.IdentityName, req.Slug, err)
 			}
 		}
 		if err := req.Begin(ctx, StepRemoveMembership, ids); err != nil {
 			return err
 		}
-		if err := s.Client.RemoveProjectMembership(ctx, r.IdentityID); err != nil {
+		if err := c.RemoveProjectMembership(ctx, r.IdentityID); err != nil {
 			return fmt.Errorf("infisical: remove %s from the project (handoff %s): %w", r.IdentityName, req.Slug, err)
 		}
 		if err := req.Begin(ctx, StepDeleteIdentity, ids); err != nil {
 			return err
 		}
-		if err := s.Client.DeleteIdentity(ctx, r.IdentityID); err != nil {
+		if err := c.DeleteIdentity(ctx, r.IdentityID); err != nil {
 			return fmt.Errorf("infisical: delete identity %s (%s) of handoff %s: %w", r.IdentityName, r.IdentityID, req.Slug, err)
 		}
 		keep = r.IdentityID
 	}
-	return s.deleteStray(ctx, req, keep)
+	return s.deleteStray(ctx, c, req, keep)
 }
 
 // deleteStray deletes the identities named for the handoff other than the
 // one with id keep (already handled, or the one to keep).
-func (s *Surface) deleteStray(ctx context.Context, req *provider.Request, keep string) error {
+func (s *Surface) deleteStray(ctx context.Context, c *inf.Client, req *surface.Request, keep string) error {
 	for _, id := range s.strays(req, keep) {
 		if err := req.Begin(ctx, StepDeleteStray, map[string]string{"identity_id": id.ID, "identity_name": id.Name}); err != nil {
 			return err
 		}
-		if err := s.Client.DeleteIdentity(ctx, id.ID); err != nil {
+		if err := c.DeleteIdentity(ctx, id.ID); err != nil {
 			return fmt.Errorf("infisical: delete leftover identity %s (%s) of handoff %s: %w", id.Name, id.ID, req.Slug, err)
 		}
 	}
@@ -565,32 +548,36 @@ func (s *Surface) deleteStray(ctx context.Context, req *provider.Request, keep s
 // temporary and ending by the handoff's expiry, with no rule beyond its
 // own folder and the spec's read paths, and no live client secret other
 // than the recorded one.
-func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provider.Record) []provider.Violation {
-	var out []provider.Violation
-	add := func(scope bool, format string, args ...any) {
-		out = append(out, provider.Violation{Surface: spec.SurfaceInfisical, Scope: scope, Message: fmt.Sprintf(format, args...)})
-	}
-	r := rec.Infisical
+func (s *Surface) Verify(ctx context.Context, req *surface.Request, rec surface.Record) []surface.Violation {
+	v := &surface.Violations{Surface: Name}
+	add := v.Add
+	r := Decode(rec)
 	if r == nil {
 		add(false, "no identity recorded")
-		return out
+		return v.List
 	}
-	id, err := s.Client.GetIdentity(ctx, r.IdentityID)
+	s.verifyStrays(v, req, r)
+	c, err := s.client()
+	if err != nil {
+		add(false, "cannot verify the identity: %v", err)
+		return v.List
+	}
+	id, err := c.GetIdentity(ctx, r.IdentityID)
 	if err != nil {
 		if inf.IsNotFound(err) {
 			add(false, "identity %s (%s) no longer exists: run handoff apply", r.IdentityName, r.IdentityID)
 		} else {
 			add(false, "cannot read identity %s: %v", r.IdentityName, err)
 		}
-		return out
+		return v.List
 	}
 	if id.OrgRole != "" && id.OrgRole != OrgRole {
 		add(true, "identity %s has organization role %s, not %s", r.IdentityName, id.OrgRole, OrgRole)
 	}
-	privs, err := s.Client.ListPrivileges(ctx, r.IdentityID)
+	privs, err := c.ListPrivileges(ctx, r.IdentityID)
 	if err != nil {
 		add(false, "cannot list the privileges of %s: %v", r.IdentityName, err)
-		return out
+		return v.List
 	}
 	allowed := map[string]bool{}
 	if req.Spec != nil {
@@ -607,7 +594,7 @@ func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provide
 			add(true, "identity %s holds privilege %s (%s), which the manifest does not record", r.IdentityName, p.Slug, p.ID)
 			continue
 		}
-		full, err := s.Client.GetPrivilege(ctx, p.ID)
+		full, err := c.GetPrivilege(ctx, p.ID)
 		if err != nil {
 			add(false, "cannot read privilege %s: %v", p.ID, err)
 			continue
@@ -639,10 +626,10 @@ func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provide
 	if r.PrivilegeID != "" && !hasPrivilege(privs, r.PrivilegeID) {
 		add(false, "privilege %s of %s no longer exists: the handoff cannot read its folder", r.PrivilegeID, r.IdentityName)
 	}
-	secrets, err := s.Client.ListClientSecrets(ctx, r.IdentityID)
+	secrets, err := c.ListClientSecrets(ctx, r.IdentityID)
 	if err != nil {
 		add(false, "cannot list the client secrets of %s: %v", r.IdentityName, err)
-		return out
+		return v.List
 	}
 	for _, cs := range secrets {
 		if cs.Revoked || (!cs.ExpiresAt.IsZero() && !req.Now.Before(cs.ExpiresAt)) {
@@ -655,7 +642,7 @@ func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provide
 			add(true, "client secret %s of %s never expires", cs.ID, r.IdentityName)
 		}
 	}
-	return out
+	return v.List
 }
 
 func hasPrivilege(ps []inf.Privilege, id string) bool {
@@ -665,4 +652,45 @@ func hasPrivilege(ps []inf.Privilege, id string) bool {
 		}
 	}
 	return false
+}
+
+// verifyStrays reports identities named for the handoff that the record
+// does not name: something minted it that no manifest can revoke.
+func (s *Surface) verifyStrays(v *surface.Violations, req *surface.Request, r *Record) {
+	l := LiveOf(req.Live)
+	if l == nil {
+		return
+	}
+	for _, id := range l.Of(req.Slug) {
+		if id.ID != r.IdentityID {
+			v.Add(true, "identity %s (%s) is named for the handoff but not recorded by its manifest", id.Name, id.ID)
+		}
+	}
+}
+
+// Session: the identity's client id and secret, under their own names, and
+// the read paths beyond the folder with their environment.
+func (s *Surface) Session(rec surface.Record, folder string) surface.Session {
+	r := Decode(rec)
+	id, secret := r.secretNames()
+	out := surface.Session{Env: []surface.EnvVar{{Name: SecretClientID, Secret: id}, {Name: SecretClientSecret, Secret: secret}}}
+	if r == nil {
+		return out
+	}
+	out.ReadEnvironment = r.Environment
+	for _, p := range r.ReadPaths {
+		if p != folder && !strings.HasPrefix(p, folder+"/") {
+			out.Read = append(out.Read, p)
+		}
+	}
+	return out
+}
+
+// DescribeRevoke says what revoking rec ended.
+func (s *Surface) DescribeRevoke(rec surface.Record, _ bool) string {
+	r := Decode(rec)
+	if r == nil {
+		return ""
+	}
+	return fmt.Sprintf("identity %s (%s): client secret, privilege, membership, identity, and any other identity named for the handoff", r.IdentityName, r.IdentityID)
 }

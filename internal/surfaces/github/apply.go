@@ -1,38 +1,20 @@
-// Package github is the github surface: a GitHub App installation token
-// narrowed at mint time to the spec's one repository and its permissions,
-// written to the handoff's folder as GH_HANDOFF_TOKEN.
-//
-// GitHub fixes a token's life at one hour and revokes one only when given
-// the token itself (DELETE /installation/token): the vault copy is the only
-// means of revocation. So the mint is the surface's one Untraceable step,
-// and apply writes the value to the vault right after it. A process killed
-// between the mint and that write leaves a token nobody can revoke; it
-// reaches one repository with the spec's permissions and dies within the
-// hour (see package apply).
 package github
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
-	"github.com/raxx-app/handoff/internal/provider"
 	gh "github.com/raxx-app/handoff/internal/provider/github"
-	"github.com/raxx-app/handoff/internal/provider/infisical"
-	"github.com/raxx-app/handoff/internal/spec"
+	"github.com/raxx-app/handoff/internal/surface"
+	"github.com/raxx-app/handoff/internal/vault"
 )
-
-// SecretName is the vault secret holding the token.
-const SecretName = "GH_HANDOFF_TOKEN"
-
-// TokenLife is the life GitHub gives an installation token.
-const TokenLife = time.Hour
 
 // Step names.
 const (
@@ -40,35 +22,41 @@ const (
 	StepRevoke = "revoke installation token"
 )
 
-// Surface mints installation tokens with the App's Client.
+// Surface mints installation tokens with the App's client.
 type Surface struct {
-	Client *gh.Client
+	// Client returns the App's client; nil when no App is configured
+	// (parsing, policy and planning need none).
+	Client func() (*gh.Client, error)
 }
 
-// New returns the surface.
-func New(c *gh.Client) *Surface { return &Surface{Client: c} }
+// New returns the surface; client may be nil.
+func New(client func() (*gh.Client, error)) *Surface { return &Surface{Client: client} }
 
 // Name is "github".
-func (s *Surface) Name() string { return spec.SurfaceGitHub }
+func (s *Surface) Name() string { return Name }
 
-// Secrets is GH_HANDOFF_TOKEN.
-func (s *Surface) Secrets() []string { return []string{SecretName} }
+func (s *Surface) client() (*gh.Client, error) {
+	if s.Client == nil {
+		return nil, fmt.Errorf("github: no GitHub App is configured: set the github block of handoff.hcl and the App's private key")
+	}
+	return s.Client()
+}
 
 // Steps: a create mints; a refresh revokes the old token (read from the
 // vault) and mints; a revoke revokes the token with itself. Revoking needs
 // a token in the folder: without one there is no step.
-func (s *Surface) Steps(op provider.Op, req *provider.Request, rec *provider.Record) []provider.Step {
-	mint := provider.Step{Name: StepMint, Untraceable: true}
-	revoke := []provider.Step{{Name: StepRevoke}}
+func (s *Surface) Steps(op surface.Op, req *surface.Request, rec surface.Record) []surface.Step {
+	mint := surface.Step{Name: StepMint, Untraceable: true}
+	revoke := []surface.Step{{Name: StepRevoke}}
 	if req != nil && !tokenInFolder(req, rec) {
 		revoke = nil
 	}
 	switch op {
-	case provider.OpCreate:
-		return []provider.Step{mint}
-	case provider.OpRefresh:
+	case surface.OpCreate:
+		return []surface.Step{mint}
+	case surface.OpRefresh:
 		return append(revoke, mint)
-	case provider.OpRevoke:
+	case surface.OpRevoke:
 		return revoke
 	}
 	return nil
@@ -76,7 +64,7 @@ func (s *Surface) Steps(op provider.Op, req *provider.Request, rec *provider.Rec
 
 // tokenInFolder reports whether the live state shows the token secret in
 // the handoff's folder (true when it is not known).
-func tokenInFolder(req *provider.Request, rec *provider.Record) bool {
+func tokenInFolder(req *surface.Request, rec surface.Record) bool {
 	if req.Live == nil {
 		return true
 	}
@@ -84,46 +72,42 @@ func tokenInFolder(req *provider.Request, rec *provider.Record) bool {
 	if h == nil {
 		return false
 	}
-	name := SecretName
-	if rec != nil && rec.GitHub != nil && rec.GitHub.Secret != "" {
-		name = rec.GitHub.Secret
-	}
-	_, ok := h.Secrets[name]
+	_, ok := h.Secrets[Decode(rec).secretName()]
 	return ok
 }
 
 // Create mints a token narrowed to the spec's repository and permissions.
-func (s *Surface) Create(ctx context.Context, req *provider.Request) (provider.Result, error) {
-	if req.Spec == nil || req.Spec.GitHub == nil {
-		return provider.Result{}, fmt.Errorf("github: handoff %s has no github block", req.Slug)
+func (s *Surface) Create(ctx context.Context, req *surface.Request) (surface.Result, error) {
+	g := Of(req.Spec)
+	if g == nil {
+		return surface.Result{}, fmt.Errorf("github: handoff %s has no github block", req.Slug)
 	}
-	g := req.Spec.GitHub
 	owner, repo, ok := strings.Cut(g.Repository.Value, "/")
 	if !ok || owner == "" || repo == "" {
-		return provider.Result{}, fmt.Errorf("github: handoff %s: repository %q is not owner/name", req.Slug, g.Repository.Value)
+		return surface.Result{}, fmt.Errorf("github: handoff %s: repository %q is not owner/name", req.Slug, g.Repository.Value)
 	}
 	inst, err := s.installation(ctx, req, owner, repo)
 	if err != nil {
-		return provider.Result{}, err
+		return surface.Result{}, err
 	}
 	return s.mint(ctx, req, inst, g.Repository.Value, g.Permissions.Map(), "")
 }
 
 // Refresh revokes the token in the vault (gone is fine) and mints a new one
 // with the grant rec records.
-func (s *Surface) Refresh(ctx context.Context, req *provider.Request, rec provider.Record) (provider.Result, error) {
-	r := rec.GitHub
+func (s *Surface) Refresh(ctx context.Context, req *surface.Request, rec surface.Record) (surface.Result, error) {
+	r := Decode(rec)
 	if r == nil {
 		return s.Create(ctx, req)
 	}
 	prev, err := s.revokeVaultToken(ctx, req, r.Secret)
 	if err != nil {
-		return provider.Result{}, err
+		return surface.Result{}, err
 	}
 	repository, perms := r.Repository, r.Permissions
-	if req.Spec != nil && req.Spec.GitHub != nil {
+	if g := Of(req.Spec); g != nil {
 		// The spec is unchanged (a refresh), but it is the authority.
-		repository, perms = req.Spec.GitHub.Repository.Value, req.Spec.GitHub.Permissions.Map()
+		repository, perms = g.Repository.Value, g.Permissions.Map()
 	}
 	return s.mint(ctx, req, r.InstallationID, repository, perms, prev)
 }
@@ -131,18 +115,14 @@ func (s *Surface) Refresh(ctx context.Context, req *provider.Request, rec provid
 // Revoke revokes the token found in the handoff's folder with itself. A
 // token already expired or revoked is success. Without a vault copy there is
 // nothing GitHub lets anyone revoke.
-func (s *Surface) Revoke(ctx context.Context, req *provider.Request, rec *provider.Record) error {
-	name := SecretName
-	if rec != nil && rec.GitHub != nil && rec.GitHub.Secret != "" {
-		name = rec.GitHub.Secret
-	}
-	_, err := s.revokeVaultToken(ctx, req, name)
+func (s *Surface) Revoke(ctx context.Context, req *surface.Request, rec surface.Record) error {
+	_, err := s.revokeVaultToken(ctx, req, Decode(rec).secretName())
 	return err
 }
 
 // revokeVaultToken reads the token in the vault and revokes it with itself;
 // it returns the fingerprint of what it found ("" when there was none).
-func (s *Surface) revokeVaultToken(ctx context.Context, req *provider.Request, name string) (string, error) {
+func (s *Surface) revokeVaultToken(ctx context.Context, req *surface.Request, name string) (string, error) {
 	if name == "" {
 		name = SecretName
 	}
@@ -150,7 +130,7 @@ func (s *Surface) revokeVaultToken(ctx context.Context, req *provider.Request, n
 		return "", fmt.Errorf("github: handoff %s: no vault to read %s from", req.Slug, name)
 	}
 	sec, err := req.Vault.GetSecret(ctx, req.Environment, req.Folder, name)
-	if infisical.IsNotFound(err) {
+	if vault.IsNotFound(err) {
 		return "", nil
 	}
 	if err != nil {
@@ -165,28 +145,36 @@ func (s *Surface) revokeVaultToken(ctx context.Context, req *provider.Request, n
 	if err := req.Begin(ctx, StepRevoke, map[string]string{"token_fingerprint": fp}); err != nil {
 		return fp, err
 	}
-	if err := s.Client.RevokeToken(ctx, token); err != nil && !errors.Is(err, gh.ErrTokenGone) {
+	c, err := s.client()
+	if err != nil {
+		return fp, err
+	}
+	if err := c.RevokeToken(ctx, token); err != nil && !errors.Is(err, gh.ErrTokenGone) {
 		return fp, fmt.Errorf("github: revoke token %s of handoff %s: %w", fp, req.Slug, err)
 	}
 	return fp, nil
 }
 
-func (s *Surface) installation(ctx context.Context, req *provider.Request, owner, repo string) (int64, error) {
-	if req.Live != nil && req.Live.InstallationsKnown {
-		if in, ok := req.Live.Installation(owner); ok {
+func (s *Surface) installation(ctx context.Context, req *surface.Request, owner, repo string) (int64, error) {
+	if l := LiveOf(req.Live); l != nil {
+		if in, ok := l.Find(owner); ok {
 			return in.ID, nil
 		}
 	}
-	in, err := s.Client.InstallationForRepo(ctx, owner, repo)
+	c, err := s.client()
+	if err != nil {
+		return 0, err
+	}
+	in, err := c.InstallationForRepo(ctx, owner, repo)
 	if err != nil {
 		return 0, fmt.Errorf("github: handoff %s: %w", req.Slug, err)
 	}
 	return in.ID, nil
 }
 
-func (s *Surface) mint(ctx context.Context, req *provider.Request, inst int64, repository string, perms map[string]string, prevFingerprint string) (provider.Result, error) {
+func (s *Surface) mint(ctx context.Context, req *surface.Request, inst int64, repository string, perms map[string]string, prevFingerprint string) (surface.Result, error) {
 	if !req.ExpiresAt.IsZero() && !req.Now.Before(req.ExpiresAt) {
-		return provider.Result{}, fmt.Errorf("github: handoff %s expired at %s: no token is minted for it", req.Slug, req.ExpiresAt.UTC().Format(time.RFC3339))
+		return surface.Result{}, fmt.Errorf("github: handoff %s expired at %s: no token is minted for it", req.Slug, req.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	_, repo, _ := strings.Cut(repository, "/")
 	ids := map[string]string{
@@ -194,39 +182,47 @@ func (s *Surface) mint(ctx context.Context, req *provider.Request, inst int64, r
 		"repository":      repository,
 		"secret":          SecretName,
 		"expires_by":      req.Now.Add(TokenLife).UTC().Format(time.RFC3339),
+		// What a flag of an unrevocable mint says (package apply).
+		"credential":  "GitHub installation token",
+		"reach":       fmt.Sprintf("for %s (installation %d)", repository, inst),
+		"unrevocable": "GitHub revokes a token only with the token itself",
 	}
 	if prevFingerprint != "" {
 		ids["prev_fingerprint"] = prevFingerprint
 	}
-	if err := req.Begin(ctx, StepMint, ids); err != nil {
-		return provider.Result{}, err
-	}
-	tok, err := s.Client.MintToken(ctx, inst, []string{repo}, perms)
+	c, err := s.client()
 	if err != nil {
-		return provider.Result{}, fmt.Errorf("github: mint the token of handoff %s: %w", req.Slug, err)
+		return surface.Result{}, err
+	}
+	if err := req.Begin(ctx, StepMint, ids); err != nil {
+		return surface.Result{}, err
+	}
+	tok, err := c.MintToken(ctx, inst, []string{repo}, perms)
+	if err != nil {
+		return surface.Result{}, fmt.Errorf("github: mint the token of handoff %s: %w", req.Slug, err)
 	}
 	value := tok.Value
 	undo := func(ctx context.Context) error {
-		err := s.Client.RevokeToken(ctx, value)
+		err := c.RevokeToken(ctx, value)
 		if errors.Is(err, gh.ErrTokenGone) {
 			return nil
 		}
 		return err
 	}
-	res := provider.Result{Compensate: undo}
+	res := surface.Result{Compensate: undo}
 	// Least privilege is checked on what GitHub granted, not on what was
 	// asked: a token wider than the spec is revoked at once.
 	if err := checkNarrowed(tok, repo, perms); err != nil {
 		if uerr := undo(ctx); uerr != nil {
 			return res, fmt.Errorf("github: handoff %s: %v; revoking it failed too: %w", req.Slug, err, uerr)
 		}
-		return provider.Result{}, fmt.Errorf("github: handoff %s: %w (the token was revoked)", req.Slug, err)
+		return surface.Result{}, fmt.Errorf("github: handoff %s: %w (the token was revoked)", req.Slug, err)
 	}
 	fp := tok.Fingerprint()
-	rec := &manifest.GitHub{
+	rec := &Record{
 		InstallationID:   inst,
 		Repository:       repository,
-		Permissions:      cloneMap(perms),
+		Permissions:      maps.Clone(perms),
 		Secret:           SecretName,
 		TokenExpiresAt:   tok.ExpiresAt.UTC(),
 		TokenFingerprint: fp,
@@ -236,7 +232,7 @@ func (s *Surface) mint(ctx context.Context, req *provider.Request, inst int64, r
 		rec.RepositoryID = tok.RepositoryIDs[0]
 	}
 	res.Secrets = map[string]string{SecretName: value}
-	res.Record = provider.Record{GitHub: rec}
+	res.Record = rec
 	res.Fingerprint = fp
 	res.Detail = fmt.Sprintf("installation token for %s (installation %d; %s), expires %s",
 		repository, inst, gh.FormatPermissions(perms), rec.TokenExpiresAt.Format(time.RFC3339))
@@ -264,18 +260,15 @@ func checkNarrowed(tok gh.Token, repo string, perms map[string]string) error {
 
 // Verify compares the manifest's token with the spec and with what the
 // token in the vault can reach.
-func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provider.Record) []provider.Violation {
-	var out []provider.Violation
-	add := func(scope bool, format string, args ...any) {
-		out = append(out, provider.Violation{Surface: spec.SurfaceGitHub, Scope: scope, Message: fmt.Sprintf(format, args...)})
-	}
-	r := rec.GitHub
+func (s *Surface) Verify(ctx context.Context, req *surface.Request, rec surface.Record) []surface.Violation {
+	v := &surface.Violations{Surface: Name}
+	add := v.Add
+	r := Decode(rec)
 	if r == nil {
 		add(false, "no token recorded")
-		return out
+		return v.List
 	}
-	if req.Spec != nil && req.Spec.GitHub != nil {
-		g := req.Spec.GitHub
+	if g := Of(req.Spec); g != nil {
 		if !strings.EqualFold(g.Repository.Value, r.Repository) {
 			add(true, "the token was minted for %s, the spec asks for %s", r.Repository, g.Repository.Value)
 		}
@@ -287,7 +280,7 @@ func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provide
 		}
 	}
 	for name, level := range r.Permissions {
-		if level == "admin" || name == "administration" || name == "secrets" || name == "workflows" || strings.HasPrefix(name, "organization_") {
+		if _, bad := ForbiddenPermission(name); bad || level == "admin" {
 			add(true, "the token holds the forbidden permission %s: %s", name, level)
 		}
 	}
@@ -295,16 +288,16 @@ func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provide
 		add(false, "the token expired at %s: run handoff apply to mint a new one", r.TokenExpiresAt.UTC().Format(time.RFC3339))
 	}
 	if req.Vault == nil {
-		return out
+		return v.List
 	}
-	sec, err := req.Vault.GetSecret(ctx, req.Environment, req.Folder, cmp.Or(r.Secret, SecretName))
+	sec, err := req.Vault.GetSecret(ctx, req.Environment, req.Folder, r.secretName())
 	if err != nil {
-		if infisical.IsNotFound(err) {
-			add(false, "%s is missing from %s", cmp.Or(r.Secret, SecretName), req.Folder)
+		if vault.IsNotFound(err) {
+			add(false, "%s is missing from %s", r.secretName(), req.Folder)
 		} else {
-			add(false, "cannot read %s: %v", cmp.Or(r.Secret, SecretName), err)
+			add(false, "cannot read %s: %v", r.secretName(), err)
 		}
-		return out
+		return v.List
 	}
 	token := strings.TrimSpace(sec.Value)
 	sec.Value = ""
@@ -312,9 +305,14 @@ func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provide
 		add(false, "the token in the vault (%s) is not the one the manifest records (%s)", fp, r.TokenFingerprint)
 	}
 	if !req.Now.Before(r.TokenExpiresAt) {
-		return out
+		return v.List
 	}
-	repos, err := s.Client.TokenRepositories(ctx, token)
+	c, err := s.client()
+	if err != nil {
+		add(false, "cannot verify the token with GitHub: %v", err)
+		return v.List
+	}
+	repos, err := c.TokenRepositories(ctx, token)
 	switch {
 	case err != nil:
 		add(false, "the token is refused by GitHub (%v): run handoff apply", err)
@@ -326,7 +324,7 @@ func (s *Surface) Verify(ctx context.Context, req *provider.Request, rec provide
 		sort.Strings(names)
 		add(true, "the token reaches %s, the manifest records %s only", strings.Join(names, ", "), r.Repository)
 	}
-	return out
+	return v.List
 }
 
 var levels = map[string]int{"": 0, "none": 0, "read": 1, "write": 2, "admin": 3}
@@ -340,10 +338,16 @@ func orNone(s string) string {
 	return s
 }
 
-func cloneMap(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
+// Session: the token, as GH_TOKEN (the name gh and most tools read).
+func (s *Surface) Session(rec surface.Record, _ string) surface.Session {
+	return surface.Session{Env: []surface.EnvVar{{Name: "GH_TOKEN", Secret: Decode(rec).secretName()}}}
+}
+
+// DescribeRevoke says what revoking rec ended.
+func (s *Surface) DescribeRevoke(rec surface.Record, _ bool) string {
+	r := Decode(rec)
+	if r == nil {
+		return ""
 	}
-	return out
+	return fmt.Sprintf("installation token %s for %s (the token in the vault, with itself)", r.TokenFingerprint, r.Repository)
 }

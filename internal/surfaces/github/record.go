@@ -1,0 +1,42 @@
+package github
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/raxx-app/handoff/internal/surface"
+)
+
+// Record is the surface's entry in the manifest: the installation token
+// minted for a handoff (never its value).
+type Record struct {
+	InstallationID int64             `json:"installation_id"`
+	Repository     string            `json:"repository"`
+	RepositoryID   int64             `json:"repository_id,omitempty"`
+	Permissions    map[string]string `json:"permissions"`
+	// Secret is the vault secret holding the token (GH_HANDOFF_TOKEN).
+	Secret           string    `json:"secret"`
+	TokenExpiresAt   time.Time `json:"token_expires_at"`
+	TokenFingerprint string    `json:"token_fingerprint"`
+	MintedAt         time.Time `json:"minted_at,omitzero"`
+}
+
+// Decode reads a record; nil (or one that does not decode) gives nil.
+func Decode(rec surface.Record) *Record {
+	if len(rec) == 0 {
+		return nil
+	}
+	var r Record
+	if json.Unmarshal(rec, &r) != nil {
+		return nil
+	}
+	return &r
+}
+
+// secretName is the vault secret of r (the default when r names none).
+func (r *Record) secretName() string {
+	if r == nil || r.Secret == "" {
+		return SecretName
+	}
+	return r.Secret
+}
