@@ -1,8 +1,9 @@
 // Package infisicalsrv is a local Infisical API server: the parts of the
 // Infisical HTTP API that handoff uses (machine identities, universal auth,
 // access tokens, project memberships, additional privileges, folders, raw
-// secrets, the organization audit log), answered with Infisical's own paths,
-// status codes, bodies and error shapes.
+// secrets one by one and in all-or-nothing batches, the organization audit
+// log), answered with Infisical's own paths, status codes, bodies and error
+// shapes.
 //
 // It owns:
 //   - the in-memory state of one organization (projects, environments, a
