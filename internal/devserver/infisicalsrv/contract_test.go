@@ -414,14 +414,18 @@ func TestContractTour(t *testing.T) {
 	// --- Token errors on an authenticated route; rate limiting.
 	want(t, e.do("GET", "/api/v1/organization/audit-logs", "", nil), 401, nameUnauthorized, "Token missing")
 	want(t, e.do("GET", "/api/v1/organization/audit-logs", "not-a-jwt", nil), 403, nameToken, "malformed")
-	e.srv.SetRateLimit(1)
+	if err := e.srv.SetRateLimits(RateLimits{Classes: map[string]int{"readLimit": 1}}); err != nil {
+		t.Fatal(err)
+	}
 	want(t, e.do("GET", "/api/v1/organization/audit-logs", adm, nil), 200)
 	r = e.do("GET", "/api/v1/organization/audit-logs", adm, nil)
 	want(t, r, 429, nameRateLimit, "Rate limit exceeded. Please try again in 60 seconds")
 	if r.header.Get("Retry-After") != "60" {
 		t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
 	}
-	e.srv.SetRateLimit(0)
+	if err := e.srv.SetRateLimits(RateLimits{}); err != nil {
+		t.Fatal(err)
+	}
 
 	if u := e.v.Uncovered(); len(u) > 0 {
 		t.Errorf("operations never exercised:\n  %s", strings.Join(u, "\n  "))
