@@ -32,6 +32,7 @@ import (
 	"github.com/raxx-app/handoff/internal/apply"
 	"github.com/raxx-app/handoff/internal/devserver"
 	"github.com/raxx-app/handoff/internal/devserver/devkit"
+	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
 )
 
 // options are the command-line settings of a run.
@@ -264,8 +265,12 @@ func startDev(dir string, lat time.Duration) (*devWorld, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The dev rate limit is a fault to test against, not what is measured.
-	s.Infisical.SetRateLimit(-1)
+	// The dev rate limit is a fault to test against, not what is measured:
+	// no limiter, as on a self-hosted Infisical.
+	if err := s.Infisical.SetRateLimits(infisicalsrv.RateLimits{Profile: infisicalsrv.ProfileSelfHosted}); err != nil {
+		s.Close()
+		return nil, err
+	}
 	keyFile := filepath.Join(dir, "app.pem")
 	if err := s.WriteKeyFile(keyFile); err != nil {
 		s.Close()

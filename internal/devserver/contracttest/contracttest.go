@@ -1,9 +1,10 @@
 // Package contracttest checks HTTP traffic against the vendors' own OpenAPI
 // documents (GitHub's and Infisical's, cut to the operations handoff uses).
 //
-// The documents are copies of ../shared/contracts, embedded so that tests do
-// not depend on where the repository is checked out; a test in this package
-// fails when the copies drift from the originals.
+// The documents are copies of ../shared/contracts, embedded by the package
+// contracts so that tests do not depend on where the repository is checked
+// out; a test in this package fails when the copies drift from the
+// originals.
 //
 // Wrap any http.Client's transport with Validator.Transport and every request
 // that crosses it, and the answer to it, is validated with kin-openapi: a
@@ -14,7 +15,6 @@ package contracttest
 import (
 	"bytes"
 	"context"
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,10 +30,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-)
 
-//go:embed contracts/*.json
-var contracts embed.FS
+	"github.com/raxx-app/handoff/internal/devserver/contracttest/contracts"
+)
 
 // Vendor names a contract: "github" or "infisical".
 type Vendor string
@@ -46,7 +45,7 @@ const (
 
 // Document returns the raw OpenAPI document of a vendor.
 func Document(v Vendor) ([]byte, error) {
-	return contracts.ReadFile("contracts/" + string(v) + ".openapi.json")
+	return contracts.Read(string(v) + ".openapi.json")
 }
 
 // Validator validates requests and responses against one vendor document

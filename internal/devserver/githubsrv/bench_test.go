@@ -19,7 +19,7 @@ func BenchmarkServer(b *testing.B) {
 	fx := DefaultFixture()
 	fx.App.PrivateKeyPEM = testKeyPEM(b)
 	fx.ActionsTokens[0].Token = fuzzActions
-	fx.RateLimits = RateLimits{InstallationPerHour: -1, AppPerHour: -1, ActionsPerHour: -1, UnauthenticatedPerHour: -1, SecondaryLimitPerMinute: -1}
+	fx.RateLimits = NoRateLimits()
 	srv, err := New(devkit.NewKit(), fx)
 	if err != nil {
 		b.Fatal(err)

@@ -18,8 +18,11 @@
 //     and the requests to approve them (GitHub has no API that creates a
 //     fine-grained PAT, and neither does this server);
 //   - primary rate limits per credential (installation, App, Actions token,
-//     client address) on a window reset by the server clock, and a secondary
-//     limit on comment writes.
+//     client address) on a window reset by the server clock, and GitHub's
+//     secondary limits on every route: requests in flight per credential,
+//     points per minute per credential and endpoint (reads 1, writes 5),
+//     content creation per minute and per hour; all at GitHub's values
+//     unless the fixture's RateLimits say otherwise.
 //
 // A Server is built from a Fixture (DefaultFixture or a JSON file), serves
 // HTTP both at the root, as api.github.com does, and under the GitHub

@@ -249,9 +249,18 @@ type ActionsToken struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
 
-// RateLimits configures the primary limits (requests per hour, per
-// credential) and the secondary limit on comment writes. Zero takes the
-// default in parentheses; a negative value means unlimited.
+// RateLimits configures GitHub's primary limits (requests per hour, per
+// credential) and its secondary limits (docs.github.com, "About secondary
+// rate limits"). Zero takes GitHub's value in parentheses; a negative value
+// turns the limit off (NoRateLimits turns them all off).
+//
+// The secondary limits answer as GitHub documents it, "403 or 429" with the
+// secondary-rate-limit message, the credential's x-ratelimit-* headers
+// (not exhausted) and, when there is one, Retry-After. GitHub does not say
+// which limit gets which answer; this server gives each of the documented
+// answers to one limit, so that a client meets them all: content creation
+// 429 with Retry-After; endpoint points 403 with Retry-After; concurrency
+// 403 with no Retry-After (the client must then wait at least a minute).
 type RateLimits struct {
 	// InstallationPerHour is shared by every token of an installation (5000).
 	InstallationPerHour int `json:"installation_per_hour,omitempty"`
@@ -261,10 +270,25 @@ type RateLimits struct {
 	ActionsPerHour int `json:"actions_per_hour,omitempty"`
 	// UnauthenticatedPerHour applies per client address (60).
 	UnauthenticatedPerHour int `json:"unauthenticated_per_hour,omitempty"`
-	// SecondaryLimitPerMinute caps comment creations and updates per
-	// credential per minute (180, GitHub's 900 points at 5 points a write);
-	// beyond it the server answers 429 with Retry-After.
+	// SecondaryLimitPerMinute caps content-generating requests (comment
+	// creations and updates) per credential per minute (80).
 	SecondaryLimitPerMinute int `json:"secondary_limit_per_minute,omitempty"`
+	// ContentCreationPerHour caps the same requests per credential per
+	// hour (500).
+	ContentCreationPerHour int `json:"content_creation_per_hour,omitempty"`
+	// EndpointPointsPerMinute caps the points a credential spends on one
+	// REST endpoint (method and route) per minute (900): GET, HEAD and
+	// OPTIONS cost 1 point, POST, PATCH, PUT and DELETE 5.
+	EndpointPointsPerMinute int `json:"endpoint_points_per_minute,omitempty"`
+	// ConcurrentRequests caps a credential's requests in flight (100).
+	ConcurrentRequests int `json:"concurrent_requests,omitempty"`
+}
+
+// NoRateLimits returns limits that are all off: no primary, no secondary
+// limit is ever reached.
+func NoRateLimits() RateLimits {
+	return RateLimits{InstallationPerHour: -1, AppPerHour: -1, ActionsPerHour: -1, UnauthenticatedPerHour: -1,
+		SecondaryLimitPerMinute: -1, ContentCreationPerHour: -1, EndpointPointsPerMinute: -1, ConcurrentRequests: -1}
 }
 
 // Default rate limits, GitHub's.
@@ -273,7 +297,10 @@ const (
 	DefaultAppPerHour              = 5000
 	DefaultActionsPerHour          = 1000
 	DefaultUnauthenticatedPerHour  = 60
-	DefaultSecondaryLimitPerMinute = 180
+	DefaultSecondaryLimitPerMinute = 80
+	DefaultContentCreationPerHour  = 500
+	DefaultEndpointPointsPerMinute = 900
+	DefaultConcurrentRequests      = 100
 )
 
 // Ids and names of DefaultFixture, for tests and the dev command.

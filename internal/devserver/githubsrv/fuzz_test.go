@@ -43,7 +43,7 @@ func FuzzHandler(f *testing.F) {
 	fx := DefaultFixture()
 	fx.App.PrivateKeyPEM = testKeyPEM(f)
 	fx.ActionsTokens[0].Token = fuzzActions
-	fx.RateLimits = RateLimits{InstallationPerHour: -1, AppPerHour: -1, ActionsPerHour: -1, UnauthenticatedPerHour: -1, SecondaryLimitPerMinute: -1}
+	fx.RateLimits = NoRateLimits()
 	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(fx.App.PrivateKeyPEM))
 	if err != nil {
 		f.Fatal(err)

@@ -205,3 +205,140 @@ func TestSecondaryRateLimit(t *testing.T) {
 	e.kit.Clock.Advance(40 * time.Second)
 	expect(t, post(), 201, "")
 }
+
+// TestDefaultLimitsAreGitHubs: zero takes GitHub's values, negative turns a
+// limit off.
+func TestDefaultLimitsAreGitHubs(t *testing.T) {
+	got := resolveLimits(RateLimits{})
+	want := RateLimits{InstallationPerHour: 5000, AppPerHour: 5000, ActionsPerHour: 1000, UnauthenticatedPerHour: 60,
+		SecondaryLimitPerMinute: 80, ContentCreationPerHour: 500, EndpointPointsPerMinute: 900, ConcurrentRequests: 100}
+	if got != want {
+		t.Errorf("defaults %+v, want %+v", got, want)
+	}
+	off := resolveLimits(NoRateLimits())
+	for name, v := range map[string]int{"installation": off.InstallationPerHour, "app": off.AppPerHour, "actions": off.ActionsPerHour,
+		"anonymous": off.UnauthenticatedPerHour, "content/min": off.SecondaryLimitPerMinute, "content/h": off.ContentCreationPerHour,
+		"points": off.EndpointPointsPerMinute, "concurrency": off.ConcurrentRequests} {
+		if v < 1<<30 {
+			t.Errorf("NoRateLimits leaves %s at %d", name, v)
+		}
+	}
+}
+
+// secondaryRefusal checks GitHub's answer to a secondary limit: the status,
+// the message with the request id, the credential's primary headers (not
+// exhausted) and the Retry-After wanted ("" for none).
+func secondaryRefusal(t *testing.T, r resp, status int, retryAfter string) {
+	t.Helper()
+	expect(t, r, status, "")
+	if !strings.HasPrefix(r.message(), "You have exceeded a secondary rate limit.") || !strings.Contains(r.message(), r.header.Get("X-Github-Request-Id")) {
+		t.Errorf("message %q", r.message())
+	}
+	if !strings.Contains(string(r.body), docSecondaryLimits) {
+		t.Errorf("documentation_url: %s", r.body)
+	}
+	if r.header.Get("X-Ratelimit-Remaining") == "0" || r.header.Get("X-Ratelimit-Limit") == "" {
+		t.Errorf("primary headers %v", r.header)
+	}
+	if got := r.header.Get("Retry-After"); got != retryAfter {
+		t.Errorf("Retry-After %q, want %q", got, retryAfter)
+	}
+}
+
+// TestEndpointPoints: 900 points a minute per credential and endpoint by
+// default; reads cost 1, writes 5; past it, 403 with Retry-After until the
+// endpoint's window ends.
+func TestEndpointPoints(t *testing.T) {
+	t.Run("GitHub's 900, minting installation tokens", func(t *testing.T) {
+		e := newEnv(t, nil)
+		auth := "Bearer " + e.jwt()
+		path := "/app/installations/" + strconv.FormatInt(DefaultInstallationID, 10) + "/access_tokens"
+		for i := 0; i < 180; i++ { // 180 × 5 points
+			expect(t, e.do("POST", path, auth, nil), 201, "")
+		}
+		e.kit.Clock.Advance(20 * time.Second)
+		secondaryRefusal(t, e.do("POST", path, auth, nil), 403, "40")
+		// Another endpoint of the same credential has its own points.
+		expect(t, e.do("GET", "/app", auth, nil), 200, "")
+		e.kit.Clock.Advance(40 * time.Second)
+		expect(t, e.do("POST", path, auth, nil), 201, "")
+	})
+	t.Run("reads and writes", func(t *testing.T) {
+		e := newEnv(t, func(fx *Fixture) { fx.RateLimits.EndpointPointsPerMinute = 12 })
+		tok := "token " + e.mint(DefaultInstallationID, nil)
+		repo := "/repos/raxx-app/TradeMasterAPI"
+		for i := 0; i < 12; i++ {
+			p := repo
+			if i%2 == 1 {
+				p = GHESPrefix + repo // the same endpoint under the GHES prefix
+			}
+			expect(t, e.do("GET", p, tok, nil), 200, "")
+		}
+		secondaryRefusal(t, e.do("GET", repo, tok, nil), 403, "60")
+		// Tokens of one installation are one credential.
+		other := "token " + e.mint(DefaultInstallationID, nil)
+		secondaryRefusal(t, e.do("GET", repo, other, nil), 403, "60")
+		comments := repo + "/issues/42/comments"
+		expect(t, e.do("POST", comments, tok, map[string]string{"body": "a"}), 201, "")
+		expect(t, e.do("POST", comments, tok, map[string]string{"body": "b"}), 201, "")
+		secondaryRefusal(t, e.do("POST", comments, tok, map[string]string{"body": "c"}), 403, "60")
+		if n := len(e.srv.Comments("raxx-app", "TradeMasterAPI", 42)); n != 3 {
+			t.Errorf("%d comments, want 3 (the fixture's and two)", n)
+		}
+		expect(t, e.do("GET", comments, tok, nil), 200, "")
+		// The windows survive a restart.
+		state, err := e.srv.MarshalState()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e2 := newEnv(t, nil)
+		if err := e2.srv.RestoreState(state); err != nil {
+			t.Fatal(err)
+		}
+		secondaryRefusal(t, e2.do("GET", repo, tok, nil), 403, "60")
+		e2.kit.Clock.Advance(time.Minute)
+		expect(t, e2.do("GET", repo, tok, nil), 200, "")
+	})
+}
+
+// TestConcurrencyLimit: at most 100 requests in flight per credential;
+// the 101st gets 403 with no Retry-After.
+func TestConcurrencyLimit(t *testing.T) {
+	e := newEnv(t, nil)
+	tok := "token " + e.mint(DefaultInstallationID, nil)
+	const key = "installation:1001"
+	for i := 0; i < DefaultConcurrentRequests; i++ { // 100 requests held in flight
+		if !e.srv.lim.acquire(key, DefaultConcurrentRequests) {
+			t.Fatalf("slot %d refused", i)
+		}
+	}
+	secondaryRefusal(t, e.do("GET", "/repos/raxx-app/TradeMasterAPI", tok, nil), 403, "")
+	// Another credential is not held up.
+	expect(t, e.do("GET", "/app", "Bearer "+e.jwt(), nil), 200, "")
+	e.srv.lim.release(key)
+	expect(t, e.do("GET", "/repos/raxx-app/TradeMasterAPI", tok, nil), 200, "")
+	e.srv.lim.mu.Lock()
+	held := e.srv.lim.inflight[key]
+	e.srv.lim.mu.Unlock()
+	if held != DefaultConcurrentRequests-1 {
+		t.Errorf("%d in flight after the request, want %d", held, DefaultConcurrentRequests-1)
+	}
+}
+
+// TestContentCreationPerHour: 500 content-generating requests an hour by
+// default; past the hourly limit, 429 with Retry-After to the hour's end.
+func TestContentCreationPerHour(t *testing.T) {
+	e := newEnv(t, func(fx *Fixture) { fx.RateLimits.ContentCreationPerHour = 3 })
+	tok := "token " + e.mint(DefaultInstallationID, nil)
+	post := func() resp {
+		return e.do("POST", "/repos/raxx-app/TradeMasterAPI/issues/42/comments", tok, map[string]string{"body": "plan"})
+	}
+	for i := 0; i < 3; i++ {
+		expect(t, post(), 201, "")
+		e.kit.Clock.Advance(time.Minute) // below the per-minute limit
+	}
+	secondaryRefusal(t, post(), 429, strconv.Itoa(int(time.Hour/time.Second)-3*60))
+	e.kit.Clock.Advance(57 * time.Minute)
+	tok = "token " + e.mint(DefaultInstallationID, nil) // the first one lived an hour
+	expect(t, post(), 201, "")
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -197,20 +196,15 @@ func (c *call) author() (login, viaApp string) {
 	return c.s.w.app.Slug + "[bot]", c.s.w.app.Slug
 }
 
-// secondaryLimit applies the per-minute limit on content creation: 429 with
-// Retry-After once a credential writes too fast.
+// secondaryLimit applies the limits on content creation (per minute and
+// per hour): 429 with Retry-After once a credential writes too much.
 func (c *call) secondaryLimit() bool {
-	limit := c.s.w.limits.SecondaryLimitPerMinute
-	win, ok := c.s.lim.secondaryUse(c.cred.rateKey, limit, c.now)
+	lim := c.s.w.limits
+	win, ok := c.s.lim.contentUse(c.cred.rateKey, lim.SecondaryLimitPerMinute, lim.ContentCreationPerHour, c.now)
 	if ok {
 		return true
 	}
-	wait := win.Reset - c.now.Unix()
-	if wait < 1 {
-		wait = 1
-	}
-	c.fail(&apiError{status: http.StatusTooManyRequests, message: fmt.Sprintf(msgSecondaryLimit, c.reqID), doc: docSecondaryLimits,
-		header: map[string]string{"Retry-After": strconv.FormatInt(wait, 10)}})
+	c.fail(c.secondaryError(http.StatusTooManyRequests, win.Reset-c.now.Unix()))
 	return false
 }
 

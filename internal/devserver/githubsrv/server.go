@@ -64,7 +64,7 @@ func New(kit *devkit.Kit, fx Fixture) (*Server, error) {
 	}
 	s.router = devkit.NewRouter(kit, s.injectedFailure, GHESPrefix)
 	s.routes()
-	s.notFound = s.wrap(endpoint{doc: docREST, h: func(c *call) { c.fail(errNotFound()) }})
+	s.notFound = s.wrap(endpoint{doc: docREST, route: "unmatched", h: func(c *call) { c.fail(errNotFound()) }})
 	s.router.NotFound(s.notFound)
 	return s, nil
 }
@@ -104,17 +104,24 @@ type endpoint struct {
 	// jwtRefusal is the 403 message a valid App JWT gets on an endpoint that
 	// wants an installation token.
 	jwtRefusal string
-	// free endpoints do not count against the rate limit (GET /rate_limit,
-	// DELETE /installation/token).
+	// free endpoints do not count against the primary rate limit (GET
+	// /rate_limit, DELETE /installation/token).
 	free bool
-	h    func(*call)
+	// route names the endpoint for its secondary (points) limit: the
+	// pattern it is registered with, without the GHES prefix.
+	route string
+	h     func(*call)
 }
 
 // handle registers an endpoint on the router.
-func (s *Server) handle(pattern string, ep endpoint) { s.router.Handle(pattern, s.wrap(ep)) }
+func (s *Server) handle(pattern string, ep endpoint) {
+	ep.route = pattern
+	s.router.Handle(pattern, s.wrap(ep))
+}
 
 // wrap runs what every GitHub answer goes through: common headers,
-// authentication, the primary rate limit, then the handler.
+// authentication, the primary rate limit, the secondary limits on
+// concurrency and on points per endpoint, then the handler.
 func (s *Server) wrap(ep endpoint) http.HandlerFunc {
 	if ep.jwtRefusal == "" {
 		ep.jwtRefusal = msgNotAccessible
@@ -136,6 +143,18 @@ func (s *Server) wrap(ep endpoint) http.HandlerFunc {
 		setRateHeaders(w.Header(), win)
 		if !ok {
 			c.fail(&apiError{status: http.StatusForbidden, message: cred.limitMsg, doc: docRateLimit})
+			return
+		}
+		s.mu.RLock()
+		lim := s.w.limits
+		s.mu.RUnlock()
+		if !s.lim.acquire(cred.rateKey, lim.ConcurrentRequests) {
+			c.fail(c.secondaryError(http.StatusForbidden, 0))
+			return
+		}
+		defer s.lim.release(cred.rateKey)
+		if pw, ok := s.lim.pointsUse(cred.rateKey+" "+ep.route, lim.EndpointPointsPerMinute, pointCost(r.Method), c.now); !ok {
+			c.fail(c.secondaryError(http.StatusForbidden, pw.Reset-c.now.Unix()))
 			return
 		}
 		if !cred.expiresAt.IsZero() {

@@ -52,7 +52,7 @@ func TestWebURL(t *testing.T) {
 // TestConcurrentUse drives every kind of write at once; run with -race.
 func TestConcurrentUse(t *testing.T) {
 	e := newEnv(t, func(fx *Fixture) {
-		fx.RateLimits = RateLimits{InstallationPerHour: -1, AppPerHour: -1, SecondaryLimitPerMinute: -1}
+		fx.RateLimits = NoRateLimits()
 	})
 	admin := "token " + e.mint(DefaultInstallationID, nil)
 	var wg sync.WaitGroup

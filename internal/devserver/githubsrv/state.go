@@ -19,6 +19,8 @@ type persistedState struct {
 	NextPATID          int64                `json:"next_pat_id"`
 	PrimaryWindows     map[string]window    `json:"primary_rate_limit_windows"`
 	SecondaryWindows   map[string]window    `json:"secondary_rate_limit_windows"`
+	ContentHourWindows map[string]window    `json:"content_creation_hour_windows,omitempty"`
+	PointsWindows      map[string]window    `json:"endpoint_points_windows,omitempty"`
 }
 
 // MarshalState returns the server's whole state as JSON, for RestoreState in
@@ -40,7 +42,8 @@ func (s *Server) MarshalState() ([]byte, error) {
 		st.InstallationTokens = append(st.InstallationTokens, &c)
 	}
 	s.mu.RUnlock()
-	st.PrimaryWindows, st.SecondaryWindows = s.lim.snapshot()
+	ws := s.lim.snapshot()
+	st.PrimaryWindows, st.SecondaryWindows, st.ContentHourWindows, st.PointsWindows = ws.Primary, ws.Secondary, ws.ContentHour, ws.Points
 	return json.MarshalIndent(st, "", "  ")
 }
 
@@ -86,6 +89,6 @@ func (s *Server) RestoreState(data []byte) error {
 	s.mu.Lock()
 	s.w = w
 	s.mu.Unlock()
-	s.lim.restore(st.PrimaryWindows, st.SecondaryWindows)
+	s.lim.restore(windowSet{st.PrimaryWindows, st.SecondaryWindows, st.ContentHourWindows, st.PointsWindows})
 	return nil
 }

@@ -268,6 +268,44 @@ func TestContractTour(t *testing.T) {
 	want(t, e.do("DELETE", "/api/v3/secrets/raw/LEGACY", adm, map[string]any{"workspaceId": pid, "environment": "staging", "secretPath": sp}), 404, nameNotFound)
 	want(t, e.do("DELETE", "/api/v3/secrets/raw/LEGACY", adm, map[string]any{"environment": "staging"}), 422, nameValidation)
 
+	// --- Batch secrets v4, then the deprecated v3.
+	batch := func(keys ...string) []map[string]any {
+		var out []map[string]any
+		for _, k := range keys {
+			out = append(out, map[string]any{"secretKey": k, "secretValue": "v-" + k})
+		}
+		return out
+	}
+	r = e.do("POST", "/api/v4/secrets/batch", adm, map[string]any{"projectId": pid, "environment": "staging", "secretPath": sp, "secrets": batch("B1", "B2")})
+	want(t, r, 200)
+	if len(r.list("secrets")) != 2 {
+		t.Fatalf("batch create: %s", r.raw)
+	}
+	want(t, e.do("POST", "/api/v4/secrets/batch", adm, map[string]any{"projectId": pid, "environment": "staging", "secretPath": sp, "secrets": batch("B3", "B1")}), 400, nameBadRequest, "Secret already exists: B1")
+	want(t, e.do("POST", "/api/v4/secrets/batch", adm, map[string]any{"projectId": pid, "environment": "staging", "secretPath": "/x/y", "secrets": batch("B3")}), 404, "CreateManySecret")
+	want(t, e.do("POST", "/api/v4/secrets/batch", adm, map[string]any{"projectId": pid, "environment": "staging", "secrets": []any{}}), 422, nameValidation)
+	r = e.do("PATCH", "/api/v4/secrets/batch", adm, map[string]any{"projectId": pid, "environment": "staging", "secretPath": sp, "mode": "upsert", "secrets": batch("B2", "B3")})
+	want(t, r, 200)
+	if len(r.list("secrets")) != 2 {
+		t.Fatalf("batch upsert: %s", r.raw)
+	}
+	want(t, e.do("PATCH", "/api/v4/secrets/batch", adm, map[string]any{"projectId": pid, "environment": "staging", "secretPath": sp, "secrets": batch("B1", "B9")}), 404, nameNotFound, "Secret does not exist: B9 in path "+sp)
+	want(t, e.do("PATCH", "/api/v4/secrets/batch", adm, map[string]any{"workspaceId": pid, "environment": "staging", "secrets": batch("B1")}), 422, nameValidation)
+	r = e.do("DELETE", "/api/v4/secrets/batch", adm, map[string]any{"projectId": pid, "environment": "staging", "secretPath": sp, "secrets": []map[string]string{{"secretKey": "B2"}, {"secretKey": "B3"}}})
+	want(t, r, 200)
+	if len(r.list("secrets")) != 2 {
+		t.Fatalf("batch delete: %s", r.raw)
+	}
+	want(t, e.do("DELETE", "/api/v4/secrets/batch", adm, map[string]any{"projectId": pid, "environment": "staging", "secretPath": sp, "secrets": []map[string]string{{"secretKey": "B1"}, {"secretKey": "B2"}}}), 404, nameNotFound, "One or more secrets does not exist: B1")
+	want(t, e.do("DELETE", "/api/v4/secrets/batch", adm, map[string]any{"projectId": pid, "environment": "staging", "secretPath": sp}), 422, nameValidation)
+	r = e.do("POST", "/api/v3/secrets/batch/raw", adm, map[string]any{"workspaceId": pid, "environment": "staging", "secretPath": sp, "secrets": batch("R1", "R2")})
+	want(t, r, 200)
+	want(t, e.do("POST", "/api/v3/secrets/batch/raw", adm, map[string]any{"projectId": pid, "environment": "staging", "secretPath": sp, "secrets": batch("R3")}), 400, nameBadRequest, "Must provide either project slug or projectId")
+	want(t, e.do("PATCH", "/api/v3/secrets/batch/raw", adm, map[string]any{"projectSlug": DefaultProjectSlug, "environment": "staging", "secretPath": sp, "mode": "ignore", "secrets": batch("R1", "R9")}), 200)
+	want(t, e.do("PATCH", "/api/v3/secrets/batch/raw", adm, map[string]any{"workspaceId": pid, "environment": "staging", "secretPath": sp, "secrets": batch("R9")}), 404, nameNotFound)
+	want(t, e.do("DELETE", "/api/v3/secrets/batch/raw", adm, map[string]any{"workspaceId": pid, "environment": "staging", "secretPath": sp, "secrets": []map[string]string{{"secretKey": "R1"}, {"secretKey": "R2"}}}), 200)
+	want(t, e.do("DELETE", "/api/v3/secrets/batch/raw", adm, map[string]any{"workspaceId": pid, "environment": "staging", "secretPath": "/x/y", "secrets": []map[string]string{{"secretKey": "R1"}}}), 404, "DeleteManySecret")
+
 	// --- Additional privileges v2.
 	perm := []map[string]any{{"subject": "secrets", "action": []string{"read"},
 		"conditions": map[string]any{"environment": "staging", "secretPath": map[string]any{"$glob": sp + "/**"}}}}
@@ -297,7 +335,8 @@ func TestContractTour(t *testing.T) {
 	want(t, e.do("PATCH", "/api/v2/identity-project-additional-privilege/"+privA, adm, map[string]any{"slug": "tour-read-2", "permissions": perm,
 		"type": map[string]any{"isTemporary": false}}), 200)
 	want(t, e.do("PATCH", "/api/v2/identity-project-additional-privilege/"+privA, adm, map[string]any{"type": map[string]any{"isTemporary": "yes"}}), 422, nameValidation)
-	want(t, e.do("PATCH", "/api/v2/identity-project-additional-privilege/unknown", adm, map[string]any{"slug": "x"}), 404, nameNotFound)
+	want(t, e.do("PATCH", "/api/v2/identity-project-additional-privilege/unknown", adm, map[string]any{"slug": "x", "permissions": perm,
+		"type": map[string]any{"isTemporary": false}}), 404, nameNotFound, "Privilege with id unknown not found")
 	// The privilege grants reads of the folder and below to tokA.
 	want(t, e.do("GET", q("/api/v4/secrets/GH_HANDOFF_TOKEN", "projectId", pid, "environment", "staging", "secretPath", sp), tokA, nil), 200)
 	want(t, e.do("DELETE", "/api/v2/identity-project-additional-privilege/"+privA, adm, nil), 200)
@@ -375,14 +414,18 @@ func TestContractTour(t *testing.T) {
 	// --- Token errors on an authenticated route; rate limiting.
 	want(t, e.do("GET", "/api/v1/organization/audit-logs", "", nil), 401, nameUnauthorized, "Token missing")
 	want(t, e.do("GET", "/api/v1/organization/audit-logs", "not-a-jwt", nil), 403, nameToken, "malformed")
-	e.srv.SetRateLimit(1)
+	if err := e.srv.SetRateLimits(RateLimits{Classes: map[string]int{"readLimit": 1}}); err != nil {
+		t.Fatal(err)
+	}
 	want(t, e.do("GET", "/api/v1/organization/audit-logs", adm, nil), 200)
 	r = e.do("GET", "/api/v1/organization/audit-logs", adm, nil)
 	want(t, r, 429, nameRateLimit, "Rate limit exceeded. Please try again in 60 seconds")
 	if r.header.Get("Retry-After") != "60" {
 		t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
 	}
-	e.srv.SetRateLimit(0)
+	if err := e.srv.SetRateLimits(RateLimits{}); err != nil {
+		t.Fatal(err)
+	}
 
 	if u := e.v.Uncovered(); len(u) > 0 {
 		t.Errorf("operations never exercised:\n  %s", strings.Join(u, "\n  "))

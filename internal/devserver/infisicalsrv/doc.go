@@ -1,8 +1,9 @@
 // Package infisicalsrv is a local Infisical API server: the parts of the
 // Infisical HTTP API that handoff uses (machine identities, universal auth,
 // access tokens, project memberships, additional privileges, folders, raw
-// secrets, the organization audit log), answered with Infisical's own paths,
-// status codes, bodies and error shapes.
+// secrets one by one and in all-or-nothing batches, the organization audit
+// log), answered with Infisical's own paths, status codes, bodies and error
+// shapes.
 //
 // It owns:
 //   - the in-memory state of one organization (projects, environments, a
@@ -18,13 +19,20 @@
 //     additional privileges whose conditions (environment, secretPath,
 //     secretName with $eq, $ne, $in and picomatch-style $glob) are evaluated
 //     on every request with the kit's clock;
-//   - request validation with zod-shaped 422 answers, a per-IP rate limit,
-//     and the vendor's error body for injected faults.
+//   - request validation with zod-shaped 422 answers, and the vendor's
+//     error body for injected faults;
+//   - rate limits as Infisical Cloud applies them (profile "cloud", the
+//     default): per client IP and per route, a 60 s window fixed at the
+//     route's first hit, each route's maximum from its x-rate-limit-class
+//     in the embedded contract, the 429 and x-ratelimit-* headers of
+//     @fastify/rate-limit; or none at all, as on a self-hosted server
+//     (profile "self-hosted"); class maxima can be raised as a higher plan
+//     does (RateLimits).
 //
 // The client IP is the first X-Forwarded-For entry when there is one (Fastify
 // runs with trustProxy), else the peer address, loopback included: trusted
-// IPs and the per-IP rate limit apply to it, and tests set the header to
-// play other clients.
+// IPs and the rate limits apply to it, and tests set the header to play
+// other clients.
 //
 // Time always comes from the devkit clock, so tests make tokens, client
 // secrets and temporary privileges expire by advancing it. Nothing here logs

@@ -110,21 +110,25 @@ func errInternal() *apiError {
 	return &apiError{status: http.StatusInternalServerError, name: nameInternal, message: "Something went wrong"}
 }
 
-func errRateLimit(retryAfter int, limit int) *apiError {
+// errRateLimit is the limiter's 429: RateLimitError's body and the
+// plugin's headers (x-ratelimit-reset and retry-after both in seconds to the
+// end of the window). withHeaders false leaves the x-ratelimit-* headers out.
+func errRateLimit(retryAfter int, limit int, withHeaders bool) *apiError {
 	if retryAfter < 1 {
 		retryAfter = 1
 	}
-	return &apiError{
+	e := &apiError{
 		status:  http.StatusTooManyRequests,
 		name:    nameRateLimit,
 		message: "Rate limit exceeded. Please try again in " + strconv.Itoa(retryAfter) + " seconds",
-		headers: map[string]string{
-			"Retry-After":           strconv.Itoa(retryAfter),
-			"X-RateLimit-Limit":     strconv.Itoa(limit),
-			"X-RateLimit-Remaining": "0",
-			"X-RateLimit-Reset":     strconv.Itoa(retryAfter),
-		},
+		headers: map[string]string{"Retry-After": strconv.Itoa(retryAfter)},
 	}
+	if withHeaders {
+		e.headers["X-RateLimit-Limit"] = strconv.Itoa(limit)
+		e.headers["X-RateLimit-Remaining"] = "0"
+		e.headers["X-RateLimit-Reset"] = strconv.Itoa(retryAfter)
+	}
+	return e
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -168,7 +172,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int) {
 		if ra, err := strconv.Atoi(w.Header().Get("Retry-After")); err == nil && ra > 0 {
 			retry = ra
 		}
-		e = errRateLimit(retry, s.rateLimit())
+		limit, limited := s.limitForRequest(r)
+		e = errRateLimit(retry, limit, limited)
 	case http.StatusInternalServerError:
 		e = errInternal()
 	case http.StatusGatewayTimeout:

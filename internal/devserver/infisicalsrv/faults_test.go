@@ -72,30 +72,6 @@ func TestFaultInjection(t *testing.T) {
 	}
 }
 
-func TestRateLimit(t *testing.T) {
-	fx := DefaultFixture()
-	fx.Settings.RateLimitPerMinute = 3
-	e := newTestEnv(t, fx)
-	adm := e.admin() // 1
-	r := e.do("GET", readKeyID, adm, nil)
-	want(t, r, 200)
-	if r.header.Get("X-RateLimit-Limit") != "3" || r.header.Get("X-RateLimit-Remaining") != "1" {
-		t.Fatalf("rate-limit headers: %v", r.header)
-	}
-	want(t, e.do("GET", readKeyID, adm, nil), 200)
-	e.kit.Clock.Advance(15 * time.Second)
-	r = e.do("GET", readKeyID, adm, nil)
-	want(t, r, 429, nameRateLimit, "Rate limit exceeded. Please try again in 45 seconds")
-	if r.header.Get("Retry-After") != "45" {
-		t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
-	}
-	// Per client IP.
-	want(t, e.do("GET", readKeyID, adm, nil, "X-Forwarded-For", "192.0.2.7"), 200)
-	// A new window.
-	e.kit.Clock.Advance(45 * time.Second)
-	want(t, e.do("GET", readKeyID, adm, nil), 200)
-}
-
 func TestBadInput(t *testing.T) {
 	e := newTestEnv(t)
 	adm := e.admin()

@@ -90,9 +90,10 @@ type FixtureUniversalAuth struct {
 // Settings tune behaviours that a real Infisical instance takes from its
 // configuration or licence.
 type Settings struct {
-	// RateLimitPerMinute is the per-client-IP request limit in a 60 s
-	// window (default 6000). Negative disables the limit.
-	RateLimitPerMinute int `json:"rate_limit_per_minute,omitempty"`
+	// RateLimits chooses the limiter: Infisical Cloud's per-route limits
+	// on its default plan when zero, ProfileSelfHosted for none at all, or
+	// per-class maxima of a higher plan.
+	RateLimits RateLimits `json:"rate_limits,omitempty"`
 	// PermissionCacheSeconds reproduces Infisical's cache of computed
 	// permissions (about 10 s on a real server: a read denied just before a
 	// grant stays denied that long). Zero, the default, turns it off.
@@ -115,7 +116,6 @@ const (
 	DefaultProvisionerName  = "handoff-provisioner"
 	DefaultHandoffRoot      = "/MooseQuest/handoffs"
 	DefaultQueuePath        = "/MooseQuest/queue/staging"
-	defaultRateLimit        = 6000
 	defaultAuditCapacity    = 20000
 	defaultAccessTokenTTL   = 2592000
 )
@@ -163,6 +163,9 @@ func DefaultFixture() Fixture {
 func (fx *Fixture) validate() error {
 	if fx.Organization.ID == "" {
 		return fmt.Errorf("fixture: organization.id is required")
+	}
+	if err := fx.Settings.RateLimits.validate(); err != nil {
+		return fmt.Errorf("fixture: settings: %w", err)
 	}
 	seen := map[string]bool{}
 	slugs := map[string]bool{}

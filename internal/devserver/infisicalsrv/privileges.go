@@ -58,10 +58,13 @@ var createPrivilegeBody = object(
 	field("type", privilegeType),
 )
 
+// updatePrivilegeBody requires all three fields, as a real server does: a
+// missing slug or type is zod's "Required", a missing permissions a custom
+// "Invalid input" (observed).
 var updatePrivilegeBody = object(
-	field("slug", slugField(60).opt()),
-	field("permissions", array(anyValue()).opt()),
-	field("type", privilegeType.opt()),
+	field("slug", slugField(60)),
+	field("permissions", array(anyValue()).missingIssue("Invalid input")),
+	field("type", privilegeType),
 )
 
 // validatePermissions runs the body schema and then the rule checks.
@@ -156,7 +159,7 @@ func (s *Server) lookupPrivilege(c *call, action string) (*privilege, *ability, 
 	id := c.r.PathValue("id")
 	p := s.st.privileges[id]
 	if p == nil {
-		return nil, nil, errNotFound("Failed to find privilege with id " + id)
+		return nil, nil, errNotFound("Privilege with id " + id + " not found")
 	}
 	ab, err := s.projectAbility(c, p.ProjectID)
 	if err != nil {
@@ -192,27 +195,27 @@ func (s *Server) updatePrivilegeV2(c *call) (any, *apiError) {
 	if err := ab.requireBoundary("Failed to update more privileged identity", actGrantPrivileges, subIdentity); err != nil {
 		return nil, err
 	}
-	if slug, ok := getString(m, "slug", true); ok {
-		if s.slugTaken(p.IdentityID, p.ProjectID, slug, p.ID) {
-			return nil, errBadRequest("Additional privilege of provided slug exist")
-		}
-		p.Slug = slug
+	slug, _ := getString(m, "slug", true)
+	if s.slugTaken(p.IdentityID, p.ProjectID, slug, p.ID) {
+		return nil, errBadRequest("Additional privilege of provided slug exist")
 	}
-	if _, ok := m["permissions"]; ok {
-		if err := checkReadCombination(rules); err != nil {
-			return nil, err
-		}
-		rules = normalizeRules(rules)
-		compiled, cerr := compileRules(rules)
-		if cerr != nil {
-			return nil, errBadRequest("Invalid permission: " + cerr.Error())
-		}
-		p.Permissions, p.compiled = rules, compiled
+	if err := checkReadCombination(rules); err != nil {
+		return nil, err
 	}
-	if t, ok := m["type"]; ok {
-		g := readTemporary(bodyMap(t))
-		p.IsTemporary, p.TemporaryMode, p.TemporaryRange = g.isTemporary, g.mode, g.rng
+	rules = normalizeRules(rules)
+	compiled, cerr := compileRules(rules)
+	if cerr != nil {
+		return nil, errBadRequest("Invalid permission: " + cerr.Error())
+	}
+	p.Slug = slug
+	p.Permissions, p.compiled = rules, compiled
+	// Switching to permanent keeps the old temporary* fields in the row
+	// (observed); isTemporary alone decides whether they apply.
+	if g := readTemporary(bodyMap(m["type"])); g.isTemporary {
+		p.IsTemporary, p.TemporaryMode, p.TemporaryRange = true, g.mode, g.rng
 		p.TemporaryAccessStartTime, p.TemporaryAccessEndTime = g.start, g.end
+	} else {
+		p.IsTemporary = false
 	}
 	p.UpdatedAt = c.now
 	s.recordAudit(c, nil, p.ProjectID, "update-identity-project-additional-privilege", map[string]any{

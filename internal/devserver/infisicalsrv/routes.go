@@ -81,6 +81,14 @@ func (s *Server) routes() {
 	s.handle("PATCH /api/v3/secrets/raw/{secretName}", auth, s.updateSecretV3)
 	s.handle("DELETE /api/v3/secrets/raw/{secretName}", auth, s.deleteSecretV3)
 
+	// Batch raw secrets: v4 and the deprecated v3.
+	s.handle("POST /api/v4/secrets/batch", auth, s.createManyV4)
+	s.handle("PATCH /api/v4/secrets/batch", auth, s.updateManyV4)
+	s.handle("DELETE /api/v4/secrets/batch", auth, s.deleteManyV4)
+	s.handle("POST /api/v3/secrets/batch/raw", auth, s.createManyV3)
+	s.handle("PATCH /api/v3/secrets/batch/raw", auth, s.updateManyV3)
+	s.handle("DELETE /api/v3/secrets/batch/raw", auth, s.deleteManyV3)
+
 	// Audit log.
 	s.handle("GET /api/v1/organization/audit-logs", auth, s.listAuditLogs)
 }

@@ -447,9 +447,6 @@ func (s *Server) createSecret(c *call, sch *schema, projectKey string) (any, *ap
 		return nil, verr
 	}
 	a := readSecretArgs(m, projectKey)
-	value, _ := getString(m, "secretValue", false)
-	value = trimValue(value)
-	comment, _ := getString(m, "secretComment", true)
 	typ, ok := getString(m, "type", true)
 	if !ok {
 		typ = "shared"
@@ -476,17 +473,13 @@ func (s *Server) createSecret(c *call, sch *schema, projectKey string) (any, *ap
 	if err := ab.requireSecret(actCreate, secretFields(a.environment, f.Path, name)); err != nil {
 		return nil, err
 	}
-	sec := &secret{ID: newUUID(), Key: name, Value: value, Comment: comment, Type: "shared", Version: 1, CreatedAt: c.now, UpdatedAt: c.now}
-	if b, ok := getBool(m, "skipMultilineEncoding"); ok {
-		sec.SkipMultilineEncoding = &b
-	}
+	sec := newSecretFrom(name, m, c.now)
 	if n, ok := getString(m, "secretReminderNote", false); ok {
 		sec.ReminderNote = &n
 	}
 	if d, ok := getNumber(m, "secretReminderRepeatDays"); ok {
 		sec.ReminderRepeatDays = &d
 	}
-	sec.Metadata, _ = readMeta(m)
 	s.st.addSecret(f, sec)
 	now := c.now
 	f.LastSecretModified = &now
@@ -545,32 +538,7 @@ func (s *Server) updateSecret(c *call, sch *schema, projectKey string) (any, *ap
 			return nil, err
 		}
 	}
-	sec.History = append(sec.History, secretVersion{Version: sec.Version, Key: sec.Key, Value: sec.Value, Comment: sec.Comment, CreatedAt: sec.UpdatedAt})
-	if v, ok := getString(m, "secretValue", false); ok {
-		sec.Value = trimValue(v)
-	}
-	if cm, ok := getString(m, "secretComment", true); ok {
-		sec.Comment = cm
-	}
-	if b, ok := getBool(m, "skipMultilineEncoding"); ok {
-		sec.SkipMultilineEncoding = &b
-	}
-	if n, ok := getString(m, "secretReminderNote", false); ok {
-		sec.ReminderNote = &n
-	}
-	if d, ok := getNumber(m, "secretReminderRepeatDays"); ok {
-		sec.ReminderRepeatDays = &d
-	}
-	if md, ok := readMeta(m); ok {
-		sec.Metadata = md
-	}
-	if hasNewName && newName != name {
-		delete(f.secrets, name)
-		sec.Key = newName
-		f.secrets[newName] = sec
-	}
-	sec.Version++
-	sec.UpdatedAt = c.now
+	applySecretUpdate(f, sec, m, c.now)
 	now := c.now
 	f.LastSecretModified = &now
 	hidden := !ab.canSecret(actReadValue, secretFields(a.environment, f.Path, name))

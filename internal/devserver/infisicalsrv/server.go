@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,10 +37,11 @@ type Server struct {
 	accessMu  sync.Mutex
 	accessLog *ring[AccessRecord]
 
-	rateLimitPerMin atomic.Int64
-	permCacheTTL    atomic.Int64 // nanoseconds; 0 = off
-	noIPAllowlist   bool
-	limiter         rateLimiter
+	limits        atomic.Pointer[limitConfig]
+	limiter       rateLimiter
+	routeInfo     map[string]routeInfo // by pattern; written only by New
+	permCacheTTL  atomic.Int64         // nanoseconds; 0 = off
+	noIPAllowlist bool
 
 	permMu    sync.Mutex
 	permCache map[permKey]permEntry
@@ -57,7 +57,7 @@ func New(kit *devkit.Kit, fx Fixture) (*Server, error) {
 	if err := fx.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{kit: kit, permCache: map[permKey]permEntry{}, accessLog: newRing[AccessRecord](accessLogCap)}
+	s := &Server{kit: kit, permCache: map[permKey]permEntry{}, accessLog: newRing[AccessRecord](accessLogCap), routeInfo: map[string]routeInfo{}}
 	s.applySettings(fx.Settings)
 	s.audit = newRing[*auditLog](s.auditCap)
 	st, err := s.buildState(fx)
@@ -72,11 +72,7 @@ func New(kit *devkit.Kit, fx Fixture) (*Server, error) {
 }
 
 func (s *Server) applySettings(set Settings) {
-	limit := set.RateLimitPerMinute
-	if limit == 0 {
-		limit = defaultRateLimit
-	}
-	s.rateLimitPerMin.Store(int64(limit))
+	s.limits.Store(newLimitConfig(set.RateLimits))
 	s.permCacheTTL.Store(int64(time.Duration(set.PermissionCacheSeconds) * time.Second))
 	s.noIPAllowlist = set.NoIPAllowlisting
 	s.auditCap = set.AuditLogCapacity
@@ -100,16 +96,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.router.ServeHTTP(w, r)
 }
 
-// SetRateLimit changes the per-client-IP limit per 60 s window; n < 0
-// disables it, 0 restores the default.
-func (s *Server) SetRateLimit(n int) {
-	if n == 0 {
-		n = defaultRateLimit
-	}
-	s.rateLimitPerMin.Store(int64(n))
-	s.limiter.reset()
-}
-
 // SetPermissionCache turns Infisical's permission cache on for d (off when
 // d is 0). With it on, a permission change takes up to d to show.
 func (s *Server) SetPermissionCache(d time.Duration) {
@@ -118,8 +104,6 @@ func (s *Server) SetPermissionCache(d time.Duration) {
 	s.permCache = map[permKey]permEntry{}
 	s.permMu.Unlock()
 }
-
-func (s *Server) rateLimit() int { return int(s.rateLimitPerMin.Load()) }
 
 // routeOpts describe what the wrapper does before a handler runs.
 type routeOpts struct {
@@ -145,9 +129,11 @@ type call struct {
 type handlerFunc func(c *call) (any, *apiError)
 
 func (s *Server) handle(pattern string, o routeOpts, h handlerFunc) {
+	ri := routeInfo{class: classOf(pattern), auth: o.auth}
+	s.routeInfo[pattern] = ri
 	s.router.Handle(pattern, func(w http.ResponseWriter, r *http.Request) {
 		c := &call{s: s, w: w, r: r, reqID: newReqID(), now: s.kit.Clock.Now(), ip: clientIP(r), body: undefined}
-		status, resp, apiErr := s.run(c, o, h)
+		status, resp, apiErr := s.run(c, pattern, ri, o, h)
 		if c.actor != nil {
 			s.recordAccess(c, pattern, status)
 		}
@@ -159,9 +145,10 @@ func (s *Server) handle(pattern string, o routeOpts, h handlerFunc) {
 	})
 }
 
-// run walks Fastify's lifecycle: onRequest (authentication), parsing,
-// preValidation (rate limit), validation and the handler.
-func (s *Server) run(c *call, o routeOpts, h handlerFunc) (int, any, *apiError) {
+// run walks Fastify's lifecycle: onRequest (authentication, then the
+// global limiter for routes without a class), parsing, preValidation (the
+// route's own limiter), validation and the handler.
+func (s *Server) run(c *call, pattern string, ri routeInfo, o routeOpts, h handlerFunc) (int, any, *apiError) {
 	if o.auth {
 		a, err := s.authenticate(c)
 		if err != nil {
@@ -169,11 +156,18 @@ func (s *Server) run(c *call, o routeOpts, h handlerFunc) (int, any, *apiError) 
 		}
 		c.actor = a
 	}
+	if ri.class == ClassGlobal {
+		if err := s.takeRateLimit(c, pattern, ri); err != nil {
+			return err.status, nil, err
+		}
+	}
 	if err := c.readBody(o.optionalBody); err != nil {
 		return err.status, nil, err
 	}
-	if err := s.takeRateLimit(c); err != nil {
-		return err.status, nil, err
+	if ri.class != ClassGlobal {
+		if err := s.takeRateLimit(c, pattern, ri); err != nil {
+			return err.status, nil, err
+		}
 	}
 	c.query = queryMap(c.r.URL.Query())
 	resp, err := h(c)
@@ -313,68 +307,4 @@ func (s *Server) recordAccess(c *call, pattern string, status int) {
 	s.accessMu.Lock()
 	s.accessLog.push(rec)
 	s.accessMu.Unlock()
-}
-
-// rateLimiter is @fastify/rate-limit's fixed window per key: the window
-// opens with the first request and lasts 60 s.
-type rateLimiter struct {
-	mu      sync.Mutex
-	windows map[string]*rateWindow
-}
-
-type rateWindow struct {
-	start time.Time
-	count int
-}
-
-const rateWindowLen = 60 * time.Second
-
-func (rl *rateLimiter) reset() {
-	rl.mu.Lock()
-	rl.windows = nil
-	rl.mu.Unlock()
-}
-
-// take counts one request of key; it reports the remaining allowance,
-// seconds until the window resets, and whether the request is allowed.
-func (rl *rateLimiter) take(key string, limit int, now time.Time) (int, int, bool) {
-	rl.mu.Lock()
-	defer rl.mu.Unlock()
-	if rl.windows == nil {
-		rl.windows = map[string]*rateWindow{}
-	}
-	w := rl.windows[key]
-	if w == nil || now.Sub(w.start) >= rateWindowLen || now.Before(w.start) {
-		if len(rl.windows) > 10000 {
-			for k, old := range rl.windows {
-				if now.Sub(old.start) >= rateWindowLen {
-					delete(rl.windows, k)
-				}
-			}
-		}
-		w = &rateWindow{start: now}
-		rl.windows[key] = w
-	}
-	w.count++
-	reset := int((rateWindowLen - now.Sub(w.start) + time.Second - 1) / time.Second)
-	if w.count > limit {
-		return 0, reset, false
-	}
-	return limit - w.count, reset, true
-}
-
-func (s *Server) takeRateLimit(c *call) *apiError {
-	limit := s.rateLimit()
-	if limit < 0 {
-		return nil
-	}
-	remaining, reset, ok := s.limiter.take(c.ip.String(), limit, c.now)
-	if !ok {
-		return errRateLimit(reset, limit)
-	}
-	h := c.w.Header()
-	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-	h.Set("X-RateLimit-Reset", strconv.Itoa(reset))
-	return nil
 }

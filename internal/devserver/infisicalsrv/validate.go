@@ -74,6 +74,9 @@ type schema struct {
 	alts     []*schema
 	pattern  *regexp.Regexp
 	patMsg   string
+	// missing, when set, is the custom issue a required field that is
+	// absent gets instead of invalid_type (z.custom and friends).
+	missing string
 	// refine runs after the type checks pass and may add issues.
 	refine func(v any, path []any, add func(zodIssue))
 }
@@ -126,6 +129,11 @@ func (s *schema) gte(x float64) *schema {
 func (s *schema) lte(x float64) *schema {
 	c := s.clone()
 	c.max = &x
+	return c
+}
+func (s *schema) missingIssue(msg string) *schema {
+	c := s.clone()
+	c.missing = msg
 	return c
 }
 func (s *schema) withRefine(f func(v any, path []any, add func(zodIssue))) *schema {
@@ -211,7 +219,11 @@ func fmtNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func (s *schema) validate(v any, path []any, add func(zodIssue)) {
 	if _, ok := v.(undefinedT); ok {
-		if !s.optional {
+		switch {
+		case s.optional:
+		case s.missing != "":
+			add(customIssue(path, s.missing))
+		default:
 			add(invalidType(s.expectedName(), v, path))
 		}
 		return

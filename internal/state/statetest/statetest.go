@@ -209,8 +209,9 @@ func Start(tb testing.TB, n int) *World {
 		)
 		fx.Identities = append(fx.Identities, infisicalsrv.FixtureIdentity{ID: identityID, Name: infsurface.IdentityName(slug, created)})
 	}
-	// Reads only: the server's request limit is not what is measured.
-	fx.Settings.RateLimitPerMinute = -1
+	// Reads only: the server's request limit is not what is measured, so no
+	// limiter, as on a self-hosted Infisical.
+	fx.Settings.RateLimits.Profile = infisicalsrv.ProfileSelfHosted
 
 	srv, err := devserver.Start(devserver.Options{Fixtures: devserver.Fixtures{Infisical: &fx}})
 	if err != nil {
