@@ -253,7 +253,15 @@ func (s *Server) teamMemberList(c *call) (int, any, *apiError) {
 }
 
 func (s *Server) teamPermissionList(c *call) (int, any, *apiError) {
-	return http.StatusOK, renderPerms(appPermOrder), nil
+	var rows []row
+	for _, p := range renderPerms(appPermOrder) {
+		rows = append(rows, row{keys: map[string]string{"name": p.Name}, v: p})
+	}
+	page, status, aerr := c.paginate(rows, []string{"name"})
+	if aerr != nil {
+		return 0, nil, aerr
+	}
+	return status, page, nil
 }
 
 // OAuth authorizations. Only a global credential (the API key or a global
