@@ -142,6 +142,7 @@ func TestProvisionerFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	assertHidden(t, "token client", renderings(h), tok, herokusrv.DefaultProvisionerAPIKey)
 	vars, err := h.ConfigVars(ctx, herokusrv.DefaultAllowedApp)
 	if err != nil || !strings.HasPrefix(vars["DATABASE_URL"], "postgres://") {
 		t.Fatalf("ConfigVars: %v %v", vars, err)
