@@ -27,8 +27,7 @@ type env struct {
 	client *http.Client
 }
 
-// newEnv serves fx (DefaultFixture when nil is passed to mutate) on a
-// frozen clock.
+// newEnv serves fx on a frozen clock at testNow.
 func newEnv(t testing.TB, fx Fixture) *env {
 	t.Helper()
 	kit := &devkit.Kit{Clock: devkit.NewFrozenClock(testNow), Stats: &devkit.Stats{}, Faults: &devkit.Faults{}}
