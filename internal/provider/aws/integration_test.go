@@ -139,9 +139,12 @@ func TestAssumeRevokeAndVerify(t *testing.T) {
 		!mq.Expiration.Equal(e.kit.Clock.Now().Add(time.Hour)) || mq.PackedPolicySize <= 0 {
 		t.Errorf("credentials = %v (packed %d)", mq, mq.PackedPolicySize)
 	}
-	s := e.srv.Sessions()
-	if len(s) != 2 || s[0].SourceIdentity != "moosequest-queue" || s[0].Tags["handoff"] != "moosequest-queue" {
-		t.Errorf("server sessions = %+v", s)
+	byKey := map[string]awssrv.SessionInfo{}
+	for _, s := range e.srv.Sessions() {
+		byKey[s.AccessKeyID] = s
+	}
+	if s := byKey[mq.AccessKeyID]; len(byKey) != 2 || s.SourceIdentity != "moosequest-queue" || s.Tags["handoff"] != "moosequest-queue" || s.SessionName != "moosequest-queue" {
+		t.Errorf("server sessions = %+v", byKey)
 	}
 	mqSSM, tmSSM := e.ssmAs(mq), e.ssmAs(tm)
 	read := func(c *ssm.Client, name string) error {
