@@ -19,6 +19,7 @@ func (t xmlTime) MarshalText() ([]byte, error) {
 
 // param returns a Query parameter and whether it was sent.
 func (c *call) param(name string) (string, bool) {
+	c.read(name)
 	v, ok := c.form[name]
 	if !ok || len(v) == 0 {
 		return "", false
@@ -28,6 +29,7 @@ func (c *call) param(name string) (string, bool) {
 
 // memberList reads a Query list "Name.member.N" (N from 1 up, no gaps).
 func (c *call) memberList(name string) []string {
+	c.read(name + ".member.1")
 	var out []string
 	for i := 1; ; i++ {
 		v, ok := c.param(fmt.Sprintf("%s.member.%d", name, i))

@@ -48,6 +48,10 @@ type Server struct {
 
 	logMu     sync.Mutex
 	decisions []Decision
+
+	// readHook, when set (tests), is told every request member a handler
+	// reads, so the contract test can check each against the input shape.
+	readHook func(service, op, member string)
 }
 
 // New builds a server holding fx. kit supplies the clock, counters and
@@ -262,6 +266,13 @@ func (s *Server) run(c *call, h handlerFunc) (any, *apiError) {
 		return nil, errInvalidAction(c.op, v)
 	}
 	return h(c)
+}
+
+// read reports a member read by a handler to the test hook.
+func (c *call) read(member string) {
+	if c.s.readHook != nil {
+		c.s.readHook(c.service, c.op, member)
+	}
 }
 
 func (c *call) version() string {

@@ -49,6 +49,7 @@ type getParametersByPathResult struct {
 // SerializationException, as the service answers.
 
 func (c *call) jsonString(name string) (string, bool, *apiError) {
+	c.read(name)
 	raw, ok := c.jsonIn[name]
 	if !ok || string(raw) == "null" {
 		return "", false, nil
@@ -61,6 +62,7 @@ func (c *call) jsonString(name string) (string, bool, *apiError) {
 }
 
 func (c *call) jsonBool(name string) (bool, *apiError) {
+	c.read(name)
 	raw, ok := c.jsonIn[name]
 	if !ok || string(raw) == "null" {
 		return false, nil
@@ -73,6 +75,7 @@ func (c *call) jsonBool(name string) (bool, *apiError) {
 }
 
 func (c *call) jsonInt(name string) (int, bool, *apiError) {
+	c.read(name)
 	raw, ok := c.jsonIn[name]
 	if !ok || string(raw) == "null" {
 		return 0, false, nil
@@ -85,6 +88,7 @@ func (c *call) jsonInt(name string) (int, bool, *apiError) {
 }
 
 func (c *call) jsonStrings(name string) ([]string, bool, *apiError) {
+	c.read(name)
 	raw, ok := c.jsonIn[name]
 	if !ok || string(raw) == "null" {
 		return nil, false, nil
@@ -347,6 +351,7 @@ func (s *Server) getParametersByPath(c *call) (any, *apiError) {
 // typeFilter reads ParameterFilters; this server supports the Type key
 // with the Equals option (others answer InvalidFilterKey / Option).
 func (c *call) typeFilter() (map[string]bool, *apiError) {
+	c.read("ParameterFilters")
 	raw, ok := c.jsonIn["ParameterFilters"]
 	if !ok || string(raw) == "null" {
 		return nil, nil

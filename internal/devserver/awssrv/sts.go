@@ -117,7 +117,7 @@ func (s *Server) assumeRole(c *call) (any, *apiError) {
 	if policy != "" && len(policy) > sessionPolicyMaxChars {
 		return nil, errValidation(fmt.Sprintf("Value '%s' at 'policy' failed to satisfy constraint: Member must have length less than or equal to %d", policy, sessionPolicyMaxChars))
 	}
-	if len(c.memberList("PolicyArns")) > 0 || c.form.Has("PolicyArns.member.1.arn") {
+	if _, sent := c.param("PolicyArns.member.1.arn"); sent {
 		// Managed policies are not modelled by this server.
 		return nil, errInvalidParameterValue("PolicyArns are not supported by the local AWS server; pass an inline session policy.")
 	}
