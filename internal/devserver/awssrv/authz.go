@@ -98,8 +98,10 @@ func (s *Server) authorize(c *call, action, resource string, extra func(*iameval
 	if p.sess != nil {
 		req.Principal.ARNs = append(req.Principal.ARNs, p.sess.RoleARN)
 		// The role's policies as they are now: a Deny added to the role
-		// applies at once to sessions already issued.
-		if r := st.Roles[p.sess.Role]; r != nil && r.arn(st.AccountID) == p.sess.RoleARN {
+		// applies at once to sessions already issued. A role deleted and
+		// created again under the same name is another role (another
+		// RoleId): the old sessions get no permissions from it.
+		if r := st.Roles[p.sess.Role]; r != nil && r.RoleID == p.sess.RoleID {
 			for _, pol := range r.Policies {
 				in.Identity = append(in.Identity, pol.parsed)
 			}

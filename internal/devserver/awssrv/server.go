@@ -339,7 +339,10 @@ func (c *call) writeResult(res any) {
 	_, _ = c.w.Write(buf.Bytes())
 }
 
-// fail answers an injected fault in the service's own error shape.
+// fail answers an injected fault in the service's own error shape: 429 and
+// 400 as throttling (AWS throttles with 400), 403 as AccessDenied, 503 as
+// ServiceUnavailable, other statuses as InternalFailure (InternalServerError
+// in SSM).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int) {
 	info, _ := r.Context().Value(opKey{}).(*opInfo)
 	proto, xmlns := queryProtocol, stsXMLNS

@@ -12,12 +12,13 @@ import (
 //   - SSM: 40 transactions per second shared by GetParameter, GetParameters
 //     and GetParametersByPath: Parameter Store's documented default
 //     throughput (higher throughput is an opt-in setting).
-//   - STS: 600 requests per second per account. AWS does not publish STS
-//     rates in its documentation; this is the value we chose (the
-//     figure commonly cited for AssumeRole) and it is a guess.
+//   - STS: 600 requests per second per account. AWS documents no default
+//     STS request rate that we could find; this value is our choice, not
+//     AWS's, and only its order of magnitude (far above IAM's) is meant.
 //   - IAM: 20 requests per second per account for the role and inline
-//     policy calls served here. Also not published by AWS; chosen low
-//     because IAM's control plane throttles far sooner than STS.
+//     policy calls served here. Not published by AWS either; chosen low
+//     because IAM's control plane throttles far sooner than STS, so that
+//     tests meet throttling on the calls handoff repeats (revocations).
 //
 // A throttled request is answered as AWS does: Throttling "Rate exceeded"
 // with status 400 from STS and IAM, ThrottlingException from SSM.

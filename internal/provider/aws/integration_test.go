@@ -363,3 +363,18 @@ func TestConfigFromTheEnvironmentChain(t *testing.T) {
 		t.Errorf("no credentials = %v", err)
 	}
 }
+
+func TestRevocationOverTheRoleAggregateLimit(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// Another inline policy already uses most of the role's 10,240.
+	big := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + strings.Repeat("b", 9800) + `"}]}`
+	if _, err := e.adminIAM().PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: awssdk.String(awssrv.DefaultQueueRole), PolicyName: awssdk.String("big"), PolicyDocument: awssdk.String(big)}); err != nil {
+		t.Fatal(err)
+	}
+	err := e.client.DenySessions(ctx, e.srv.RoleARN(awssrv.DefaultQueueRole), awssrv.DefaultDenyPolicyName, "mq", e.kit.Clock.Now())
+	var ae *Error
+	if !errors.Is(err, ErrPolicyTooLarge) || !errors.As(err, &ae) || ae.Code != "LimitExceeded" || !strings.Contains(ae.Remedy, "10,240") {
+		t.Fatalf("DenySessions over the aggregate = %v", err)
+	}
+}

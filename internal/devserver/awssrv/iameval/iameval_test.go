@@ -236,3 +236,29 @@ func FuzzParse(f *testing.F) {
 		p.Eval(&Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Context: c})
 	})
 }
+
+func TestNotElements(t *testing.T) {
+	p := mustParse(t, `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","NotAction":"iam:*","Resource":"*"},
+		{"Effect":"Deny","Action":"s3:*","NotResource":"arn:aws:s3:::public/*"}]}`, Identity)
+	cases := []struct {
+		action, resource string
+		want             Effect
+	}{
+		{"ssm:GetParameter", "arn:aws:ssm:us-east-1:1:parameter/x", Allowed},
+		{"iam:GetRole", "arn:aws:iam::1:role/x", NotApplicable},
+		{"s3:GetObject", "arn:aws:s3:::public/a", Allowed},
+		{"s3:GetObject", "arn:aws:s3:::private/a", Denied},
+	}
+	for _, c := range cases {
+		if got := p.Eval(&Request{Action: c.action, Resource: c.resource, Context: &Context{}}).Effect; got != c.want {
+			t.Errorf("%s on %s = %v, want %v", c.action, c.resource, got, c.want)
+		}
+	}
+	trust := mustParse(t, `{"Statement":{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::123456789012:user/eve"},"Action":"sts:AssumeRole"}}`, Trust)
+	eve := &Request{Action: "sts:AssumeRole", Resource: "*", Context: &Context{}, Principal: Principal{Account: "123456789012", ARNs: []string{"arn:aws:iam::123456789012:user/eve"}}}
+	bob := &Request{Action: "sts:AssumeRole", Resource: "*", Context: &Context{}, Principal: Principal{Account: "123456789012", ARNs: []string{"arn:aws:iam::123456789012:user/bob"}}}
+	if trust.Eval(eve).Effect != NotApplicable || trust.Eval(bob).Effect != Allowed {
+		t.Error("NotPrincipal")
+	}
+}
