@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -132,5 +133,44 @@ func TestCloudflareContradictoryFailureSchemas(t *testing.T) {
 			t.Errorf("%s %d %s: err = %v, want error %v", tc.path, tc.status, tc.body, err, tc.wantErr)
 		}
 		srv.Close()
+	}
+}
+
+// The request-side accommodations for Cloudflare's document: a token_id
+// path value is accepted though its schema is untyped, and permission group
+// ids (readOnly in the document) may be sent; anything else wrong with a
+// request is still reported.
+func TestCloudflareRequestAccommodations(t *testing.T) {
+	tokenJSON := `{"id":"ed17574386854bf78a67040be0a770b0","name":"t","status":"active","policies":[]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"result":`+tokenJSON+`,"success":true,"errors":[],"messages":[]}`)
+	}))
+	defer srv.Close()
+	val := MustNew(t, Cloudflare, srv.URL+"/client/v4")
+	policy := `{"effect":"allow","resources":{"com.cloudflare.api.account.zone.*":"*"},"permission_groups":[{"id":"c8fed203ed3043cba015a93ad1616f1f"}]}`
+	cases := []struct {
+		method, path, body string
+		wantErr            bool
+	}{
+		{"GET", "/client/v4/user/tokens/ed17574386854bf78a67040be0a770b0", "", false},
+		{"POST", "/client/v4/user/tokens", `{"name":"t","policies":[` + policy + `]}`, false},
+		{"POST", "/client/v4/user/tokens", `{"name":7,"policies":[` + policy + `]}`, true},
+		{"POST", "/client/v4/user/tokens", `{"policies":[` + policy + `]}`, true},
+	}
+	for _, tc := range cases {
+		req := httptest.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
+		if tc.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.Get(srv.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err := val.Check(req, []byte(tc.body), resp, body); (err != nil) != tc.wantErr {
+			t.Errorf("%s %s %s: err = %v, want error %v", tc.method, tc.path, tc.body, err, tc.wantErr)
+		}
 	}
 }
