@@ -7,10 +7,14 @@ import (
 	"time"
 )
 
-// rlWindow is a user's rate-limit window: it opens with the user's first
-// request and lasts the window length. Once a request goes over the limit,
-// every request of the user is refused for a whole window from that moment
-// ("all API calls for the next five minutes will be blocked").
+// rlWindow is a user's rate-limit window. Cloudflare documents the limit
+// (1,200 requests per five minutes per user) and the block ("all API calls
+// for the next five minutes will be blocked"), not how the window moves.
+// Chosen: a fixed window that opens with the user's first request; once a
+// request goes over the limit, every request of the user is refused for a
+// whole window from that moment. Requests whose token does not authenticate
+// are nobody's and are not counted (Cloudflare's separate per-IP limit of
+// 200 requests per second is not emulated).
 type rlWindow struct {
 	Start        time.Time `json:"start"`
 	Count        int       `json:"count"`

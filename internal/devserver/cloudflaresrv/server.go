@@ -204,7 +204,10 @@ func (s *Server) holdsOnUser(t *token, names ...string) bool {
 
 // authenticate finds the request's token and checks that it works now and
 // from this address. Chosen: this server holds no Global API Keys, so
-// X-Auth-Key credentials are always unknown.
+// X-Auth-Key credentials are always unknown. Chosen: verify refuses a token
+// that does not work (expired, disabled, not yet valid) with 401 rather than
+// answering 200 with status "expired" or "disabled", as answers quoted
+// publicly for such tokens show "Invalid API Token".
 func (s *Server) authenticate(c *call, verify bool) *apiError {
 	h := c.r.Header.Get("Authorization")
 	if h == "" {
