@@ -58,7 +58,8 @@ type Limit struct {
 	// means the limit is known only from the server's headers (GitHub's
 	// hourly limit): nothing is held back until a response names it.
 	Max int
-	// Window is the span Max applies to (one minute, one hour).
+	// Window is the span Max applies to (one minute, one hour); zero only
+	// for a limit known from headers that name their own reset.
 	Window time.Duration
 	// Kind is how the window moves.
 	Kind Kind
@@ -90,6 +91,9 @@ func (l Limit) Rate(max int) string {
 	unit := ""
 	if l.Cost != nil {
 		unit = " points"
+	}
+	if l.Window <= 0 {
+		return strconv.Itoa(max) + unit + " per the server's window"
 	}
 	return strconv.Itoa(max) + unit + "/" + windowWords(l.Window)
 }

@@ -122,7 +122,7 @@ func newVendor(host, basePath string, m Model) *vendor {
 // autoModel is the model of a server nobody registered: no known limit, but
 // the server's headers, refusals and Retry-After are obeyed.
 func autoModel(host string) Model {
-	return Model{Vendor: host, Default: "requests", Limits: []Limit{{Name: "requests", Window: time.Minute, Scope: PerVendor, Headers: true}}}
+	return Model{Vendor: host, Default: "requests", Limits: []Limit{{Name: "requests", Scope: PerVendor, Headers: true}}}
 }
 
 func (p *Pacer) vendorFor(u *url.URL) *vendor {
