@@ -454,7 +454,7 @@ func (s *Surface) Regrant(ctx context.Context, req *provider.Request, rec provid
 		if err := req.Begin(ctx, StepUpdatePrivilege, ids); err != nil {
 			return provider.Result{}, err
 		}
-		if priv, err = s.Client.UpdatePrivilege(ctx, cur.ID, rules, window); err != nil {
+		if priv, err = s.Client.UpdatePrivilege(ctx, cur.ID, cur.Slug, rules, window); err != nil {
 			return fail("update privilege "+cur.ID, err)
 		}
 	}
