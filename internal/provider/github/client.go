@@ -222,6 +222,10 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())
 // LogValue keeps secrets out of structured logs.
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
+// HTTP returns the underlying HTTP client, for its attempt and retry
+// counters and its pacer (HTTP().Pacer().Stats()).
+func (c *Client) HTTP() *httpx.Client { return c.http }
+
 // AppID is the App's id.
 func (c *Client) AppID() int64 { return c.appID }
 

@@ -365,8 +365,5 @@ func Words(d time.Duration) string {
 	if s > 0 && h == 0 {
 		parts = append(parts, strconv.FormatInt(s, 10)+" s")
 	}
-	if len(parts) == 0 {
-		return "1 h"
-	}
 	return strings.Join(parts, " ")
 }

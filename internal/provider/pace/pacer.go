@@ -157,15 +157,14 @@ func accountOf(ctx context.Context) string {
 // Ticket is a request's place in its vendor's limits. Call Done exactly once
 // with the answer (or the transport error).
 type Ticket struct {
-	p      *Pacer
-	v      *vendor
-	id     uint64
-	route  Route
-	holds  []hold
-	hdr    int // index in holds of the limit the headers describe; -1 none
-	pause  int // index in holds of the vendor pause
-	slot   bool
-	method string
+	p     *Pacer
+	v     *vendor
+	id    uint64
+	route Route
+	holds []hold
+	hdr   int // index in holds of the limit the headers describe; -1 none
+	pause int // index in holds of the vendor pause
+	slot  bool
 }
 
 // Acquire waits until req may be sent without breaking a known limit, and
@@ -177,7 +176,7 @@ func (p *Pacer) Acquire(ctx context.Context, req *http.Request) (*Ticket, error)
 	for try := 0; ; try++ {
 		p.mu.Lock()
 		v := p.vendorFor(req.URL)
-		t := &Ticket{p: p, v: v, method: req.Method}
+		t := &Ticket{p: p, v: v}
 		t.route = v.classify(req.Method, req.URL.Path)
 		p.ids++
 		t.id = p.ids
