@@ -48,12 +48,18 @@ type Config struct {
 	// PrivateKeyPEM is the App's RSA private key (LoadPrivateKey reads it
 	// from the environment). New parses it and keeps only the parsed key.
 	PrivateKeyPEM []byte
-	// HTTP tunes retries and the transport.
+	// HTTP tunes retries, the transport and the pacer (give every client
+	// the same one).
 	HTTP httpx.Config
+	// RateLimits chooses the model of GitHub's rate limits the client paces
+	// itself to (default: GitHub.com's for api.github.com, the headers only
+	// elsewhere).
+	RateLimits RateLimits
 	// Now is the clock the JWT is signed with (default time.Now).
 	Now func() time.Time
-	// Timeout bounds each API request, retries included (default 30 s). A
-	// shorter deadline already on the caller's context wins.
+	// Timeout bounds the network time of each API request, retries
+	// included (default 30 s). Waits for rate limits are not counted: the
+	// caller's context deadline and the pacer's bound those.
 	Timeout time.Duration
 }
 
@@ -109,6 +115,10 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	hc := httpx.New(cfg.HTTP)
+	if err := hc.Pacer().Register(base.String(), cfg.RateLimits.Model(base.String())); err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
 	c := &Client{
 		appID:   cfg.AppID,
 		key:     key,
@@ -116,7 +126,7 @@ func New(cfg Config) (*Client, error) {
 		timeout: cfg.Timeout,
 		baseURL: base,
 		ua:      cfg.HTTP.UserAgent,
-		http:    httpx.New(cfg.HTTP),
+		http:    hc,
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -181,9 +191,10 @@ func (c *Client) withToken(token string) (*session, error) {
 	if strings.ContainsAny(token, " \t\r\n") {
 		return nil, errors.New("github: the token contains whitespace: it was read or pasted wrongly")
 	}
+	cred := "token " + manifest.Fingerprint(token)
 	return &session{
-		gh:   c.newGitHub(&bearerTransport{token: token, base: c.http.Standard().Transport}),
-		cred: "token " + manifest.Fingerprint(token),
+		gh:   c.newGitHub(&bearerTransport{token: token, account: cred, base: c.http.Standard().Transport}),
+		cred: cred,
 	}, nil
 }
 
@@ -210,6 +221,10 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())
 
 // LogValue keeps secrets out of structured logs.
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// HTTP returns the underlying HTTP client, for its attempt and retry
+// counters and its pacer (HTTP().Pacer().Stats()).
+func (c *Client) HTTP() *httpx.Client { return c.http }
 
 // AppID is the App's id.
 func (c *Client) AppID() int64 { return c.appID }
@@ -254,24 +269,37 @@ type appTransport struct {
 }
 
 func (t *appTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	tok, err := t.c.appJWT()
-	if err != nil {
+	if _, err := t.c.appJWT(); err != nil {
 		return nil, err
 	}
-	req = req.Clone(req.Context())
-	req.Header.Set("Authorization", "Bearer "+tok)
-	return t.base.RoundTrip(req)
+	req = withAccount(req, "app")
+	// Signed (or taken from the cache) when the request goes out: a wait
+	// for a rate limit may outlast a JWT signed before it.
+	req = req.WithContext(httpx.BeforeSend(req.Context(), func(r *http.Request) error {
+		tok, err := t.c.appJWT()
+		if err != nil {
+			return err
+		}
+		r.Header.Set("Authorization", "Bearer "+tok)
+		return nil
+	}))
+	resp, err := t.base.RoundTrip(req)
+	shieldRate(resp)
+	return resp, err
 }
 
 type bearerTransport struct {
-	token string
-	base  http.RoundTripper
+	token   string
+	account string // the token's fingerprint: its own limits
+	base    http.RoundTripper
 }
 
 func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
+	req = withAccount(req, t.account)
 	req.Header.Set("Authorization", "Bearer "+t.token)
-	return t.base.RoundTrip(req)
+	resp, err := t.base.RoundTrip(req)
+	shieldRate(resp)
+	return resp, err
 }
 
 // RateLimit is the primary rate limit GitHub reported on the last response
@@ -308,19 +336,23 @@ func (c *Client) noteRate(s *session, resp *gh.Response) {
 		Reset:      resp.Rate.Reset.Time,
 		Seen:       c.now(),
 	}
+	if r.Reset.IsZero() {
+		if n, err := strconv.ParseInt(resp.Header.Get(hiddenReset), 10, 64); err == nil {
+			r.Reset = time.Unix(n, 0)
+		}
+	}
 	r.Used, _ = strconv.Atoi(resp.Header.Get("X-RateLimit-Used"))
 	c.rateMu.Lock()
 	c.rate = r
 	c.rateMu.Unlock()
 }
 
-// call runs one API request with the client's deadline, records the rate
+// call runs one API request within the client's timeout, records the rate
 // limit and translates a failure into an *httpx.APIError. remedy, when not
 // nil, may set the error's Remedy for the operation's known failures before
 // the generic remedies apply.
 func (c *Client) call(ctx context.Context, s *session, op string, remedy func(*httpx.APIError), fn func(ctx context.Context, g *gh.Client) (*gh.Response, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+	ctx = httpx.WithCallTimeout(ctx, c.timeout)
 	resp, err := fn(ctx, s.gh)
 	c.noteRate(s, resp)
 	if err == nil {

@@ -20,6 +20,16 @@
 // requests go through go-github's NewRequest and Do with small wire structs of
 // this package; the public API uses this package's own small types only.
 //
+// Rate limits: every request goes through the pacer of internal/provider/pace
+// with the model of Config.RateLimits (for api.github.com: at most 100
+// requests in flight, 900 points a minute per endpoint, a GET 1 and a write 5,
+// and each credential's hourly limit as its x-ratelimit-* headers say). A 429
+// or secondary-limit 403 is waited out and repeated, a write too (GitHub did
+// not act). go-github's own guard, which refuses requests on the wall clock
+// after an answer that exhausted a limit, is kept from seeing those headers,
+// so that the pacer decides; the App's JWT is signed when a request goes out,
+// after any wait.
+//
 // Secrets: the App's private key, its JWTs and every installation token stay
 // out of errors, String and Format output and slog values. Token and Client
 // print fingerprints (manifest.Fingerprint) at most.

@@ -12,6 +12,7 @@ import (
 	gh "github.com/google/go-github/v62/github"
 
 	"github.com/raxx-app/handoff/internal/provider/httpx"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 )
 
 // Surface is the name errors of this package carry in httpx.APIError.Surface.
@@ -43,10 +44,15 @@ func (e *statusError) Unwrap() []error { return []error{e.APIError, e.sentinel} 
 // own message and a remedy. Transport failures and deadlines are wrapped
 // with the operation. No header, token or JWT is ever copied into it.
 func (c *Client) translate(ctx context.Context, s *session, op string, resp *gh.Response, err error, remedy func(*httpx.APIError)) error {
-	if ctxErr := ctx.Err(); ctxErr != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
-		if errors.Is(ctxErr, context.DeadlineExceeded) {
-			return fmt.Errorf("github: %s: no answer in time (%w): GitHub is slow or unreachable; rerun, or raise the timeout", op, err)
-		}
+	var de *pace.DeadlineError
+	if errors.As(err, &de) {
+		// A wait for a rate limit past the deadline: nothing was sent.
+		return fmt.Errorf("github: %s: %w", op, de)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("github: %s: no answer in time (%w): GitHub is slow or unreachable; rerun, or raise the timeout", op, err)
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return fmt.Errorf("github: %s: %w", op, err)
 	}
 	ae := &httpx.APIError{Surface: Surface, Op: op}
@@ -60,12 +66,18 @@ func (c *Client) translate(ctx context.Context, s *session, op string, resp *gh.
 	switch {
 	case errors.As(err, &rl):
 		httpResp, ae.Message = rl.Response, rl.Message
-		ae.Remedy = c.rateRemedy(s, rl.Rate.Reset.Time)
+		reset := rl.Rate.Reset.Time
+		if n, err := strconv.ParseInt(rl.Response.Header.Get(hiddenReset), 10, 64); err == nil && reset.IsZero() {
+			reset = time.Unix(n, 0)
+		}
+		ae.Remedy = c.rateRemedy(s, reset)
 	case errors.As(err, &ab):
 		httpResp, ae.Message = ab.Response, ab.Message
 		var wait time.Duration
 		if ab.RetryAfter != nil {
 			wait = *ab.RetryAfter
+		} else if secs, err := strconv.Atoi(ab.Response.Header.Get(hiddenRetryAfter)); err == nil {
+			wait = time.Duration(secs) * time.Second
 		}
 		ae.Remedy = secondaryRemedy(wait)
 	case errors.As(err, &er):
@@ -150,10 +162,10 @@ func (c *Client) genericRemedy(s *session, ae *httpx.APIError, resp *http.Respon
 		return "the token is expired, revoked or invalid: mint a new one (in GitHub Actions, pass the workflow's GITHUB_TOKEN)"
 	case ae.Status == http.StatusTooManyRequests || (ae.Status == http.StatusForbidden && strings.Contains(strings.ToLower(ae.Message), "rate limit")):
 		if resp != nil {
-			if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+			if secs, err := strconv.Atoi(headerValue(resp.Header, "Retry-After")); err == nil {
 				return secondaryRemedy(time.Duration(secs) * time.Second)
 			}
-			if reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil && resp.Header.Get("X-RateLimit-Remaining") == "0" {
+			if reset, err := strconv.ParseInt(headerValue(resp.Header, "X-RateLimit-Reset"), 10, 64); err == nil && resp.Header.Get("X-RateLimit-Remaining") == "0" {
 				return c.rateRemedy(s, time.Unix(reset, 0))
 			}
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/raxx-app/handoff/internal/devserver/githubsrv"
 	"github.com/raxx-app/handoff/internal/provider/github"
 	"github.com/raxx-app/handoff/internal/provider/httpx"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 )
 
 const (
@@ -83,6 +84,8 @@ type env struct {
 	v   *contracttest.Validator
 	c   *github.Client
 	cfg github.Config
+	// waits are the pacer's waits, as the CLI would print them.
+	waits []string
 
 	mu      sync.Mutex
 	secrets map[string]bool // every credential sent, every token minted
@@ -149,7 +152,7 @@ func newEnv(t *testing.T, o options) *env {
 		AppID:         srv.AppID(),
 		PrivateKeyPEM: srv.AppPrivateKeyPEM(),
 		Now:           kit.Clock.Now,
-		HTTP:          httpx.Config{Transport: transport, MinWait: time.Millisecond, MaxWait: 2 * time.Second},
+		HTTP:          httpx.Config{Transport: transport, MinWait: time.Millisecond, MaxWait: 2 * time.Second, Pacer: e.newPacer()},
 	}
 	if o.config != nil {
 		o.config(&cfg)
@@ -161,6 +164,18 @@ func newEnv(t *testing.T, o options) *env {
 	}
 	t.Cleanup(e.scanErrors)
 	return e
+}
+
+// newPacer returns a pacer on a virtual clock that moves the server's clock
+// along: a wait for a limit takes no time, and the server's windows move
+// with it.
+func (e *env) newPacer() *pace.Pacer {
+	clock := pace.NewVirtualClockFollowing(e.kit.Clock.Now(), e.kit.Clock.Set)
+	return pace.New(pace.Config{Clock: clock, OnWait: func(w pace.Wait) {
+		e.mu.Lock()
+		e.waits = append(e.waits, w.String())
+		e.mu.Unlock()
+	}})
 }
 
 // newClient returns another client of the server, with its own caches.
@@ -707,31 +722,47 @@ func TestPrimaryRateLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if rl, _ := e.c.RateLimit(); rl.Remaining != 0 || rl.Limit != 2 || rl.Used != 2 {
+	if rl, _ := e.c.RateLimit(); rl.Remaining != 0 || rl.Limit != 2 || rl.Used != 2 || rl.Reset.IsZero() {
 		t.Errorf("RateLimit = %+v", rl)
 	}
-	// GitHub answers 403 with the reset an hour away: not waited for, not
-	// retried, and the remedy says when to rerun.
-	other := e.newClient()
-	_, err := other.App(ctx)
+	// The client saw the limit exhausted: within a deadline shorter than
+	// the reset, it sends nothing and says which limit and how long.
+	short, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := e.c.App(short)
 	e.errOf(err)
-	ae := apiError(t, err, 403)
-	if !ae.Temporary() || !strings.Contains(ae.Message, "API rate limit exceeded for app ID 424242") ||
-		!strings.Contains(ae.Remedy, "rate limit of the App is exhausted; it resets at ") || !strings.Contains(ae.Remedy, "(in ") {
-		t.Errorf("rate limited: %v", err)
+	if !pace.IsDeadline(err) || !strings.HasPrefix(err.Error(), "github: read the App: GitHub's limit on requests an hour (2/h) needs a 1 h wait before GET /app, past the deadline of this run") {
+		t.Errorf("within a short deadline: %v", err)
+	}
+	if n := e.kit.Stats.Count("GET /app"); n != 2 {
+		t.Errorf("%d requests, want 2: the pacer knew", n)
+	}
+	// A client that has not seen it (its own pacer) meets GitHub's 403 and
+	// stops there too.
+	cfg := e.cfg
+	cfg.HTTP.Pacer = e.newPacer()
+	other, err := github.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = other.App(short)
+	e.errOf(err)
+	if !pace.IsDeadline(err) || !strings.Contains(err.Error(), "needs a 1 h wait") {
+		t.Errorf("a fresh client: %v", err)
 	}
 	if n := e.kit.Stats.Count("GET /app"); n != 3 {
-		t.Errorf("%d requests, want 3: a reset an hour away is not waited for", n)
+		t.Errorf("%d requests, want 3", n)
 	}
-	// A client that saw the exhausted limit does not even send the request
-	// (go-github's own guard), and says the same.
-	_, err = e.c.App(ctx)
-	e.errOf(err)
-	if !errors.As(err, &ae) || ae.Status != 403 || !strings.Contains(ae.Remedy, "resets at") {
-		t.Errorf("locally refused: %v", err)
+	// Without a deadline the client waits the hour out (a virtual one
+	// here) and goes on, saying why it waits.
+	if _, err := e.c.App(ctx); e.errOf(err) != nil {
+		t.Fatal(err)
 	}
-	if n := e.kit.Stats.Count("GET /app"); n != 3 {
-		t.Errorf("%d requests, want still 3", n)
+	if len(e.waits) != 1 || !strings.HasPrefix(e.waits[0], "waiting 1 h for GitHub's limit on requests an hour, 2/h") {
+		t.Errorf("waits %q", e.waits)
+	}
+	if st := e.cfg.HTTP.Pacer.Total("GitHub"); st.Requests != 3 || st.Waits != 1 || st.Waited < time.Hour {
+		t.Errorf("counts %+v", st)
 	}
 }
 
@@ -865,14 +896,28 @@ func TestComments(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		_, err := e.c.CreateComment(ctx, tok, org, tradeMaster, prNumber, "burst 2")
-		e.errOf(err)
-		ae := apiError(t, err, 429)
-		if !ae.Temporary() || !strings.Contains(ae.Remedy, "secondary rate limit") || !strings.Contains(ae.Remedy, "wait ") {
-			t.Errorf("secondary limit: %v", err)
+		// The third within the minute is refused with Retry-After: it is
+		// repeated after the wait, a write or not (the server did not act).
+		if _, err := e.c.CreateComment(ctx, tok, org, tradeMaster, prNumber, "burst 2"); e.errOf(err) != nil {
+			t.Fatal(err)
 		}
-		if n := len(e.srv.Comments(org, tradeMaster, prNumber)); n != 3 {
-			t.Errorf("%d comments, want 3 (the fixture's and two)", n)
+		if n := len(e.srv.Comments(org, tradeMaster, prNumber)); n != 4 {
+			t.Errorf("%d comments, want 4 (the fixture's and three)", n)
+		}
+		if len(e.waits) != 1 || !strings.HasPrefix(e.waits[0], "waiting 1 min for GitHub, as it asked") {
+			t.Errorf("waits %q", e.waits)
+		}
+		if st := e.cfg.HTTP.Pacer.Total("GitHub"); st.Limited != 1 {
+			t.Errorf("counts %+v", st)
+		}
+		// Past the deadline, the refusal stands, with its remedy.
+		e.kit.Faults.Add(devkit.Fault{Route: "POST /repos/{owner}/{repo}/issues/{issue_number}/comments", Status: 429, RetryAfter: time.Hour, Count: 1})
+		short, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_, err := e.c.CreateComment(short, tok, org, tradeMaster, prNumber, "burst 3")
+		e.errOf(err)
+		if !pace.IsDeadline(err) || !strings.Contains(err.Error(), "GitHub asked for a 1 h wait before POST /repos/{owner}/{repo}/issues/{issue_number}/comments") {
+			t.Errorf("secondary limit past the deadline: %v", err)
 		}
 	})
 

@@ -1,39 +1,49 @@
-// Package httpx is the HTTP layer every provider shares: retries with
-// exponential backoff and jitter on 429, 5xx, timeouts and dropped
-// connections, honouring Retry-After and GitHub's rate-limit headers; a
-// per-attempt timeout; extra headers (Cloudflare Access); and the APIError
+// Package httpx is the HTTP layer every provider shares: it paces requests
+// to the vendors' rate limits (internal/provider/pace), repeats what is safe
+// to repeat with exponential backoff and jitter (5xx, timeouts, dropped
+// connections), waits out what the server asks for (a 429, a rate-limit
+// 403, a 503 with Retry-After) however long that is unless it would pass
+// the caller's deadline, bounds each attempt and each call's time on the
+// network, adds extra headers (Cloudflare Access), and defines the APIError
 // that names the surface, the operation, the status and the remedy.
 //
-// A request whose effect is not idempotent (POST, PATCH) is retried only when
-// the server certainly did not act on it (429, or a 503 with Retry-After); a
-// caller that knows its POST is safe to repeat (a login, a lookup) marks the
-// context with Idempotent. Everything else surfaces as an error, and the
-// reconciler converges on the next run instead of guessing here.
+// A request whose effect is not idempotent (POST, PATCH) is repeated only
+// when the server certainly did not act on it (a rate-limit refusal, a 503
+// with Retry-After, a connection that was never made); a caller that knows
+// its POST is safe to repeat (a login, a lookup) marks the context with
+// Idempotent. Everything else surfaces as an error, and the reconciler
+// converges on the next run instead of guessing here.
 package httpx
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 )
 
 // Config tunes a client. The zero value is usable.
 type Config struct {
-	// AttemptTimeout bounds one attempt (default 30s). Callers also put a
-	// deadline on the whole call through the context.
+	// AttemptTimeout bounds one attempt (default 30s). Waits for rate
+	// limits are not part of it.
 	AttemptTimeout time.Duration
-	// MaxRetries is how many times a failed attempt is repeated (default 4).
+	// MaxRetries is how many times a failed attempt (5xx, timeout, dropped
+	// connection, 503 with Retry-After) is repeated (default 4).
 	MaxRetries int
-	// MinWait and MaxWait bound the backoff between attempts (defaults 250ms
-	// and 10s). A Retry-After or rate-limit reset beyond MaxWait is not
-	// waited for: the error is returned so the caller can say when to rerun.
+	// MaxLimitedRetries is how many rate-limit refusals in a row are
+	// waited out and repeated (default 8). The wait itself has no cap but
+	// the deadline.
+	MaxLimitedRetries int
+	// MinWait and MaxWait bound the backoff between failed attempts
+	// (defaults 250ms and 10s). They do not bound waits the server or a
+	// rate limit asks for.
 	MinWait, MaxWait time.Duration
 	// Transport is the underlying round tripper (default: a pooled transport).
 	Transport http.RoundTripper
@@ -41,11 +51,19 @@ type Config struct {
 	Headers map[string]string
 	// UserAgent is sent on every request (default "handoff").
 	UserAgent string
+	// Pacer paces the requests; give every client the same one so that they
+	// share the vendors' limits (apply runs many handoffs at once). Nil: the
+	// client makes its own on the real clock. Its clock also times the
+	// backoff between attempts, and its deadline bounds every wait.
+	Pacer *pace.Pacer
 }
 
-// Client is a retrying HTTP client. Use Standard for libraries that want an
-// *http.Client (go-github).
+// Client is a pacing, retrying HTTP client. Use Standard for libraries that
+// want an *http.Client (go-github).
 type Client struct {
+	cfg      Config
+	pacer    *pace.Pacer
+	base     http.RoundTripper
 	std      *http.Client
 	attempts atomic.Int64
 	retries  atomic.Int64
@@ -76,6 +94,9 @@ func New(cfg Config) *Client {
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = 4
 	}
+	if cfg.MaxLimitedRetries == 0 {
+		cfg.MaxLimitedRetries = 8
+	}
 	if cfg.MinWait == 0 {
 		cfg.MinWait = 250 * time.Millisecond
 	}
@@ -85,40 +106,29 @@ func New(cfg Config) *Client {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "handoff"
 	}
+	if cfg.Pacer == nil {
+		cfg.Pacer = pace.New(pace.Config{})
+	}
 	base := cfg.Transport
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64
 		base = t
 	}
-	c := &Client{}
-	rc := retryablehttp.NewClient()
-	rc.Logger = nil // it would print URLs and retry chatter on stderr
-	rc.HTTPClient = &http.Client{
-		Transport: &headerTransport{base: base, headers: cfg.Headers, userAgent: cfg.UserAgent, attempts: &c.attempts},
-		Timeout:   cfg.AttemptTimeout,
-	}
-	rc.RetryMax = cfg.MaxRetries
-	rc.RetryWaitMin = cfg.MinWait
-	rc.RetryWaitMax = cfg.MaxWait
-	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-		retry, cerr := checkRetry(ctx, resp, err, cfg.MaxWait)
-		if retry {
-			c.retries.Add(1)
-		}
-		return retry, cerr
-	}
-	rc.Backoff = backoff
-	c.std = &http.Client{Transport: &retryablehttp.RoundTripper{Client: rc}}
+	c := &Client{cfg: cfg, pacer: cfg.Pacer, base: base}
+	c.std = &http.Client{Transport: (*transport)(c)}
 	return c
 }
 
 // Standard returns the client as an *http.Client.
 func (c *Client) Standard() *http.Client { return c.std }
 
-// Do sends req with retries.
+// Do sends req, paced and with retries.
 func (c *Client) Do(req *http.Request) (*http.Response, error) { return c.std.Do(req) }
+
+// Pacer is the pacer the client's requests go through (register a vendor's
+// model on it; read its counters).
+func (c *Client) Pacer() *pace.Pacer { return c.pacer }
 
 // Attempts is the number of HTTP attempts made, retries included.
 func (c *Client) Attempts() int64 { return c.attempts.Load() }
@@ -126,104 +136,205 @@ func (c *Client) Attempts() int64 { return c.attempts.Load() }
 // Retries is the number of attempts that were repeats of a failed one.
 func (c *Client) Retries() int64 { return c.retries.Load() }
 
-// checkRetry decides whether an attempt is repeated. The request rides on the
-// response (or, for transport errors, is not available: those are retried
-// only for idempotent requests, which retryablehttp cannot tell us, so the
-// headerTransport marks them).
-func checkRetry(ctx context.Context, resp *http.Response, err error, maxWait time.Duration) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	if err != nil {
-		var ne *nonIdempotentError
-		if errors.As(err, &ne) {
-			return false, nil
-		}
-		return true, nil
-	}
-	req := resp.Request
-	idem := req == nil || isIdempotent(req)
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		return waitFor(resp) <= maxWait, nil
-	case resp.StatusCode == http.StatusForbidden && resp.Header.Get("X-RateLimit-Remaining") == "0":
-		return waitFor(resp) <= maxWait, nil
-	case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
-		return waitFor(resp) <= maxWait, nil
-	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
-		return idem, nil
-	}
-	return false, nil
+type beforeSendKey struct{}
+
+// BeforeSend makes every attempt of the requests made with ctx call fn just
+// before it goes out, after any wait for a rate limit: the place to sign a
+// short-lived credential (GitHub's App JWT), which a long wait would
+// otherwise let expire. An error from fn fails the request.
+func BeforeSend(ctx context.Context, fn func(*http.Request) error) context.Context {
+	return context.WithValue(ctx, beforeSendKey{}, fn)
 }
 
-// waitFor is how long the server asked us to wait, zero when it did not say.
-func waitFor(resp *http.Response) time.Duration {
-	if s := resp.Header.Get("Retry-After"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second
+type callBudgetKey struct{}
+
+// callBudget is how long one call may spend on the network, waits for rate
+// limits excluded.
+type callBudget struct {
+	limit time.Duration
+	start time.Time
+	paced atomic.Int64 // wall time spent waiting for limits
+}
+
+func (b *callBudget) left() time.Duration {
+	return b.limit - (time.Since(b.start) - time.Duration(b.paced.Load()))
+}
+
+// WithCallTimeout bounds the time the calls made with ctx spend on the
+// network, retries and backoff included, to d; waits for a rate limit are
+// not counted (only the context's deadline and the pacer's bound those). A
+// call past it fails with an error for which errors.Is(err,
+// context.DeadlineExceeded) holds. Vendor clients use it for their
+// per-call timeout.
+func WithCallTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, callBudgetKey{}, &callBudget{limit: d, start: time.Now()})
+}
+
+// timeoutError is a call that ran out of its network time.
+type timeoutError struct{ limit time.Duration }
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("no answer within %s: %v", e.limit, context.DeadlineExceeded)
+}
+func (e *timeoutError) Unwrap() error   { return context.DeadlineExceeded }
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
+
+type transport Client
+
+// RoundTrip sends req through the pacer, repeating it as the package doc
+// says.
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := (*Client)(t)
+	ctx := req.Context()
+	budget, _ := ctx.Value(callBudgetKey{}).(*callBudget)
+	failures, refusals := 0, 0
+	for attempt := 0; ; attempt++ {
+		r, err := c.prepare(req, attempt)
+		if err != nil {
+			return nil, err
 		}
-		if t, err := http.ParseTime(s); err == nil {
-			return time.Until(t)
+		waitStart := time.Now()
+		tk, err := c.pacer.Acquire(ctx, r)
+		if budget != nil {
+			budget.paced.Add(int64(time.Since(waitStart)))
 		}
-	}
-	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
-		if s := resp.Header.Get("X-RateLimit-Reset"); s != "" {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				return time.Until(time.Unix(n, 0))
+		if err != nil {
+			return nil, err
+		}
+		if fn, ok := ctx.Value(beforeSendKey{}).(func(*http.Request) error); ok {
+			if err := fn(r); err != nil {
+				tk.Done(nil, err)
+				return nil, err
 			}
 		}
-	}
-	return 0
-}
-
-// backoff waits what the server asked for, else exponential backoff with full
-// jitter between min and max.
-func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil {
-		if d := waitFor(resp); d > 0 {
-			return min(d, maxWait)
+		timeout := c.cfg.AttemptTimeout
+		if budget != nil {
+			if left := budget.left(); left <= 0 {
+				tk.Done(nil, context.DeadlineExceeded)
+				return nil, &timeoutError{budget.limit}
+			} else if left < timeout {
+				timeout = left
+			}
 		}
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		if attempt > 0 {
+			c.retries.Add(1)
+		}
+		c.attempts.Add(1)
+		resp, err := c.base.RoundTrip(r.WithContext(actx))
+		verdict := tk.Done(resp, err)
+		if err != nil {
+			cancel()
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if actx.Err() != nil && budget != nil && budget.left() <= 0 {
+				return nil, &timeoutError{budget.limit}
+			}
+			// A write whose outcome is unknown is not repeated.
+			if (!isIdempotent(req) && !neverSent(err)) || failures >= c.cfg.MaxRetries {
+				return nil, err
+			}
+			failures++
+			if !c.backoff(ctx, failures, budget) {
+				return nil, err
+			}
+			continue
+		}
+		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+		retry, wait := false, false
+		switch {
+		case verdict.Limited:
+			// The server did not act: repeat whatever the method. The
+			// pacer makes the next attempt wait what the answer named.
+			if refusals < c.cfg.MaxLimitedRetries {
+				refusals++
+				retry, wait = true, !verdict.Paused
+			}
+		case verdict.Unavailable:
+			if failures < c.cfg.MaxRetries {
+				failures++
+				retry = true
+			}
+		case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+			if isIdempotent(req) && failures < c.cfg.MaxRetries {
+				failures++
+				retry, wait = true, true
+			}
+		}
+		if !retry {
+			return resp, nil
+		}
+		if wait && !c.backoff(ctx, max(failures, refusals), budget) {
+			return resp, nil
+		}
+		drain(resp)
 	}
-	ceiling := minWait << min(attempt, 16)
-	if ceiling <= 0 || ceiling > maxWait {
-		ceiling = maxWait
-	}
-	return minWait + rand.N(ceiling-minWait+1)
 }
 
-type nonIdempotentError struct{ err error }
+// prepare returns the request for an attempt, with its body rewound and
+// the extra headers set.
+func (c *Client) prepare(req *http.Request, attempt int) (*http.Request, error) {
+	r := req.Clone(req.Context())
+	if attempt > 0 && req.Body != nil && req.Body != http.NoBody {
+		if req.GetBody == nil {
+			return nil, errors.New("httpx: cannot repeat a request whose body cannot be read again")
+		}
+		b, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = b
+	}
+	for k, v := range c.cfg.Headers {
+		r.Header.Set(k, v)
+	}
+	if r.Header.Get("User-Agent") == "" {
+		r.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+	return r, nil
+}
 
-func (e *nonIdempotentError) Error() string { return e.err.Error() }
-func (e *nonIdempotentError) Unwrap() error { return e.err }
+// backoff sleeps before repeat n (exponential with full jitter between
+// MinWait and MaxWait) on the pacer's clock. It returns false, without
+// sleeping, when the sleep would pass a deadline or the call's time.
+func (c *Client) backoff(ctx context.Context, n int, budget *callBudget) bool {
+	ceiling := c.cfg.MinWait << min(n, 16)
+	if ceiling <= 0 || ceiling > c.cfg.MaxWait {
+		ceiling = c.cfg.MaxWait
+	}
+	d := c.cfg.MinWait
+	if ceiling > c.cfg.MinWait {
+		d += rand.N(ceiling - c.cfg.MinWait + 1)
+	}
+	if budget != nil && budget.left() < d {
+		return false
+	}
+	slept, err := c.pacer.Sleep(ctx, d)
+	return slept && err == nil
+}
+
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+}
+
+// cancelOnClose ends an attempt's context when its answer has been read.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
 
 // neverSent reports whether err happened before the request could reach the
 // server (the dial failed), so that even a write is safe to repeat.
 func neverSent(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
-}
-
-type headerTransport struct {
-	base      http.RoundTripper
-	headers   map[string]string
-	userAgent string
-	attempts  *atomic.Int64
-}
-
-func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	t.attempts.Add(1)
-	req = req.Clone(req.Context())
-	for k, v := range t.headers {
-		req.Header.Set(k, v)
-	}
-	if req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", t.userAgent)
-	}
-	resp, err := t.base.RoundTrip(req)
-	if err != nil && !isIdempotent(req) && !neverSent(err) {
-		// The server may have acted before the connection failed: do not
-		// repeat a write whose outcome is unknown.
-		return nil, &nonIdempotentError{err: err}
-	}
-	return resp, err
 }

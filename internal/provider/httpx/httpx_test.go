@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/raxx-app/handoff/internal/devserver/devkit"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 )
 
 func testServer(t *testing.T) (*devkit.Kit, *httptest.Server) {
@@ -31,8 +32,13 @@ func testServer(t *testing.T) (*devkit.Kit, *httptest.Server) {
 	return kit, srv
 }
 
+var t0 = time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+
+// fastClient waits on a virtual clock: a Retry-After or a backoff takes no
+// time.
 func fastClient() *Client {
-	return New(Config{MinWait: time.Millisecond, MaxWait: 3 * time.Second, Headers: map[string]string{"CF-Access-Client-Id": "cf-id"}})
+	return New(Config{MinWait: time.Millisecond, MaxWait: 3 * time.Second, Headers: map[string]string{"CF-Access-Client-Id": "cf-id"},
+		Pacer: pace.New(pace.Config{Clock: pace.NewVirtualClock(t0)})})
 }
 
 func do(t *testing.T, c *Client, ctx context.Context, method, url string) (int, string, error) {
@@ -94,12 +100,102 @@ func TestRetryPolicy(t *testing.T) {
 	}
 }
 
-func TestRetryAfterBeyondMaxWaitIsNotWaited(t *testing.T) {
+// TestServerNamedWaits: a wait the server names is waited out however long
+// it is, for any method, unless it would pass the deadline: then the error
+// says who asked and how long, and nothing more is sent.
+func TestServerNamedWaits(t *testing.T) {
+	cases := []struct {
+		name      string
+		method    string
+		fault     devkit.Fault
+		deadline  time.Duration // 0: none
+		wantCalls int64
+		wantErr   string
+		wantClock time.Duration
+	}{
+		{"429 an hour", "POST", devkit.Fault{Route: "POST /thing", Status: 429, RetryAfter: time.Hour, Count: 1}, 0, 2, "", time.Hour},
+		{"503 a minute", "POST", devkit.Fault{Route: "POST /thing", Status: 503, RetryAfter: time.Minute, Count: 1}, 0, 2, "", time.Minute},
+		{"429 past the deadline", "GET", devkit.Fault{Route: "GET /thing", Status: 429, RetryAfter: time.Hour, Count: 1}, 5 * time.Second, 1,
+			"asked for a 1 h wait before GET /thing, past the deadline of this run", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			kit, srv := testServer(t)
+			kit.Faults.Add(tc.fault)
+			clock := pace.NewVirtualClock(t0)
+			var waits []string
+			c := New(Config{Pacer: pace.New(pace.Config{Clock: clock, OnWait: func(w pace.Wait) { waits = append(waits, w.String()) }})})
+			ctx := context.Background()
+			if tc.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.deadline)
+				defer cancel()
+			}
+			status, _, err := do(t, c, ctx, tc.method, srv.URL+"/thing")
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !pace.IsDeadline(err) {
+					t.Errorf("err = %v, want %q", err, tc.wantErr)
+				}
+			} else if err != nil || status >= 300 {
+				t.Errorf("got %d %v", status, err)
+			}
+			if got := kit.Stats.Total(); got != tc.wantCalls {
+				t.Errorf("server saw %d requests, want %d", got, tc.wantCalls)
+			}
+			if got := clock.Now().Sub(t0); got != tc.wantClock {
+				t.Errorf("waited %s, want %s", got, tc.wantClock)
+			}
+			if tc.wantClock > 0 && (len(waits) != 1 || !strings.Contains(waits[0], "as it asked")) {
+				t.Errorf("waits reported: %q", waits)
+			}
+		})
+	}
+}
+
+func TestRefusalsInARowEnd(t *testing.T) {
 	kit, srv := testServer(t)
-	kit.Faults.Add(devkit.Fault{Route: "GET /thing", Status: 429, RetryAfter: time.Hour})
-	status, _, err := do(t, fastClient(), context.Background(), "GET", srv.URL+"/thing")
-	if err != nil || status != 429 || kit.Stats.Total() != 1 {
-		t.Errorf("got %d %v after %d requests; want the 429 at once", status, err, kit.Stats.Total())
+	kit.Faults.Add(devkit.Fault{Route: "GET /thing", Status: 429, RetryAfter: time.Second})
+	c := New(Config{MaxLimitedRetries: 3, Pacer: pace.New(pace.Config{Clock: pace.NewVirtualClock(t0)})})
+	status, _, err := do(t, c, context.Background(), "GET", srv.URL+"/thing")
+	if err != nil || status != 429 || kit.Stats.Total() != 4 {
+		t.Errorf("got %d %v after %d requests; want the 429 after 4", status, err, kit.Stats.Total())
+	}
+	if st := c.Pacer().Total(""); st.Limited != 4 || st.Requests != 4 || st.Waits != 3 {
+		t.Errorf("counts %+v", st)
+	}
+}
+
+// TestPacedThroughTheTransport: a registered model holds requests back so
+// that the server's limit is never met.
+func TestPacedThroughTheTransport(t *testing.T) {
+	kit, srv := testServer(t)
+	clock := pace.NewVirtualClock(t0)
+	p := pace.New(pace.Config{Clock: clock})
+	err := p.Register(srv.URL, pace.Model{Vendor: "Thing", Default: "things",
+		Classes: map[string][]pace.Limit{"things": {{Max: 3, Window: time.Minute, Kind: pace.Fixed, Scope: pace.PerClass}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(Config{Pacer: p})
+	for range 7 {
+		if status, _, err := do(t, c, context.Background(), "POST", srv.URL+"/thing"); err != nil || status != 201 {
+			t.Fatalf("%d %v", status, err)
+		}
+	}
+	if kit.Stats.Total() != 7 || clock.Now().Sub(t0) != 2*61*time.Second {
+		t.Errorf("%d requests, clock at +%s", kit.Stats.Total(), clock.Now().Sub(t0))
+	}
+	if st := p.Total("Thing"); st.Requests != 7 || st.Waits != 2 || st.Waited != 2*61*time.Second {
+		t.Errorf("counts %+v", st)
+	}
+}
+
+func TestCallTimeout(t *testing.T) {
+	kit, srv := testServer(t)
+	kit.Faults.Add(devkit.Fault{Route: "GET /thing", Delay: 2 * time.Second})
+	_, _, err := do(t, fastClient(), WithCallTimeout(context.Background(), 50*time.Millisecond), "GET", srv.URL+"/thing")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no answer within 50ms") {
+		t.Errorf("err = %v, want the call timeout", err)
 	}
 }
 
@@ -110,7 +206,7 @@ func TestDialFailureRetriedEvenForWrites(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens: every dial is refused
-	c := New(Config{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetries: 2})
+	c := New(Config{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetries: 2, Pacer: pace.New(pace.Config{Clock: pace.NewVirtualClock(t0)})})
 	_, _, err = do(t, c, context.Background(), "POST", "http://"+addr+"/thing")
 	if err == nil {
 		t.Fatal("want an error")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/raxx-app/handoff/internal/provider/httpx"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 )
 
 // Surface is the name errors of this package carry in httpx.APIError.Surface.
@@ -77,10 +78,14 @@ func New(cfg Config) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	hc := httpx.New(cfg.HTTP)
+	if err := hc.Pacer().Register(base, cfg.RateLimits.Model(base)); err != nil {
+		return nil, fmt.Errorf("infisical: %w", err)
+	}
 	return &Client{
 		cfg:      cfg,
 		base:     base,
-		http:     httpx.New(cfg.HTTP),
+		http:     hc,
 		timeout:  timeout,
 		now:      time.Now,
 		loginSem: make(chan struct{}, 1),
@@ -117,7 +122,7 @@ func (c *Client) AsIdentity(ctx context.Context, clientID, clientSecret string) 
 func (c *Client) Config() Config { return c.cfg }
 
 // HTTP returns the underlying HTTP client, for its attempt and retry
-// counters.
+// counters and its pacer (HTTP().Pacer().Stats()).
 func (c *Client) HTTP() *httpx.Client { return c.http }
 
 // String describes the client without its secrets.
@@ -138,7 +143,7 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())
 // Login logs in with universal auth now, replacing any cached token. Calls
 // log in by themselves when needed; use Login to check credentials early.
 func (c *Client) Login(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	c.mu.Lock()
 	old := c.tok
@@ -165,7 +170,7 @@ func (c *Client) Logout(ctx context.Context) error {
 	if tok.value == "" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	return c.do(ctx, &call{
 		op: "revoke access token", method: http.MethodPost, path: "/api/v1/auth/token/revoke",
@@ -253,6 +258,8 @@ type call struct {
 	login  bool
 	// where the call acts, for remedies
 	env, folder, key, identityID string
+	// batch are the names of a batch write's secrets.
+	batch []string
 	// scrub are extra strings (secret values) that must not appear in an
 	// error, besides the client secret and the access token.
 	scrub []string
@@ -337,11 +344,19 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 		}
 		e.Message = c.scrubText(e.Message, tok, cl.scrub)
 		e.Remedy = c.remedy(cl, resp.StatusCode, eb.Error, e.Message)
+		if resp.StatusCode == http.StatusUnprocessableEntity {
+			e.Remedy = invalidRemedy(issueFields(eb.Message))
+		}
 		return e
 	}
 }
 
 func (c *Client) transportError(cl *call, err error, tok string) error {
+	var de *pace.DeadlineError
+	if errors.As(err, &de) {
+		// A wait for a rate limit past the deadline: nothing was sent.
+		return fmt.Errorf("infisical: %s: %w", cl.op, de)
+	}
 	msg := c.scrubText(err.Error(), tok, cl.scrub)
 	if errors.Is(err, context.DeadlineExceeded) {
 		msg += fmt.Sprintf(" (each call may take %s; is %s reachable?)", c.timeout, c.base)
@@ -406,6 +421,10 @@ func (c *Client) remedy(cl *call, status int, errName, msg string) string {
 		return fmt.Sprintf("%s lacks %s on %s: give it the project admin role in the project and an organization role allowed to create identities", who, action, subject)
 	case status == http.StatusForbidden:
 		return fmt.Sprintf("%s is refused this operation: check its organization and project roles", who)
+	case cl.batch != nil && status == http.StatusBadRequest && strings.Contains(lower, "already exist"):
+		return fmt.Sprintf("nothing in the batch was written (the server takes all or none): a name in it already exists in %s (%s); create only new names, or update with Upsert", cl.folder, envName(cl.env))
+	case cl.batch != nil && status == http.StatusNotFound && !strings.Contains(lower, "folder with path"):
+		return fmt.Sprintf("nothing in the batch was written (the server takes all or none): a name in it does not exist in %s (%s); name only existing secrets, or update with Upsert or IgnoreMissing", cl.folder, envName(cl.env))
 	case status == http.StatusNotFound && cl.folder != "" && (strings.Contains(lower, "folder") || strings.Contains(lower, "path")):
 		return fmt.Sprintf("the folder %s does not exist in %s: apply creates it; check handoff_root in handoff.hcl and the environment", cl.folder, envName(cl.env))
 	case status == http.StatusNotFound && cl.key != "":
@@ -420,12 +439,44 @@ func (c *Client) remedy(cl *call, status int, errName, msg string) string {
 		return fmt.Sprintf("a secret named %s already exists in %s (%s): a name collision with a secret handoff did not create; rename or delete it, or let apply update it", cl.key, cl.folder, envName(cl.env))
 	case status == http.StatusTooManyRequests:
 		return "Infisical's rate limit was hit and did not clear in time: rerun in a minute"
-	case status == http.StatusUnprocessableEntity:
-		return "the server rejected the request's shape: the server may be older or newer than handoff expects; report it with the request id"
 	case status >= 500:
 		return "Infisical failed: rerun; a write is not repeated automatically, the next apply converges"
 	}
 	return ""
+}
+
+// issueFields are the fields a 422's zod issues name ("slug",
+// "type.temporaryMode"), in order, each once.
+func issueFields(raw json.RawMessage) []string {
+	var issues []struct {
+		Path []any `json:"path"`
+	}
+	if json.Unmarshal(raw, &issues) != nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, is := range issues {
+		parts := make([]string, 0, len(is.Path))
+		for _, p := range is.Path {
+			parts = append(parts, fmt.Sprint(p))
+		}
+		if f := strings.Join(parts, "."); f != "" && !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// invalidRemedy explains a 422: the request's shape, which a rerun sends
+// unchanged.
+func invalidRemedy(fields []string) string {
+	what := "the server rejected the request's shape"
+	if len(fields) > 0 {
+		what = "the server rejected the request's fields " + strings.Join(fields, ", ")
+	}
+	return what + ": retrying cannot help (the same request is refused the same way); this server's API differs from what this handoff version sends: upgrade handoff, or report it with the request id"
 }
 
 // deniedAction reads "You are not allowed to <action> on <subject>".
@@ -488,7 +539,8 @@ func (c *Client) needOrg(op string) error {
 	return nil
 }
 
-// withTimeout bounds one public call.
+// withTimeout bounds the network time of one public call (waits for rate
+// limits are not counted; see httpx.WithCallTimeout).
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, c.timeout)
+	return httpx.WithCallTimeout(ctx, c.timeout), func() {}
 }

@@ -51,10 +51,16 @@ type Config struct {
 	// OrganizationID is needed by identity calls; ProjectID by everything
 	// that touches secrets, folders, memberships or privileges.
 	OrganizationID, ProjectID string
-	// HTTP configures retries, the transport and extra headers (Cloudflare
-	// Access).
+	// HTTP configures retries, the transport, extra headers (Cloudflare
+	// Access) and the pacer (give every client the same one).
 	HTTP httpx.Config
-	// Timeout bounds each call, login and re-login included (default 30 s).
+	// RateLimits chooses the model of the server's rate limits the client
+	// paces itself to (default: Infisical Cloud's for infisical.com, none
+	// of its own for a self-hosted server).
+	RateLimits RateLimits
+	// Timeout bounds the network time of each call, login, re-login and
+	// retries included (default 30 s). Waits for rate limits are not
+	// counted: the caller's context deadline and the pacer's bound those.
 	Timeout time.Duration
 }
 

@@ -30,8 +30,24 @@
 //
 // # Behaviour worth knowing
 //
-//   - Every call runs under a deadline (Config.Timeout, 30 s by default, or
-//     the caller's earlier one).
+//   - Every call is paced to the server's rate limits (Config.RateLimits:
+//     Infisical Cloud's per-route limits by class, from the contract's
+//     x-rate-limit-class, for infisical.com; none of its own for a
+//     self-hosted server, which enforces none) through the pacer of
+//     internal/provider/pace, which also obeys the server's x-ratelimit-*
+//     headers, 429 and Retry-After. Config.Timeout (30 s by default) bounds
+//     each call's time on the network; waits for a limit are bounded only
+//     by the caller's context deadline and the pacer's.
+//   - CreateSecrets, UpdateSecrets (UpdateExisting, Upsert, IgnoreMissing)
+//     and DeleteSecrets write many secrets of a folder in one request
+//     (/api/v4/secrets/batch): a secrets route allows about 40 calls a
+//     minute on Cloud. They are all or nothing, as the server is; an
+//     existing name on create is IsAlreadyExists, a missing one on update
+//     or delete IsNotFound, and nothing was written.
+//   - UpdatePrivilege sends the privilege's slug, its permissions and its
+//     type (with its temporary window), which a real server requires. A
+//     422 names the fields the server wanted and is final: a retry would
+//     send the same request.
 //   - The access token is cached and reused until shortly before it expires
 //     (60 s, or half the token's life when that is shorter). A call answered
 //     401 or 403 TokenError logs in again once and is repeated.

@@ -16,6 +16,7 @@ import (
 	"github.com/raxx-app/handoff/internal/devserver/devkit"
 	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
 	"github.com/raxx-app/handoff/internal/provider/httpx"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 )
 
 // Routes as the local server counts them.
@@ -65,7 +66,9 @@ func newHarnessTB(t *testing.T, tb testing.TB) *harness {
 	cfg := Config{
 		SiteURL: hs.URL, ClientID: id, ClientSecret: secret,
 		OrganizationID: infisicalsrv.DefaultOrganizationID, ProjectID: infisicalsrv.DefaultProjectID,
-		HTTP: httpx.Config{Transport: v.Transport(tb, nil, "/_dev/"), MinWait: time.Millisecond, MaxWait: 2 * time.Second},
+		// A virtual clock: a Retry-After or a backoff takes no time.
+		HTTP: httpx.Config{Transport: v.Transport(tb, nil, "/_dev/"), MinWait: time.Millisecond, MaxWait: 2 * time.Second,
+			Pacer: pace.New(pace.Config{Clock: pace.NewVirtualClock(time.Now())})},
 	}
 	c, err := New(cfg)
 	if err != nil {

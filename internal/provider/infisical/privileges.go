@@ -374,16 +374,21 @@ func (c *Client) wireType(op, slug string, temporary *Temporary) (map[string]any
 }
 
 // UpdatePrivilege replaces, in place, the rules of a privilege (PATCH
-// /api/v2/identity-project-additional-privilege/{id}); its id and slug
-// stay. The type is always sent with them: temporary from temporary.Start
-// for temporary.Range (the window it had, to keep it), or permanent when
-// temporary is nil, so that a server that resets an omitted type cannot
-// turn a temporary privilege into a permanent one. A missing privilege is
-// an error for which IsNotFound holds.
-func (c *Client) UpdatePrivilege(ctx context.Context, privilegeID string, rules []Rule, temporary *Temporary) (Privilege, error) {
+// /api/v2/identity-project-additional-privilege/{id}); its id stays, and
+// slug (its current slug, as GetPrivilege returns it) keeps its name. A
+// real server requires slug, permissions and type in this body (it answers
+// 422 naming each one missing). The type is temporary from
+// temporary.Start for temporary.Range (the window it had, to keep it), or
+// permanent when temporary is nil. A missing privilege is an error for
+// which IsNotFound holds.
+func (c *Client) UpdatePrivilege(ctx context.Context, privilegeID, slug string, rules []Rule, temporary *Temporary) (Privilege, error) {
 	const op = "update privilege"
 	if privilegeID == "" {
 		return Privilege{}, fmt.Errorf("infisical: %s: empty privilege id", op)
+	}
+	if slug == "" || len(slug) > 60 {
+		// Sent as the server has it (it may predate handoff's slugs).
+		return Privilege{}, fmt.Errorf("infisical: %s %s: the privilege's slug is required (1 to 60 characters), got %q", op, privilegeID, slug)
 	}
 	perms, err := wireRules(op, privilegeID, rules)
 	if err != nil {
@@ -399,7 +404,7 @@ func (c *Client) UpdatePrivilege(ctx context.Context, privilegeID string, rules 
 		Privilege *wirePrivilege `json:"privilege"`
 	}
 	// Every field is set to a fixed value: repeating it is harmless.
-	body := map[string]any{"permissions": perms, "type": typ}
+	body := map[string]any{"slug": slug, "permissions": perms, "type": typ}
 	if err := c.do(ctx, &call{op: op, method: http.MethodPatch, path: privilegePath(privilegeID), body: body, idempotent: true}, &out); err != nil {
 		return Privilege{}, err
 	}

@@ -141,44 +141,28 @@ func (c *Client) GetSecret(ctx context.Context, env, folder, key string) (Secret
 // an error for which IsAlreadyExists holds (see UpsertSecret). A create is
 // never repeated after an ambiguous failure (a 5xx): rerun to converge.
 func (c *Client) CreateSecret(ctx context.Context, env, folder, key, value string) (Secret, error) {
-	return c.createSecret(ctx, env, folder, key, value, "")
+	return c.writeSecret(ctx, http.MethodPost, env, folder, key, value, "")
 }
 
-func (c *Client) createSecret(ctx context.Context, env, folder, key, value, comment string) (Secret, error) {
-	const op = "create secret"
-	folder, err := c.checkSecretArgs(op, folder, key)
-	if err != nil {
-		return Secret{}, err
-	}
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
-	body := map[string]any{
-		"projectId":   c.cfg.ProjectID,
-		"environment": env,
-		"secretPath":  folder,
-		"secretValue": value,
-		"type":        "shared",
-	}
-	if comment != "" {
-		body["secretComment"] = comment
-	}
-	var out secretEnvelope
-	cl := &call{op: op, method: http.MethodPost, path: "/api/v4/secrets/" + url.PathEscape(key), body: body, env: env, folder: folder, key: key, scrub: []string{value}}
-	if err := c.do(ctx, cl, &out); err != nil {
-		return Secret{}, err
-	}
-	return c.secretOf(op, out, folder, key)
+// CreateSecretWithComment is CreateSecret that also sets the secret's
+// comment (secretComment).
+func (c *Client) CreateSecretWithComment(ctx context.Context, env, folder, key, value, comment string) (Secret, error) {
+	return c.writeSecret(ctx, http.MethodPost, env, folder, key, value, comment)
 }
 
 // UpdateSecret sets the value of an existing secret.
 func (c *Client) UpdateSecret(ctx context.Context, env, folder, key, value string) (Secret, error) {
-	return c.updateSecret(ctx, env, folder, key, value, "")
+	return c.writeSecret(ctx, http.MethodPatch, env, folder, key, value, "")
 }
 
-// updateSecret sets the value, and the comment unless it is empty (an
-// absent secretComment leaves the comment as it is).
-func (c *Client) updateSecret(ctx context.Context, env, folder, key, value, comment string) (Secret, error) {
-	const op = "update secret"
+// writeSecret creates (POST) or updates (PATCH) one secret: its value, and
+// its comment unless comment is empty (an absent secretComment leaves an
+// existing comment as it is, and a new secret's empty).
+func (c *Client) writeSecret(ctx context.Context, method, env, folder, key, value, comment string) (Secret, error) {
+	op := "create secret"
+	if method == http.MethodPatch {
+		op = "update secret"
+	}
 	folder, err := c.checkSecretArgs(op, folder, key)
 	if err != nil {
 		return Secret{}, err
@@ -189,19 +173,27 @@ func (c *Client) updateSecret(ctx context.Context, env, folder, key, value, comm
 		"projectId":   c.cfg.ProjectID,
 		"environment": env,
 		"secretPath":  folder,
-		"secretValue": value,
 		"type":        "shared",
 	}
-	if comment != "" {
-		body["secretComment"] = comment
-	}
+	setSecretFields(body, value, comment)
 	var out secretEnvelope
-	// Setting a value is idempotent: repeating it after a 5xx is safe.
-	cl := &call{op: op, method: http.MethodPatch, path: "/api/v4/secrets/" + url.PathEscape(key), body: body, idempotent: true, env: env, folder: folder, key: key, scrub: []string{value}}
+	// Setting a value is idempotent: an update is repeated after a 5xx; a
+	// create is not.
+	cl := &call{op: op, method: method, path: "/api/v4/secrets/" + url.PathEscape(key), body: body, idempotent: method == http.MethodPatch,
+		env: env, folder: folder, key: key, scrub: []string{value}}
 	if err := c.do(ctx, cl, &out); err != nil {
 		return Secret{}, err
 	}
 	return c.secretOf(op, out, folder, key)
+}
+
+// setSecretFields sets a secret write's value and, unless empty, its
+// comment: the one body builder of single and batch writes.
+func setSecretFields(m map[string]any, value, comment string) {
+	m["secretValue"] = value
+	if comment != "" {
+		m["secretComment"] = comment
+	}
 }
 
 // UpsertSecret creates the secret, or updates it when it already exists.
@@ -213,9 +205,9 @@ func (c *Client) UpsertSecret(ctx context.Context, env, folder, key, value strin
 // comment (secretComment), e.g. "handoff <slug>: written by handoff
 // apply"; an empty comment leaves an existing one as it is.
 func (c *Client) UpsertSecretWithComment(ctx context.Context, env, folder, key, value, comment string) (Secret, error) {
-	s, err := c.createSecret(ctx, env, folder, key, value, comment)
+	s, err := c.writeSecret(ctx, http.MethodPost, env, folder, key, value, comment)
 	if IsAlreadyExists(err) {
-		return c.updateSecret(ctx, env, folder, key, value, comment)
+		return c.writeSecret(ctx, http.MethodPatch, env, folder, key, value, comment)
 	}
 	return s, err
 }
@@ -252,7 +244,7 @@ func (c *Client) checkSecretArgs(op, folder, key string) (string, error) {
 func (c *Client) secretOf(op string, out secretEnvelope, folder, key string) (Secret, error) {
 	if out.Secret == nil {
 		if out.Approval != nil {
-			return Secret{}, fmt.Errorf("infisical: %s %s: a change-approval policy covers %s, so the change awaits approval: exempt the handoff root from approval policies", op, key, folder)
+			return Secret{}, approvalError(op, key, folder)
 		}
 		return Secret{}, fmt.Errorf("infisical: %s %s: the server answered without the secret", op, key)
 	}

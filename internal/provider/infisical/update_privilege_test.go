@@ -38,7 +38,7 @@ func TestUpdatePrivilegeInPlace(t *testing.T) {
 
 	h.kit.Clock.Advance(time.Hour)
 	narrow := ReadRules(stagingEnv, own, nil)
-	got, err := h.c.UpdatePrivilege(ctx, priv.ID, narrow, &Temporary{Start: priv.Start, Range: priv.Range})
+	got, err := h.c.UpdatePrivilege(ctx, priv.ID, priv.Slug, narrow, &Temporary{Start: priv.Start, Range: priv.Range})
 	h.must(err)
 	if got.ID != priv.ID || got.Slug != priv.Slug || !got.Temporary || !got.End.Equal(priv.End) || len(got.Rules) != 1 {
 		t.Errorf("updated privilege %+v, was %+v", got, priv)
@@ -50,9 +50,9 @@ func TestUpdatePrivilegeInPlace(t *testing.T) {
 		t.Errorf("own folder after narrowing: %v", err)
 	}
 	// Repeating it changes nothing; widening again restores the read.
-	_, err = h.c.UpdatePrivilege(ctx, priv.ID, narrow, &Temporary{Start: priv.Start, Range: priv.Range})
+	_, err = h.c.UpdatePrivilege(ctx, priv.ID, priv.Slug, narrow, &Temporary{Start: priv.Start, Range: priv.Range})
 	h.must(err)
-	_, err = h.c.UpdatePrivilege(ctx, priv.ID, wide, &Temporary{Start: priv.Start, Range: priv.Range})
+	_, err = h.c.UpdatePrivilege(ctx, priv.ID, priv.Slug, wide, &Temporary{Start: priv.Start, Range: priv.Range})
 	h.must(err)
 	if _, err := hc.GetSecret(ctx, stagingEnv, queuePath, "STRIPE_TEST_SECRET_KEY"); err != nil {
 		t.Errorf("STRIPE_* after widening: %v", err)
@@ -62,10 +62,10 @@ func TestUpdatePrivilegeInPlace(t *testing.T) {
 	}
 
 	h.must(h.c.DeletePrivilege(ctx, priv.ID))
-	if _, err := h.c.UpdatePrivilege(ctx, priv.ID, narrow, &Temporary{Start: priv.Start, Range: priv.Range}); !IsNotFound(err) {
+	if _, err := h.c.UpdatePrivilege(ctx, priv.ID, priv.Slug, narrow, &Temporary{Start: priv.Start, Range: priv.Range}); !IsNotFound(err) {
 		t.Errorf("update of a deleted privilege: want 404, got %v", err)
 	}
-	if _, err := h.c.UpdatePrivilege(ctx, priv.ID, nil, nil); err == nil {
+	if _, err := h.c.UpdatePrivilege(ctx, priv.ID, priv.Slug, nil, nil); err == nil {
 		t.Error("an update without rules was sent")
 	}
 }

@@ -433,7 +433,7 @@ func (s *Surface) Regrant(ctx context.Context, req *surface.Request, rec surface
 		if err := req.Begin(ctx, StepUpdatePrivilege, ids); err != nil {
 			return surface.Result{}, err
 		}
-		if priv, err = c.UpdatePrivilege(ctx, cur.ID, rules, window); err != nil {
+		if priv, err = c.UpdatePrivilege(ctx, cur.ID, cur.Slug, rules, window); err != nil {
 			return fail("update privilege "+cur.ID, err)
 		}
 	}

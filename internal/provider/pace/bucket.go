@@ -1,0 +1,270 @@
+package pace
+
+import (
+	"time"
+)
+
+// bucket is one count of one limit (per route, class or vendor, per
+// account), plus the server's view of it.
+//
+// Reservations in a bucket are made in time order (reserved times never
+// decrease), which keeps each kind's bookkeeping simple and serves waiting
+// requests first come, first served.
+type bucket struct {
+	lim    Limit
+	max    int // lim.Max, or lower when the server said so; learnt when lim.Max is 0
+	margin time.Duration
+	// what the bucket counts, for waits: the route's words unless lim.Name
+	words string
+	// isPause marks the vendor's pause, which only the server sets.
+	isPause bool
+	// last is the latest reserved time.
+	last time.Time
+	// points counts every point ever reserved: a response's headers are
+	// corrected for the points reserved after its request.
+	points int64
+
+	// Fixed
+	winEnd time.Time
+	used   int
+	winGen int64
+	// Rolling
+	log []entry
+	// Refill
+	tokens   float64
+	tokensAt time.Time
+
+	// ceil is the server's view: at most ceilLeft more points before
+	// ceilUntil. A pause is a ceiling of zero.
+	ceilSet   bool
+	ceilLeft  int
+	ceilUntil time.Time
+	ceilGen   int64
+	ceilFrom  int64 // points position of the answer that set it
+	ceilAsked bool  // set by a refusal or Retry-After rather than a count
+}
+
+type entry struct {
+	at   time.Time
+	cost int
+	id   uint64
+}
+
+// hold is what one ticket reserved in one bucket, to release or correct it.
+type hold struct {
+	b       *bucket
+	cost    int
+	at      time.Time
+	pos     int64 // b.points after this reservation
+	winGen  int64
+	ceilGen int64
+	inCeil  bool
+}
+
+func (b *bucket) stateful() bool { return b.max > 0 && b.lim.Max > 0 }
+
+func (b *bucket) clamp(cost int) int {
+	if b.max > 0 && cost > b.max {
+		return b.max
+	}
+	return cost
+}
+
+// earliest is the first time at or after t when cost more points fit.
+// blockedByCeil says the server's view, not the model, set it.
+func (b *bucket) earliest(t time.Time, cost int, now time.Time) (at time.Time, byCeil bool) {
+	for range 8 {
+		t0 := t
+		if b.stateful() {
+			t = b.modelEarliest(t, b.clamp(cost), now)
+		}
+		if b.ceilSet && t.Before(b.ceilUntil) && b.ceilLeft < cost {
+			t, byCeil = b.ceilUntil, true
+		}
+		if t.Equal(t0) {
+			break
+		}
+	}
+	return t, byCeil
+}
+
+func (b *bucket) modelEarliest(t time.Time, cost int, now time.Time) time.Time {
+	if t.Before(b.last) {
+		t = b.last
+	}
+	switch b.lim.Kind {
+	case Fixed:
+		if b.winEnd.IsZero() || !t.Before(b.winEnd.Add(b.margin)) {
+			return t // a new window opens at t
+		}
+		if t.Before(b.winEnd) && b.used+cost <= b.max {
+			return t
+		}
+		return b.winEnd.Add(b.margin)
+	case Rolling:
+		b.prune(now)
+		span := b.lim.Window + b.margin
+		need, sum := b.max-cost, 0
+		for i := len(b.log) - 1; i >= 0; i-- {
+			sum += b.log[i].cost
+			if sum > need {
+				if e := b.log[i].at.Add(span); e.After(t) {
+					t = e
+				}
+				break
+			}
+		}
+		return t
+	case Refill:
+		avail := b.tokensAt1(t)
+		if avail >= float64(cost) {
+			return t
+		}
+		rate := float64(b.max) / float64(b.lim.Window) // points per ns
+		return t.Add(time.Duration((float64(cost)-avail)/rate) + 1)
+	}
+	return t
+}
+
+// tokensAt1 is the refill bucket's content at t (full before first use).
+func (b *bucket) tokensAt1(t time.Time) float64 {
+	if b.tokensAt.IsZero() {
+		return float64(b.max)
+	}
+	rate := float64(b.max) / float64(b.lim.Window)
+	v := b.tokens + rate*float64(t.Sub(b.tokensAt))
+	return min(v, float64(b.max))
+}
+
+func (b *bucket) prune(now time.Time) {
+	cut := now.Add(-(b.lim.Window + b.margin))
+	i := 0
+	for i < len(b.log) && !b.log[i].at.After(cut) {
+		i++
+	}
+	if i > 0 {
+		b.log = append(b.log[:0], b.log[i:]...)
+	}
+}
+
+// commit reserves cost points at t (which earliest allowed).
+func (b *bucket) commit(t time.Time, cost int, id uint64) hold {
+	h := hold{b: b, cost: cost, at: t}
+	if b.stateful() {
+		c := b.clamp(cost)
+		switch b.lim.Kind {
+		case Fixed:
+			if b.winEnd.IsZero() || !t.Before(b.winEnd.Add(b.margin)) {
+				b.winEnd, b.used = t.Add(b.lim.Window), 0
+				b.winGen++
+			}
+			b.used += c
+			h.winGen = b.winGen
+		case Rolling:
+			b.log = append(b.log, entry{at: t, cost: c, id: id})
+		case Refill:
+			b.tokens, b.tokensAt = b.tokensAt1(t)-float64(c), t
+		}
+		if t.After(b.last) {
+			b.last = t
+		}
+	}
+	if b.ceilSet && t.Before(b.ceilUntil) {
+		b.ceilLeft -= cost
+		h.inCeil, h.ceilGen = true, b.ceilGen
+	}
+	b.points += int64(cost)
+	h.pos = b.points
+	return h
+}
+
+// release gives back what h reserved (a request that did not go out).
+func (h hold) release(id uint64) {
+	b := h.b
+	if b.stateful() {
+		c := b.clamp(h.cost)
+		switch b.lim.Kind {
+		case Fixed:
+			if h.winGen == b.winGen {
+				b.used = max(0, b.used-c)
+			}
+		case Rolling:
+			for i, e := range b.log {
+				if e.id == id {
+					b.log = append(b.log[:i], b.log[i+1:]...)
+					break
+				}
+			}
+		case Refill:
+			b.tokens = min(b.tokens+float64(c), float64(b.max))
+		}
+	}
+	if h.inCeil && b.ceilSet && h.ceilGen == b.ceilGen {
+		b.ceilLeft += h.cost
+	}
+}
+
+// view is what the server said of this bucket after h's request.
+type view struct {
+	limit      int // -1: not said
+	remaining  int // -1: not said
+	resetIn    time.Duration
+	hasReset   bool
+	retryAfter time.Duration // 0: not said
+}
+
+// adopt takes the server's view when it is stricter than the model's.
+func (b *bucket) adopt(h hold, v view, now time.Time) {
+	if v.limit > 0 && (b.lim.Max == 0 || v.limit < b.max) {
+		b.max = v.limit
+	}
+	if v.remaining < 0 {
+		return
+	}
+	if b.ceilSet && h.pos < b.ceilFrom {
+		return // an older answer than the one the ceiling came from
+	}
+	left := v.remaining - int(b.points-h.pos) // reserved since, not yet counted
+	var until time.Time
+	switch {
+	case v.hasReset:
+		until = now.Add(v.resetIn + b.margin)
+	case b.lim.Kind == Refill && b.lim.Max > 0:
+		// Heroku says only what is left; the bucket refills from there.
+		if avail := b.tokensAt1(now); float64(left) < avail {
+			b.tokens, b.tokensAt = float64(max(left, 0)), now
+			if now.After(b.last) {
+				b.last = now
+			}
+		}
+		return
+	case b.lim.Window > 0:
+		until = now.Add(b.lim.Window)
+	default:
+		return
+	}
+	if b.ceilSet && now.Before(b.ceilUntil) && b.ceilAsked && b.ceilLeft <= 0 && !until.After(b.ceilUntil) {
+		return // a pause the server asked for stands until it ends
+	}
+	b.setCeil(max(left, 0), until, h.pos, false)
+}
+
+// pause stops the bucket until t (a refusal or a Retry-After).
+func (b *bucket) pause(until time.Time, from int64) {
+	if b.ceilSet && b.ceilLeft <= 0 && !until.After(b.ceilUntil) {
+		return
+	}
+	b.setCeil(0, until, from, true)
+}
+
+func (b *bucket) setCeil(left int, until time.Time, from int64, asked bool) {
+	b.ceilSet, b.ceilLeft, b.ceilUntil, b.ceilFrom, b.ceilAsked = true, left, until, from, asked
+	b.ceilGen++
+}
+
+// expire forgets a server view that has ended.
+func (b *bucket) expire(now time.Time) {
+	if b.ceilSet && !now.Before(b.ceilUntil) {
+		b.ceilSet = false
+	}
+}
