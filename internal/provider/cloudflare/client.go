@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 	"io"
 	"log/slog"
 	"net/http"
@@ -181,6 +182,11 @@ func (c *Client) pathOf(cl *call) string {
 
 // transportError describes a failure before any answer, without secrets.
 func (c *Client) transportError(ctx context.Context, cl *call, err error, tok Secret) error {
+	var de *pace.DeadlineError
+	if errors.As(err, &de) {
+		// A wait for a rate limit past the deadline: nothing was sent.
+		return fmt.Errorf("cloudflare: %s: %w", cl.op, de)
+	}
 	msg := c.scrubText(err.Error(), tok)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
