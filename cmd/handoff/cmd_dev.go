@@ -9,7 +9,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/raxx-app/handoff/internal/devserver"
+	"github.com/raxx-app/handoff/internal/devserver/cloudflaresrv"
 	"github.com/raxx-app/handoff/internal/devserver/devkit"
+	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
 )
 
 func init() { register(devCommand) }
@@ -17,9 +19,11 @@ func init() { register(devCommand) }
 func devCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "dev",
-		Usage: "run local GitHub and Infisical API servers, so every command works with no account",
-		Description: "Serves the GitHub REST API (also under /api/v3) and the Infisical API on loopback, with the\n" +
-			"fixtures of a GitHub App installed on raxx-app and an Infisical project, until interrupted.\n" +
+		Usage: "run local GitHub, Infisical, Cloudflare, AWS and Heroku API servers, so every command works with no account",
+		Description: "Serves the GitHub REST API (also under /api/v3), the Infisical API, Cloudflare's user tokens and\n" +
+			"zones, AWS STS/IAM/SSM and the Heroku Platform API on loopback, with the fixtures of a GitHub App\n" +
+			"installed on raxx-app and an Infisical project, until interrupted. The vendors' real rate limits\n" +
+			"hold (Infisical Cloud's per route), unless -no-limits or -infisical-self-hosted says otherwise.\n" +
 			"The provisioner's credentials go to DIR/dev.env and the App key to DIR/app.pem (both 0600);\n" +
 			"load them with: set -a; . DIR/dev.env; set +a. They are never printed.\n" +
 			"Control endpoints on both servers: GET /_dev/stats, POST /_dev/stats/reset,\n" +
@@ -28,6 +32,11 @@ func devCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "dir", Value: ".handoff-dev", Usage: "where credentials, App key and state are kept"},
 			&cli.StringFlag{Name: "github-addr", Value: "127.0.0.1:0", Usage: "loopback `ADDR` of the GitHub API"},
 			&cli.StringFlag{Name: "infisical-addr", Value: "127.0.0.1:0", Usage: "loopback `ADDR` of the Infisical API"},
+			&cli.StringFlag{Name: "cloudflare-addr", Value: "127.0.0.1:0", Usage: "loopback `ADDR` of the Cloudflare API"},
+			&cli.StringFlag{Name: "aws-addr", Value: "127.0.0.1:0", Usage: "loopback `ADDR` of AWS STS, IAM and SSM"},
+			&cli.StringFlag{Name: "heroku-addr", Value: "127.0.0.1:0", Usage: "loopback `ADDR` of the Heroku Platform API"},
+			&cli.BoolFlag{Name: "no-limits", Usage: "switch every vendor's rate limits off (benchmarks; say so in their reports)"},
+			&cli.BoolFlag{Name: "infisical-self-hosted", Usage: "Infisical as a self-hosted server: no rate limits (Infisical Cloud's are the default)"},
 			&cli.StringFlag{Name: "fixtures", Usage: "JSON `FILE` replacing the default fixtures ({\"github\": …, \"infisical\": …})"},
 			&cli.StringFlag{Name: "state", Usage: "state `FILE` kept across restarts (default DIR/state.json; \"none\" keeps nothing)"},
 			&cli.DurationFlag{Name: "latency", Usage: "added to every request"},
@@ -48,6 +57,7 @@ func devCommand(e *env) *cli.Command {
 			}
 			opts := devserver.Options{
 				GitHubAddr: c.String("github-addr"), InfisicalAddr: c.String("infisical-addr"),
+				CloudflareAddr: c.String("cloudflare-addr"), AWSAddr: c.String("aws-addr"), HerokuAddr: c.String("heroku-addr"),
 				StateFile: statePath, Kit: devkit.NewKit(),
 			}
 			if f := c.String("fixtures"); f != "" {
@@ -70,6 +80,12 @@ func devCommand(e *env) *cli.Command {
 			if err != nil {
 				return exitf(exitError, "handoff dev: %v", err)
 			}
+			switch {
+			case c.Bool("no-limits"):
+				s.NoRateLimits()
+			case c.Bool("infisical-self-hosted"):
+				s.Infisical.SetRateLimits(infisicalsrv.RateLimits{Profile: infisicalsrv.ProfileSelfHosted})
+			}
 			keyFile, envFile := filepath.Join(dir, "app.pem"), filepath.Join(dir, "dev.env")
 			if err := s.WriteKeyFile(keyFile); err != nil {
 				s.Close()
@@ -90,6 +106,10 @@ func devCommand(e *env) *cli.Command {
 			fmt.Fprintf(w, "handoff dev: local API servers on loopback (interrupt to stop)\n")
 			fmt.Fprintf(w, "  GitHub API:     %s  (also %s/api/v3; App %d)\n", s.GitHubURL, s.GitHubURL, s.GitHub.AppID())
 			fmt.Fprintf(w, "  Infisical API:  %s  (organization %s, project %s)\n", s.InfisicalURL, s.Infisical.OrganizationID(), s.Infisical.ProjectID())
+			fmt.Fprintf(w, "  Cloudflare API: %s%s\n", s.CloudflareURL, cloudflaresrv.BasePath)
+			fmt.Fprintf(w, "  AWS STS/IAM/SSM: %s  (account %s)\n", s.AWSURL, s.AWS.AccountID())
+			fmt.Fprintf(w, "  Heroku API:     %s\n", s.HerokuURL)
+			fmt.Fprintf(w, "  rate limits:    %s\n", s.LimitsSummary())
 			fmt.Fprintf(w, "  credentials:    %s  (0600; set -a; . %s; set +a)\n", envFile, envFile)
 			fmt.Fprintf(w, "  App key:        %s  (0600)\n", keyFile)
 			if statePath != "" {

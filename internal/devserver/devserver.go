@@ -1,11 +1,13 @@
-// Package devserver runs the local GitHub and Infisical API servers together:
+// Package devserver runs the local API servers of every vendor together
+// (GitHub, Infisical, Cloudflare, AWS STS/IAM/SSM, Heroku):
 // one clock, one set of counters and faults (devkit), fixtures from a JSON
 // file or the built-in defaults, state kept in a file so a restart loses
 // nothing, and the provisioner's dev credentials written to 0600 files.
 //
 // It is the product's embedded default (`handoff dev`), so every command runs
 // with no account, and the test bed of every package that talks to a vendor
-// (NewTest). The emulators themselves are githubsrv and infisicalsrv.
+// (NewTest). The emulators themselves are githubsrv, infisicalsrv,
+// cloudflaresrv, awssrv and herokusrv.
 package devserver
 
 import (
@@ -23,16 +25,22 @@ import (
 	"sync"
 	"time"
 
+	"github.com/raxx-app/handoff/internal/devserver/awssrv"
+	"github.com/raxx-app/handoff/internal/devserver/cloudflaresrv"
 	"github.com/raxx-app/handoff/internal/devserver/devkit"
 	"github.com/raxx-app/handoff/internal/devserver/githubsrv"
+	"github.com/raxx-app/handoff/internal/devserver/herokusrv"
 	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
 )
 
 // Fixtures is the content of a fixture file: one section per emulator. A
 // missing section takes that emulator's defaults.
 type Fixtures struct {
-	GitHub    *githubsrv.Fixture    `json:"github,omitempty"`
-	Infisical *infisicalsrv.Fixture `json:"infisical,omitempty"`
+	GitHub     *githubsrv.Fixture     `json:"github,omitempty"`
+	Infisical  *infisicalsrv.Fixture  `json:"infisical,omitempty"`
+	Cloudflare *cloudflaresrv.Fixture `json:"cloudflare,omitempty"`
+	AWS        *awssrv.Fixture        `json:"aws,omitempty"`
+	Heroku     *herokusrv.Fixture     `json:"heroku,omitempty"`
 }
 
 // LoadFixtures reads a fixture file; unknown fields are errors so a typo does
@@ -57,9 +65,10 @@ const DevRepository = "raxx-app/TradeMasterAPI"
 
 // Options configures Start.
 type Options struct {
-	// GitHubAddr and InfisicalAddr are loopback listen addresses
-	// (default 127.0.0.1:0, a free port each).
-	GitHubAddr, InfisicalAddr string
+	// GitHubAddr, InfisicalAddr, CloudflareAddr, AWSAddr and HerokuAddr
+	// are loopback listen addresses (default 127.0.0.1:0, a free port
+	// each).
+	GitHubAddr, InfisicalAddr, CloudflareAddr, AWSAddr, HerokuAddr string
 	// Fixtures replaces the defaults section by section.
 	Fixtures Fixtures
 	// StateFile, when set, is loaded at start if it exists and written by
@@ -69,15 +78,20 @@ type Options struct {
 	Kit *devkit.Kit
 }
 
-// Servers is a running pair of emulators.
+// Servers is the running set of emulators.
 type Servers struct {
-	Kit       *devkit.Kit
-	GitHub    *githubsrv.Server
-	Infisical *infisicalsrv.Server
-	// GitHubURL and InfisicalURL are the base URLs (no trailing slash).
-	GitHubURL, InfisicalURL string
+	Kit        *devkit.Kit
+	GitHub     *githubsrv.Server
+	Infisical  *infisicalsrv.Server
+	Cloudflare *cloudflaresrv.Server
+	AWS        *awssrv.Server
+	Heroku     *herokusrv.Server
+	// The base URLs (no trailing slash); Cloudflare's API is under
+	// CloudflareURL + cloudflaresrv.BasePath.
+	GitHubURL, InfisicalURL, CloudflareURL, AWSURL, HerokuURL string
 
 	stateFile string
+	noLimits  bool
 	servers   []*http.Server
 	closeOnce sync.Once
 }
@@ -105,7 +119,19 @@ func New(opts Options) (*Servers, error) {
 	if err != nil {
 		return nil, fmt.Errorf("infisical server: %w", err)
 	}
-	s := &Servers{Kit: kit, GitHub: gh, Infisical: inf, stateFile: opts.StateFile}
+	cf, err := cloudflaresrv.New(kit, orFixture(opts.Fixtures.Cloudflare, cloudflaresrv.DefaultFixture))
+	if err != nil {
+		return nil, fmt.Errorf("cloudflare server: %w", err)
+	}
+	aw, err := awssrv.New(kit, orFixture(opts.Fixtures.AWS, awssrv.DefaultFixture))
+	if err != nil {
+		return nil, fmt.Errorf("aws server: %w", err)
+	}
+	hk, err := herokusrv.New(kit, orFixture(opts.Fixtures.Heroku, herokusrv.DefaultFixture))
+	if err != nil {
+		return nil, fmt.Errorf("heroku server: %w", err)
+	}
+	s := &Servers{Kit: kit, GitHub: gh, Infisical: inf, Cloudflare: cf, AWS: aw, Heroku: hk, stateFile: opts.StateFile}
 	if opts.StateFile != "" {
 		if err := s.loadState(); err != nil {
 			return nil, err
@@ -130,7 +156,32 @@ func Start(opts Options) (*Servers, error) {
 		return nil, fmt.Errorf("infisical server: %w", err)
 	}
 	s.GitHubURL, s.InfisicalURL = ghURL, infURL
+	for _, x := range []struct {
+		name, addr string
+		h          http.Handler
+		url        *string
+	}{
+		{"cloudflare", opts.CloudflareAddr, s.Cloudflare, &s.CloudflareURL},
+		{"aws", opts.AWSAddr, s.AWS, &s.AWSURL},
+		{"heroku", opts.HerokuAddr, s.Heroku, &s.HerokuURL},
+	} {
+		u, err := s.listen(orDefault(x.addr), x.h)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%s server: %w", x.name, err)
+		}
+		*x.url = u
+	}
 	return s, nil
+}
+
+// orFixture is *fx, or the emulator's defaults when the fixtures file has
+// no section for it.
+func orFixture[F any](fx *F, def func() F) F {
+	if fx != nil {
+		return *fx
+	}
+	return def()
 }
 
 func orDefault(addr string) string {
@@ -165,6 +216,10 @@ type stateFile struct {
 	ClockOffset string          `json:"clock_offset"`
 	GitHub      json.RawMessage `json:"github"`
 	Infisical   json.RawMessage `json:"infisical"`
+	// The emulators added later: absent in an older state file.
+	Cloudflare json.RawMessage `json:"cloudflare,omitempty"`
+	AWS        json.RawMessage `json:"aws,omitempty"`
+	Heroku     json.RawMessage `json:"heroku,omitempty"`
 }
 
 func (s *Servers) loadState() error {
@@ -191,6 +246,21 @@ func (s *Servers) loadState() error {
 	if err := s.Infisical.RestoreState(st.Infisical); err != nil {
 		return fmt.Errorf("state %s: infisical: %w", s.stateFile, err)
 	}
+	if len(st.Cloudflare) > 0 {
+		if err := s.Cloudflare.RestoreState(st.Cloudflare); err != nil {
+			return fmt.Errorf("state %s: cloudflare: %w", s.stateFile, err)
+		}
+	}
+	if len(st.AWS) > 0 {
+		if err := s.AWS.RestoreState(st.AWS); err != nil {
+			return fmt.Errorf("state %s: aws: %w", s.stateFile, err)
+		}
+	}
+	if len(st.Heroku) > 0 {
+		if err := s.Heroku.RestoreState(st.Heroku); err != nil {
+			return fmt.Errorf("state %s: heroku: %w", s.stateFile, err)
+		}
+	}
 	return nil
 }
 
@@ -208,7 +278,20 @@ func (s *Servers) SaveState() error {
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(stateFile{Version: 1, ClockOffset: s.Kit.Clock.Offset().String(), GitHub: gh, Infisical: inf})
+	cf, err := s.Cloudflare.MarshalState()
+	if err != nil {
+		return err
+	}
+	aw, err := s.AWS.MarshalState()
+	if err != nil {
+		return err
+	}
+	hk, err := s.Heroku.MarshalState()
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(stateFile{Version: 1, ClockOffset: s.Kit.Clock.Offset().String(), GitHub: gh, Infisical: inf,
+		Cloudflare: cf, AWS: aw, Heroku: hk})
 	if err != nil {
 		return err
 	}
@@ -244,6 +327,19 @@ func (s *Servers) Env(keyFile string) map[string]string {
 		"GITHUB_APP_PRIVATE_KEY_FILE": keyFile,
 		// The CLI follows the dev clock, which tests and the demo advance.
 		"HANDOFF_DEV_CLOCK_URL": s.GitHubURL + "/_dev/clock",
+	}
+	if s.CloudflareURL != "" {
+		env["CLOUDFLARE_API_TOKEN"] = s.Cloudflare.ProvisionerToken()
+		env["HANDOFF_CLOUDFLARE_API_URL"] = s.CloudflareURL + cloudflaresrv.BasePath
+	}
+	if s.AWSURL != "" {
+		for k, v := range s.AWS.Env(s.AWSURL) {
+			env[k] = v
+		}
+	}
+	if s.HerokuURL != "" {
+		env["HEROKU_API_KEY"] = s.Heroku.ProvisionerAPIKey()
+		env["HANDOFF_HEROKU_API_URL"] = s.HerokuURL
 	}
 	// The GitOps repository of the dev fixtures: a workflow there finds its
 	// own token in GITHUB_TOKEN and its name in GITHUB_REPOSITORY.
@@ -297,4 +393,28 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// NoRateLimits switches every emulator's rate limits off, for benchmarks
+// that measure the tool rather than the vendors' limits (their reports say
+// so).
+func (s *Servers) NoRateLimits() {
+	s.GitHub.SetRateLimits(githubsrv.NoRateLimits())
+	s.Infisical.SetRateLimits(infisicalsrv.RateLimits{Profile: infisicalsrv.ProfileSelfHosted})
+	s.Cloudflare.SetRateLimit(-1, 0)
+	s.AWS.SetThrottling(false)
+	s.Heroku.SetRateLimiting(false)
+	s.noLimits = true
+}
+
+// LimitsSummary says which rate limits the emulators enforce.
+func (s *Servers) LimitsSummary() string {
+	if s.noLimits {
+		return "off (every vendor)"
+	}
+	inf := "Infisical Cloud's per route (secrets 40/min, reads 60, writes 200, identity creation 30)"
+	if s.Infisical.RateLimits().Profile == infisicalsrv.ProfileSelfHosted {
+		inf = "Infisical self-hosted (none)"
+	}
+	return inf + "; GitHub's primary and secondary; Cloudflare 1,200/5 min; AWS throttling; Heroku 4,500/h"
 }

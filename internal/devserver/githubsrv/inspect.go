@@ -198,3 +198,11 @@ func (s *Server) InstallationRateLimit(installationID int64) RateLimitInfo {
 	}
 	return RateLimitInfo{Limit: w.Limit, Used: w.Used, Remaining: w.remaining(), Reset: w.Reset}
 }
+
+// SetRateLimits replaces the primary and secondary limits (zero takes
+// GitHub's value, negative is off); windows already open keep their count.
+func (s *Server) SetRateLimits(r RateLimits) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.w.limits = resolveLimits(r)
+}
