@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/raxx-app/handoff/internal/workspace"
 	"os"
 	"path/filepath"
 	"strings"
@@ -399,6 +400,7 @@ func TestApplyShowsAProgressLineForLongRuns(t *testing.T) {
 	if err := c.s.Infisical.SetRateLimits(infisicalsrv.RateLimits{Profile: infisicalsrv.ProfileSelfHosted}); err != nil {
 		t.Fatal(err)
 	}
+	c.env[workspace.EnvInfisicalRateLimits] = "self-hosted" // and the tool paces itself to none
 	if err := os.RemoveAll(filepath.Join(c.dir, "specs")); err != nil {
 		t.Fatal(err)
 	}

@@ -328,6 +328,14 @@ func (s *Servers) Env(keyFile string) map[string]string {
 		// The CLI follows the dev clock, which tests and the demo advance.
 		"HANDOFF_DEV_CLOCK_URL": s.GitHubURL + "/_dev/clock",
 	}
+	// The tool paces itself to the limits these servers enforce.
+	env["HANDOFF_INFISICAL_RATE_LIMITS"], env["HANDOFF_GITHUB_RATE_LIMITS"] = "cloud", "github.com"
+	if s.noLimits || s.Infisical.RateLimits().Profile == infisicalsrv.ProfileSelfHosted {
+		env["HANDOFF_INFISICAL_RATE_LIMITS"] = "self-hosted"
+	}
+	if s.noLimits {
+		env["HANDOFF_GITHUB_RATE_LIMITS"] = "enterprise"
+	}
 	if s.CloudflareURL != "" {
 		env["CLOUDFLARE_API_TOKEN"] = s.Cloudflare.ProvisionerToken()
 		env["HANDOFF_CLOUDFLARE_API_URL"] = s.CloudflareURL + cloudflaresrv.BasePath

@@ -6,7 +6,10 @@
 package surfaces
 
 import (
+	"github.com/raxx-app/handoff/internal/provider/aws"
+	"github.com/raxx-app/handoff/internal/provider/cloudflare"
 	gh "github.com/raxx-app/handoff/internal/provider/github"
+	"github.com/raxx-app/handoff/internal/provider/heroku"
 	inf "github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
@@ -21,8 +24,11 @@ import (
 // nil (that vendor is not configured), and is called only when a surface
 // needs its client.
 type Clients struct {
-	GitHub    func() (*gh.Client, error)
-	Infisical func() (*inf.Client, error)
+	GitHub     func() (*gh.Client, error)
+	Infisical  func() (*inf.Client, error)
+	Cloudflare func() (*cloudflare.Client, error)
+	AWS        func() (*aws.Client, error)
+	Heroku     func() (*heroku.Client, error)
 }
 
 // All returns every surface of this build, in the language's order, with

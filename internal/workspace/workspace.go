@@ -31,15 +31,20 @@ import (
 
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/policy"
+	"github.com/raxx-app/handoff/internal/provider/aws"
+	"github.com/raxx-app/handoff/internal/provider/cloudflare"
 	"github.com/raxx-app/handoff/internal/provider/github"
+	"github.com/raxx-app/handoff/internal/provider/heroku"
 	"github.com/raxx-app/handoff/internal/provider/httpx"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/state"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/surfaces"
 	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"github.com/raxx-app/handoff/internal/vault"
 	"github.com/raxx-app/handoff/internal/vault/infisicalvault"
 )
@@ -53,6 +58,17 @@ const (
 	// when set, the CLI runs on the dev servers' clock (which tests and the
 	// demo advance) instead of the wall clock. Never set it in production.
 	EnvDevClockURL = "HANDOFF_DEV_CLOCK_URL"
+	// EnvInfisicalRateLimits and EnvGitHubRateLimits choose the vendors'
+	// rate limits the tool paces itself to: "cloud" or "self-hosted" for
+	// Infisical, "dotcom" or "enterprise" for GitHub; unset, by the
+	// endpoint (Infisical Cloud and api.github.com are paced, other
+	// endpoints only obey what the server says). `handoff dev` sets them to
+	// the limits its servers enforce.
+	EnvInfisicalRateLimits = "HANDOFF_INFISICAL_RATE_LIMITS"
+	EnvGitHubRateLimits    = "HANDOFF_GITHUB_RATE_LIMITS"
+	// EnvAWSEndpoint sends every AWS call to one endpoint (the local server
+	// of `handoff dev`); the standard AWS_ENDPOINT_URL works too.
+	EnvAWSEndpoint = "HANDOFF_AWS_ENDPOINT_URL"
 )
 
 // Settings are the resolved connection settings of a workspace.
@@ -76,8 +92,13 @@ type Workspace struct {
 	PolicyDiagnostics hcl.Diagnostics
 	// Version is the handoff build, recorded in plans.
 	Version string
-	// HTTP tunes every provider's client (tests inject a transport).
+	// HTTP tunes every provider's client (tests inject a transport). Its
+	// Pacer, when nil, is made on first use: one per workspace, shared by
+	// every client, reporting each wait to OnWait.
 	HTTP httpx.Config
+	// OnWait is told of every wait for a vendor's rate limit ("waiting 38 s
+	// for Infisical's limit on secret writes, 40/min"); nil says nothing.
+	OnWait func(pace.Wait)
 
 	getenv      func(string) string
 	clockOffset time.Duration
@@ -91,7 +112,38 @@ type Workspace struct {
 
 	regOnce sync.Once
 	reg     *surface.Registry
+
+	paceOnce sync.Once
+	cfOnce   sync.Once
+	cf       *cloudflare.Client
+	cfErr    error
+	awsOnce  sync.Once
+	aws      *aws.Client
+	awsErr   error
+	hkOnce   sync.Once
+	hk       *heroku.Client
+	hkErr    error
 }
+
+// httpConfig is the HTTP configuration every client shares, with the
+// workspace's pacer.
+func (w *Workspace) httpConfig() httpx.Config {
+	w.paceOnce.Do(func() {
+		if w.HTTP.Pacer == nil {
+			w.HTTP.Pacer = pace.New(pace.Config{OnWait: func(wt pace.Wait) {
+				if w.OnWait != nil {
+					w.OnWait(wt)
+				}
+			}})
+		}
+	})
+	return w.HTTP
+}
+
+// Pacer is the workspace's pacer: its counters say how many requests went
+// to each vendor and rate-limit class, and how long the limits made the run
+// wait.
+func (w *Workspace) Pacer() *pace.Pacer { return w.httpConfig().Pacer }
 
 // Load parses and validates dir (the directory holding handoff.hcl and
 // specs/). Diagnostics with errors mean nothing else may run: no remote
@@ -216,7 +268,8 @@ func (w *Workspace) GitHub() (*github.Client, error) {
 		}
 		w.gh, w.ghErr = github.New(github.Config{
 			APIURL: w.Settings.GitHubAPIURL, AppID: w.Settings.GitHubAppID, PrivateKeyPEM: key,
-			HTTP: w.HTTP, Now: w.Now,
+			HTTP: w.httpConfig(), Now: w.Now,
+			RateLimits: github.RateLimits{Profile: github.Profile(strings.TrimSpace(w.getenv(EnvGitHubRateLimits)))},
 		})
 	})
 	return w.gh, w.ghErr
@@ -231,7 +284,8 @@ func (w *Workspace) Infisical() (*infisical.Client, error) {
 		}
 		cfg, err := infisical.ConfigFromEnv(w.getenv, infisical.Config{
 			SiteURL: w.Settings.SiteURL, OrganizationID: w.Settings.OrganizationID,
-			ProjectID: w.Settings.ProjectID, HTTP: w.HTTP,
+			ProjectID: w.Settings.ProjectID, HTTP: w.httpConfig(),
+			RateLimits: infisical.RateLimits{Profile: infisical.Profile(strings.TrimSpace(w.getenv(EnvInfisicalRateLimits)))},
 		})
 		if err != nil {
 			w.infErr = err
@@ -242,15 +296,65 @@ func (w *Workspace) Infisical() (*infisical.Client, error) {
 	return w.inf, w.infErr
 }
 
+// Cloudflare returns the provisioner's Cloudflare client, built on first
+// use from the environment (CLOUDFLARE_API_TOKEN, HANDOFF_CLOUDFLARE_API_URL).
+func (w *Workspace) Cloudflare() (*cloudflare.Client, error) {
+	w.cfOnce.Do(func() {
+		w.cf, w.cfErr = cloudflare.New(cloudflare.Config{
+			BaseURL: strings.TrimSpace(w.getenv(cloudflare.EnvAPIURL)),
+			Token:   cloudflare.Secret(strings.TrimSpace(w.getenv(cloudflare.EnvAPIToken))),
+			HTTP:    w.httpConfig(),
+		})
+	})
+	return w.cf, w.cfErr
+}
+
+// AWS returns the provisioner's AWS client, built on first use with the
+// standard credential chain (environment, shared config, web identity for
+// GitHub Actions OIDC).
+func (w *Workspace) AWS() (*aws.Client, error) {
+	w.awsOnce.Do(func() {
+		w.aws, w.awsErr = aws.New(context.Background(), aws.Config{
+			Endpoint:   strings.TrimSpace(w.getenv(EnvAWSEndpoint)),
+			HTTPClient: httpx.New(w.httpConfig()).Standard(),
+			Now:        w.Now,
+		})
+	})
+	return w.aws, w.awsErr
+}
+
+// Heroku returns the provisioner's Heroku client (the dedicated handoff
+// account's API key: HEROKU_API_KEY), built on first use.
+func (w *Workspace) Heroku() (*heroku.Client, error) {
+	w.hkOnce.Do(func() {
+		w.hk, w.hkErr = heroku.New(heroku.Config{
+			BaseURL: strings.TrimSpace(w.getenv(EnvHerokuAPIURL)),
+			APIKey:  strings.TrimSpace(w.getenv(heroku.EnvAPIKey)),
+			HTTP:    w.httpConfig(), Now: w.Now,
+		})
+	})
+	return w.hk, w.hkErr
+}
+
+// EnvHerokuAPIURL is the Heroku API base URL (the local server of `handoff
+// dev`); unset, Heroku's.
+const EnvHerokuAPIURL = "HANDOFF_HEROKU_API_URL"
+
 // UsesGitHub reports whether any spec has a github block (a workspace
 // without one never needs the App key).
-func (w *Workspace) UsesGitHub() bool {
+func (w *Workspace) UsesGitHub() bool { return w.Uses(ghsurface.Name) }
+
+// Uses reports whether a spec asks for surface name or handoff.hcl has a
+// block of it: a workspace that uses none of a vendor's surfaces never
+// needs its credentials.
+func (w *Workspace) Uses(name string) bool {
 	for _, h := range w.Repo.Handoffs {
-		if h.HasSurface(ghsurface.Name) {
+		if h.HasSurface(name) {
 			return true
 		}
 	}
-	return ghsurface.ConfigOf(w.Repo.Config) != nil
+	_, ok := w.Repo.Config.Block(name)
+	return ok
 }
 
 // Vault is the vault of the handoffs' folders: the provisioner's Infisical
@@ -268,7 +372,7 @@ func (w *Workspace) Vault() (vault.Vault, error) {
 // out when no spec uses it.
 func (w *Workspace) Registry() *surface.Registry {
 	w.regOnce.Do(func() {
-		c := surfaces.Clients{Infisical: w.Infisical}
+		c := surfaces.Clients{Infisical: w.Infisical, Cloudflare: w.Cloudflare, AWS: w.AWS, Heroku: w.Heroku}
 		if w.UsesGitHub() {
 			c.GitHub = w.GitHub
 		}
@@ -278,7 +382,8 @@ func (w *Workspace) Registry() *surface.Registry {
 }
 
 // Readers are the surfaces whose live state is read with the vault's:
-// those that read one and whose vendor the workspace uses.
+// those that read one and that a spec uses (the vault's own surface, the
+// handoffs' identities, always: what a deleted spec left is found there).
 func (w *Workspace) Readers() []state.LiveReader {
 	var out []state.LiveReader
 	for _, s := range w.Registry().All() {
@@ -286,7 +391,7 @@ func (w *Workspace) Readers() []state.LiveReader {
 		if !ok {
 			continue
 		}
-		if s.Name() == ghsurface.Name && !w.UsesGitHub() {
+		if s.Name() != infsurface.Name && !w.Uses(s.Name()) {
 			continue
 		}
 		out = append(out, lr)
