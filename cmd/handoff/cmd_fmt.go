@@ -30,6 +30,7 @@ func fmtCommand(e *env) *cli.Command {
 		Usage:     "rewrite handoff.hcl and specs/*.hcl in the canonical layout",
 		ArgsUsage: "[DIR|FILE...]",
 		Description: "For a DIR (default \".\"), formats the *.hcl files in DIR and in DIR/specs; HCL JSON files are left alone.\n" +
+			"Files are read as validate reads them: a link, a FIFO or a device is refused, and so is a file over 64 KiB or not UTF-8 text.\n" +
 			"Exit status: 0 done, 1 syntax error, 3 with -check when a file is not formatted.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "check", Usage: "write nothing; exit 3 if any file is not formatted"},
@@ -45,22 +46,33 @@ func fmtCommand(e *env) *cli.Command {
 			if len(targets) == 0 {
 				targets = []string{"."}
 			}
-			files, err := fmtFiles(targets)
+			files, diags, closeDirs, err := fmtFiles(targets)
+			defer closeDirs()
 			if err != nil {
 				return exitf(exitError, "handoff fmt: %v", err)
 			}
 			write := c.Bool("write") && !c.Bool("check")
-			var diags hcl.Diagnostics
 			sources := map[string][]byte{}
+			syntaxOnly := len(diags) == 0
 			changed := 0
-			for _, name := range files {
-				src, err := os.ReadFile(name)
-				if err != nil {
-					return exitf(exitError, "handoff fmt: %v", err)
+			for _, f := range files {
+				src, info, ds := f.read()
+				if ds != nil {
+					diags = append(diags, ds...)
+					syntaxOnly = false
+					continue
 				}
-				if _, d := hclsyntax.ParseConfig(src, name, hcl.InitialPos); d.HasErrors() {
-					sources[name] = src
-					diags = append(diags, d...)
+				if _, d := hclsyntax.ParseConfig(src, f.path, hcl.InitialPos); d.HasErrors() {
+					// Only the first files with problems are shown: keep
+					// the sources of those alone, and the diagnostics
+					// bounded however many files are broken.
+					if len(sources) < diag.MaxTotal {
+						sources[f.path] = src
+					}
+					diags = append(diags, diag.Limit(d, diag.MaxPerFile, diag.MaxPerFile+1)...)
+					if len(diags) > 2*diag.MaxTotal {
+						diags = diag.Limit(diags, diag.MaxPerFile, diag.MaxTotal)
+					}
 					continue
 				}
 				out := hclwrite.Format(src)
@@ -69,18 +81,19 @@ func fmtCommand(e *env) *cli.Command {
 				}
 				changed++
 				if c.Bool("list") {
-					fmt.Fprintln(e.stdout, name)
+					fmt.Fprintln(e.stdout, f.path)
 				}
 				if c.Bool("diff") {
-					fmt.Fprint(e.stdout, unifiedDiff(name, string(src), string(out)))
+					fmt.Fprint(e.stdout, unifiedDiff(f.path, string(src), string(out)))
 				}
 				if write {
-					if err := writeFileAtomic(name, out); err != nil {
+					if err := writeFileAtomic(f.path, out, info.Mode().Perm()); err != nil {
 						return exitf(exitError, "handoff fmt: %v", err)
 					}
 				}
 			}
 			if len(diags) > 0 {
+				diags = diag.Limit(diags, diag.MaxPerFile, diag.MaxTotal)
 				if err := diag.WriteText(e.stderr, diags, sources, e.color(c)); err != nil {
 					return exitf(exitError, "handoff fmt: %v", err)
 				}
@@ -88,7 +101,10 @@ func fmtCommand(e *env) *cli.Command {
 					_ = diag.WriteGitHubActions(e.stderr, diags, e.getenv("GITHUB_WORKSPACE"))
 				}
 				errs, _ := diag.Counts(diags)
-				return exitf(exitError, "handoff fmt: %s; fix the syntax, then run fmt again", plural(errs, "syntax error"))
+				if syntaxOnly {
+					return exitf(exitError, "handoff fmt: %s; fix the syntax, then run fmt again", plural(errs, "syntax error"))
+				}
+				return exitf(exitError, "handoff fmt: %s; fix them, then run fmt again", plural(errs, "error"))
 			}
 			if c.Bool("check") && changed > 0 {
 				return exitf(exitUnformatted, "handoff fmt: %s not formatted; run 'handoff fmt' to fix", plural(changed, "file"))
@@ -98,56 +114,98 @@ func fmtCommand(e *env) *cli.Command {
 	}
 }
 
+// fmtFile is one file to format, read through the safe reader: relative
+// to the directory it was listed in (never through a link), or by its path
+// when named on the command line.
+type fmtFile struct {
+	path string
+	dir  *spec.Dir // nil for a file named on the command line
+	name string    // base name in dir
+}
+
+func (f fmtFile) read() ([]byte, fs.FileInfo, hcl.Diagnostics) {
+	if f.dir == nil {
+		return spec.ReadSource(f.path)
+	}
+	return f.dir.ReadSource(f.name)
+}
+
 // fmtFiles expands the targets into a sorted list of files: a directory
 // gives the *.hcl files in it and in its specs/ directory; a file is taken
-// as is, unless it is HCL JSON.
-func fmtFiles(targets []string) ([]string, error) {
+// as is, unless it is HCL JSON. The directories are opened as the safe
+// reader does (specs/ never through a link); an entry named *.hcl that is
+// not a regular file (a link, a FIFO, a device) is refused with a
+// diagnostic and nothing of it is opened. closeDirs closes the directories
+// the files are read from.
+func fmtFiles(targets []string) (files []fmtFile, diags hcl.Diagnostics, closeDirs func(), err error) {
+	var dirs []*spec.Dir
+	closeDirs = func() {
+		for _, d := range dirs {
+			d.Close()
+		}
+	}
 	seen := map[string]bool{}
-	var files []string
-	add := func(name string) {
-		if !seen[name] {
-			seen[name] = true
-			files = append(files, name)
+	add := func(f fmtFile) {
+		if !seen[f.path] {
+			seen[f.path] = true
+			files = append(files, f)
 		}
 	}
 	for _, t := range targets {
 		st, err := os.Stat(t)
 		if err != nil {
-			return nil, err
+			return nil, nil, closeDirs, err
 		}
 		if !st.IsDir() {
 			if strings.HasSuffix(t, ".json") {
-				return nil, fmt.Errorf("%s: fmt formats native HCL only; HCL JSON files are left as they are", t)
+				return nil, nil, closeDirs, fmt.Errorf("%s: fmt formats native HCL only; HCL JSON files are left as they are", t)
 			}
-			add(t)
+			add(fmtFile{path: t})
 			continue
 		}
-		for _, dir := range []string{t, filepath.Join(t, spec.SpecsDir)} {
-			entries, err := os.ReadDir(dir)
-			if errors.Is(err, fs.ErrNotExist) && dir != t {
-				continue
-			}
+		top, err := spec.OpenDir(t)
+		if err != nil {
+			return nil, nil, closeDirs, err
+		}
+		dirs = append(dirs, top)
+		list := []*spec.Dir{top}
+		sub, err := top.Sub(spec.SpecsDir)
+		switch {
+		case err == nil:
+			dirs = append(dirs, sub)
+			list = append(list, sub)
+		case errors.Is(err, fs.ErrNotExist):
+		default:
+			diags = append(diags, spec.FileDiagnostic(filepath.Join(t, spec.SpecsDir), err))
+		}
+		for _, d := range list {
+			entries, err := d.Entries(spec.MaxSpecEntries)
 			if err != nil {
-				return nil, err
+				return nil, nil, closeDirs, err
 			}
 			for _, en := range entries {
-				if !en.IsDir() && !strings.HasPrefix(en.Name(), ".") && strings.HasSuffix(en.Name(), ".hcl") {
-					add(filepath.Join(dir, en.Name()))
+				name := en.Name()
+				if en.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".hcl") {
+					continue
 				}
+				path := filepath.Join(d.Path(), name)
+				if !en.Type().IsRegular() {
+					diags = append(diags, spec.RefusedDiagnostic(path, en.Type()))
+					continue
+				}
+				add(fmtFile{path: path, dir: d, name: name})
 			}
 		}
 	}
-	sort.Strings(files)
-	return files, nil
+	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+	return files, diags, closeDirs, nil
 }
 
 // writeFileAtomic replaces name with data through a temporary file in the
-// same directory, keeping the file's permissions.
-func writeFileAtomic(name string, data []byte) error {
-	st, err := os.Stat(name)
-	if err != nil {
-		return err
-	}
+// same directory, with permissions perm (the file's own, from the read).
+// The rename replaces the directory entry: a link put there meanwhile is
+// replaced, never written through.
+func writeFileAtomic(name string, data []byte, perm fs.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
 	if err != nil {
 		return err
@@ -157,7 +215,7 @@ func writeFileAtomic(name string, data []byte) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Chmod(st.Mode().Perm()); err != nil {
+	if err := tmp.Chmod(perm); err != nil {
 		tmp.Close()
 		return err
 	}

@@ -103,11 +103,13 @@ func (e *env) loadWorkspaceWith(c *cli.Context, cmd, dir string,
 	load func(context.Context, string, func(string) string) (*workspace.Workspace, hcl.Diagnostics)) (*workspace.Workspace, error) {
 	ws, diags := load(c.Context, dir, e.getenv)
 	if diags.HasErrors() || (ws != nil && len(diags) > 0) {
+		shown := diag.Limit(diags, diag.MaxPerFile, diag.MaxTotal)
 		var sources map[string][]byte
 		if ws != nil {
+			ws.Repo.FillSources(shown)
 			sources = ws.Repo.Sources
 		}
-		if err := e.printDiags(c, diags, sources); err != nil {
+		if err := e.printDiags(c, shown, sources); err != nil {
 			return nil, exitf(exitError, "handoff %s: %v", cmd, err)
 		}
 	}

@@ -21,6 +21,7 @@ func validateCommand(e *env) *cli.Command {
 		Description: "DIR (default \".\") is the repository root, holding handoff.hcl and specs/, or its specs/ directory.\n" +
 			"Diagnostics go to stderr as file:line:col; with -json the JSON document goes to stdout instead.\n" +
 			"When GITHUB_ACTIONS=true, GitHub annotations are also written to stderr.\n" +
+			"At most 10 problems of a file and 100 in all are shown; the others are counted.\n" +
 			"Exit status: 0 valid (warnings allowed), 1 invalid.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the diagnostics as a JSON document on stdout"},
@@ -37,15 +38,19 @@ func validateCommand(e *env) *cli.Command {
 				dir = c.Args().First()
 			}
 			repo, diags := validate(dir)
-			return e.report(c, "validate", diags, repo.Sources, plural(len(repo.Handoffs), "handoff")+" valid")
+			shown := diag.Limit(diags, diag.MaxPerFile, diag.MaxTotal)
+			repo.FillSources(shown)
+			return e.report(c, "validate", shown, repo.Sources, plural(len(repo.Handoffs), "handoff")+" valid")
 		},
 	}
 }
 
-// validate loads the repository at dir and checks it.
+// validate loads the repository at dir and checks it. The policy
+// diagnostics are limited as they come (see policy.CheckBounded); the
+// caller limits the whole list before showing it.
 func validate(dir string) (*spec.Repo, hcl.Diagnostics) {
 	repo, diags := spec.LoadDir(dir)
-	return repo, append(diags, policy.Check(repo)...)
+	return repo, append(diags, policy.CheckBounded(repo)...)
 }
 
 // report prints diags the way every command does — text on stderr, or the

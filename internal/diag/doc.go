@@ -4,5 +4,10 @@
 // request inline (WriteGitHubActions). Every renderer sorts first (Sort):
 // by file, then by position, so all problems of a run read in order.
 //
-// The package only renders; it never decides what is an error.
+// Renderers show every diagnostic they are given; Limit bounds a list
+// first: MaxPerFile problems of a file and MaxTotal in all, the rest
+// counted by an "and N more …" diagnostic (Omitted) that Counts and the
+// JSON document count as the problems it stands for.
+//
+// The package only renders and bounds; it never decides what is an error.
 package diag

@@ -19,6 +19,7 @@ import (
 // properties; other control characters become '?'. workspace, when not
 // empty, is the directory GitHub resolves file names against
 // (GITHUB_WORKSPACE): absolute file names inside it are made relative to it.
+// Like every renderer it shows all of diags: apply Limit first.
 func WriteGitHubActions(w io.Writer, diags hcl.Diagnostics, workspace string) error {
 	var b strings.Builder
 	for _, d := range Sort(diags) {

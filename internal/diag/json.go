@@ -24,12 +24,17 @@ import (
 //	        "filename": "specs/x.hcl",   // slash-separated, as given
 //	        "start": {"line": 1, "column": 1, "byte": 0},
 //	        "end":   {"line": 1, "column": 9, "byte": 8}
+//	      },
+//	      "omitted": {          // only on an "and N more …" entry (Limit)
+//	        "errors": 12, "warnings": 0, "files": 1
 //	      }
 //	    }
 //	  ]
 //	}
 //
 // Lines and columns count from 1, bytes from 0; columns count characters.
+// error_count and warning_count count every problem, those an "omitted"
+// entry stands for included, so they may exceed the length of the list.
 type Document struct {
 	Valid        bool         `json:"valid"`         // no error
 	ErrorCount   int          `json:"error_count"`   // number of errors
@@ -43,6 +48,15 @@ type Diagnostic struct {
 	Summary  string `json:"summary"`  // the problem, in one line
 	Detail   string `json:"detail"`   // what to do about it
 	Range    *Range `json:"range"`    // nil when there is no location
+	// Omitted is set on an "and N more …" entry only: what it stands for.
+	Omitted *OmittedCounts `json:"omitted,omitempty"`
+}
+
+// OmittedCounts is what an "and N more …" entry of Document stands for.
+type OmittedCounts struct {
+	Errors   int `json:"errors"`   // errors not listed
+	Warnings int `json:"warnings"` // warnings not listed
+	Files    int `json:"files"`    // files they are in
 }
 
 // Range is a source range of a Diagnostic; End is exclusive.
@@ -70,6 +84,9 @@ func NewDocument(diags hcl.Diagnostics) Document {
 	}
 	for _, d := range Sort(diags) {
 		jd := Diagnostic{Severity: severity(d.Severity), Summary: d.Summary, Detail: d.Detail}
+		if o := OmittedOf(d); o != nil {
+			jd.Omitted = &OmittedCounts{Errors: o.Errors, Warnings: o.Warnings, Files: o.Files}
+		}
 		if s := d.Subject; s != nil {
 			jd.Range = &Range{
 				Filename: filepath.ToSlash(s.Filename),
@@ -83,7 +100,7 @@ func NewDocument(diags hcl.Diagnostics) Document {
 }
 
 // WriteJSON writes the Document of diags to w, indented, with a final
-// newline.
+// newline. Like every renderer it shows all of diags: apply Limit first.
 func WriteJSON(w io.Writer, diags hcl.Diagnostics) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -51,16 +51,3 @@ func severity(s hcl.DiagnosticSeverity) string {
 	}
 	return "error"
 }
-
-// Counts returns the number of errors and of warnings in diags. Anything that
-// is not a warning counts as an error.
-func Counts(diags hcl.Diagnostics) (errors, warnings int) {
-	for _, d := range diags {
-		if d.Severity == hcl.DiagWarning {
-			warnings++
-		} else {
-			errors++
-		}
-	}
-	return errors, warnings
-}

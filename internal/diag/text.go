@@ -28,7 +28,10 @@ const (
 //	  No handoff may ever hold "administration": … Remove it; …
 //
 // followed by a blank line. The quoted line comes from sources (file name →
-// bytes, as spec.Repo.Sources); it is left out when the file is not there.
+// bytes, as spec.Repo.Sources); it is left out when the file is not there,
+// and for the "and N more …" diagnostics of Limit. A line longer than 160
+// characters is cut around the range, an ellipsis marking each cut.
+// WriteText shows every diagnostic it is given: apply Limit first.
 // color adds ANSI colors; the caller decides (terminal, NO_COLOR, -no-color).
 // Control characters from the input are neutralised, so a hostile spec
 // cannot drive the terminal.
@@ -53,7 +56,7 @@ func WriteText(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, co
 		b.WriteString(" ")
 		b.WriteString(paint(ansiBold, clean(d.Summary)))
 		b.WriteString("\n")
-		if s := d.Subject; s != nil {
+		if s := d.Subject; s != nil && OmittedOf(d) == nil {
 			writeSnippet(&b, sources[s.Filename], *s, func(x string) string { return paint(code, x) }, func(x string) string { return paint(ansiDim, x) })
 		}
 		for _, line := range strings.Split(clean(d.Detail), "\n") {
@@ -89,21 +92,50 @@ func writeSnippet(b *bytes.Buffer, src []byte, rng hcl.Range, caret, dim func(st
 		endOff = min(rng.End.Byte-lineStart, len(line))
 	}
 
+	// A long line (minified JSON, a one-line blob) is cut to a window
+	// around the range, marked with an ellipsis where cut.
+	text := []rune(string(line))
+	startR := utf8.RuneCount(line[:startOff])
+	endR := startR + utf8.RuneCount(line[startOff:endOff])
+	from, to := 0, len(text)
+	if len(text) > maxSnippetWidth {
+		from = max(0, startR-snippetLead)
+		to = min(len(text), from+maxSnippetWidth)
+		from = max(0, to-maxSnippetWidth)
+	}
+	var lead, tail string
+	if from > 0 {
+		lead = "…"
+	}
+	if to < len(text) {
+		tail = "…"
+	}
+
 	num := strconv.Itoa(rng.Start.Line)
 	gutter := strings.Repeat(" ", len(num)+4)
-	fmt.Fprintf(b, "%s %s %s\n", dim(fmt.Sprintf("%*s", len(num)+4, num)), dim("|"), clean(string(line)))
+	fmt.Fprintf(b, "%s %s %s\n", dim(fmt.Sprintf("%*s", len(num)+4, num)), dim("|"), lead+clean(string(text[from:to]))+tail)
 
 	var pad strings.Builder
-	for _, r := range string(line[:startOff]) {
+	if lead != "" {
+		pad.WriteByte(' ')
+	}
+	for _, r := range text[from:startR] {
 		if r == '\t' {
 			pad.WriteByte('\t')
 		} else {
 			pad.WriteByte(' ')
 		}
 	}
-	n := max(utf8.RuneCount(line[startOff:endOff]), 1)
+	n := max(min(endR, to)-startR, 1)
 	fmt.Fprintf(b, "%s %s %s%s\n", gutter, dim("|"), pad.String(), caret(strings.Repeat("^", n)))
 }
+
+// A quoted line longer than maxSnippetWidth characters is cut to that many,
+// starting snippetLead characters before the range.
+const (
+	maxSnippetWidth = 160
+	snippetLead     = 40
+)
 
 // clean replaces control characters other than tab and newline (so CR too)
 // by '?', and invalid UTF-8 by U+FFFD.

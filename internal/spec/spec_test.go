@@ -443,52 +443,6 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-func TestLoadDir(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"handoff.hcl":             string(mustRead(t, "testdata/equiv/handoff.hcl")),
-		"specs/b-task.hcl":        "handoff \"b-task\" {\n  card = 2\n  ttl = \"1h\"\n  approved_by = \"ops\"\n}\n",
-		"specs/a-task.hcl.json":   `{"handoff": {"a-task": {"card": 1, "ttl": "1h", "approved_by": "ops"}}}`,
-		"specs/broken.hcl":        "handoff \"broken\" {\n",
-		"specs/README.md":         "not a spec",
-		"specs/.hidden.hcl":       "not read",
-		"specs/nested/c-task.hcl": "not read either",
-	})
-	for _, arg := range []string{dir, filepath.Join(dir, "specs"), filepath.Join(dir, "specs") + "/"} {
-		repo, diags := spec.LoadDir(arg)
-		if repo.Dir != dir && repo.Dir != dir+"/" {
-			t.Errorf("LoadDir(%s).Dir = %s, want %s", arg, repo.Dir, dir)
-		}
-		var slugs []string
-		for _, h := range repo.Handoffs {
-			slugs = append(slugs, h.Slug.Value)
-		}
-		if !slices.Equal(slugs, []string{"a-task", "b-task"}) {
-			t.Errorf("LoadDir(%s) handoffs = %v", arg, slugs)
-		}
-		if len(diags) != 1 || diags[0].Subject.Filename != filepath.Join(dir, "specs", "broken.hcl") {
-			t.Errorf("LoadDir(%s) diagnostics = %v, want one on broken.hcl", arg, diags)
-		}
-		if repo.Config == nil || repo.Config.Vault == nil || repo.Config.Vault.HandoffRoot().Value != "/MooseQuest/handoffs" {
-			t.Errorf("LoadDir(%s) config = %+v", arg, repo.Config)
-		}
-		if len(repo.Sources) != 4 {
-			t.Errorf("LoadDir(%s) kept %d sources, want 4", arg, len(repo.Sources))
-		}
-	}
-}
-
-func TestLoadDirMissingConfig(t *testing.T) {
-	dir := t.TempDir()
-	repo, diags := spec.LoadDir(dir)
-	if repo == nil || repo.Config != nil || len(repo.Handoffs) != 0 {
-		t.Fatalf("LoadDir(empty) = %+v", repo)
-	}
-	if len(diags) != 1 || diags[0].Summary != "Missing handoff.hcl" || diags[0].Subject.Start.Line != 1 {
-		t.Errorf("diagnostics = %v", diags)
-	}
-}
-
 func TestDuplicateBlocksAndFileErrors(t *testing.T) {
 	tests := []struct {
 		name, src string

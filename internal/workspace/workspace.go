@@ -151,7 +151,7 @@ func (w *Workspace) Pacer() *pace.Pacer { return w.httpConfig().Pacer }
 func Load(ctx context.Context, dir string, getenv func(string) string) (*Workspace, hcl.Diagnostics) {
 	repo, diags := spec.LoadDir(dir)
 	if !diags.HasErrors() {
-		diags = append(diags, policy.Check(repo)...)
+		diags = append(diags, policy.CheckBounded(repo)...)
 	}
 	if diags.HasErrors() {
 		return nil, diags
@@ -167,7 +167,7 @@ func Load(ctx context.Context, dir string, getenv func(string) string) (*Workspa
 func LoadForRevoke(ctx context.Context, dir string, getenv func(string) string) (*Workspace, hcl.Diagnostics) {
 	repo, diags := spec.LoadDir(dir)
 	if repo != nil && repo.Config != nil {
-		diags = append(diags, policy.Check(repo)...)
+		diags = append(diags, policy.CheckBounded(repo)...)
 	}
 	bad := map[string]bool{}
 	for _, d := range diags {
