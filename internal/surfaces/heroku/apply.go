@@ -237,9 +237,6 @@ func checkGranted(a hk.Authorization, scope []string, ttl time.Duration) error {
 // grant (the recorded one when the spec is gone).
 func (s *Surface) Refresh(ctx context.Context, req *surface.Request, rec surface.Record) (surface.Result, error) {
 	r := Decode(rec)
-	if r == nil {
-		return s.Create(ctx, req)
-	}
 	g, err := grantOf(req, r)
 	if err != nil {
 		return surface.Result{}, err

@@ -337,6 +337,23 @@ func TestRefreshSweepsLeftovers(t *testing.T) {
 	if _, err := w.tokenClient(stray.Secrets[heroku.SecretName]).App(ctx, herokusrv.DefaultAllowedApp); !hk.IsUnauthorized(err) {
 		t.Errorf("leftover token: %v", err)
 	}
+
+	// Without a record (the manifest lost it), a refresh sweeps by name too.
+	live = w.live()
+	if got := names(w.s.Steps(surface.OpRefresh, w.request(h, live), nil)); !same(got, heroku.StepRevokeStray, heroku.StepCreate) {
+		t.Errorf("refresh steps without a record %v", got)
+	}
+	w.steps = nil
+	res3, err := w.s.Refresh(ctx, w.request(h, live), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !same(w.steps, heroku.StepRevokeStray, heroku.StepCreate) {
+		t.Errorf("announced %v", w.steps)
+	}
+	if infos := w.srv.Authorizations(""); len(infos) != 1 || infos[0].ID != heroku.Decode(recordOf(t, res3)).AuthorizationID {
+		t.Errorf("after a refresh without a record: %+v", infos)
+	}
 }
 
 // TestVerifyViolations: what can do more than recorded is a scope
