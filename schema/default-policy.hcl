@@ -21,4 +21,10 @@ policy {
   # environment of the handoff folders), so a spec cannot read another
   # environment's copy of a root. List others in handoff.hcl, for example:
   #   vault_read_environments = ["staging"]
+
+  # Heroku apps a handoff may work on. None by default: a Heroku token reaches
+  # every app of the dedicated handoff account, so list here the apps that
+  # account has access to, for example:
+  #   heroku_apps = ["moosequest-staging"]
+  heroku_apps = []
 }

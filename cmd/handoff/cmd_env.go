@@ -151,8 +151,12 @@ func newSessionContext(ws *workspace.Workspace, m *manifest.Manifest) *sessionCo
 		}
 		x := sess.Session(m.Surfaces[name], sc.folder)
 		for _, v := range x.Env {
-			if v.Secret != "" {
+			switch {
+			case v.Secret != "":
 				sc.names[v.Secret] = v.Name
+			case v.Value != "":
+				// A non-secret value (the Heroku app's name).
+				sc.Env = append(sc.Env, envVar{v.Name, v.Value})
 			}
 		}
 		sc.Read = append(sc.Read, x.Read...)

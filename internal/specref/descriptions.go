@@ -72,6 +72,11 @@ var descriptions = map[string]Description{
 		"infisical block's `environment`, so a spec cannot read the `prod` copy of a root meant for `staging`. " +
 		"List another environment only through a reviewed change; an empty list forbids every read path.",
 		Default: "the infisical block's environment"},
+	"config.policy.heroku_apps": {Text: "Heroku apps a handoff may work on, by name. A Heroku token reaches every app " +
+		"of the dedicated handoff account, so a spec's `app` must be listed here, and plan refuses to mint while " +
+		"the account reaches an app that is neither the spec's nor listed. The default allows none: list the apps " +
+		"the handoff account has access to, through a reviewed change.",
+		Default: "[]"},
 
 	// specs/<slug>.hcl
 	"handoff": {Text: "One handoff: a task's set of least-privilege, time-bound credentials. The slug is lower-case " +
@@ -135,12 +140,18 @@ var descriptions = map[string]Description{
 	"handoff.aws.duration": {Text: "Length of one session: from `15m` to `1h`, and at most the handoff's `ttl`; " +
 		"scheduled applies refresh it.", Default: `"1h"`},
 
-	"handoff.heroku": {Text: "A Heroku OAuth authorization on one app, with scopes and an expiry. Parsed and checked by " +
-		"the policy; this build has no provider for it yet, so plan reports it as an error."},
-	"handoff.heroku.app": {Text: "The app's name: 3 to 30 lower-case letters, digits and hyphens, starting with a letter."},
+	"handoff.heroku": {Text: "A Heroku OAuth authorization of the dedicated handoff account (`HEROKU_API_KEY` in the " +
+		"handoff's folder and session, with the app's name as `HEROKU_APP`), described `handoff <slug>`, with the " +
+		"block's scopes and an expiry. Heroku cannot limit a token to one app: it reaches every app of the " +
+		"account, which plan reads and refuses when it exceeds the spec's app and the policy's `heroku_apps`."},
+	"handoff.heroku.app": {Text: "The app the task works on: its name, 3 to 30 lower-case letters, digits and " +
+		"hyphens, starting with a letter and not ending with a hyphen. It must be in the policy's `heroku_apps` " +
+		"and within the handoff account's reach."},
 	"handoff.heroku.scope": {Text: "OAuth scopes among `identity`, `read`, `write`, `read-protected` and " +
-		"`write-protected`; never `global`; not empty."},
-	"handoff.heroku.ttl": {Text: "Life of the authorization; positive and at most the handoff's `ttl`.",
+		"`write-protected`; never `global`; not empty. Ask for the narrowest that serves the task: `read` for the " +
+		"app without its config vars, `read-protected` to read config vars, `write-protected` to set them."},
+	"handoff.heroku.ttl": {Text: "Life of the authorization; positive and at most the handoff's `ttl`. When shorter, " +
+		"apply mints a new token ahead of each expiry until the handoff ends.",
 		Default: "the handoff's ttl"},
 
 	"handoff.apple_iap": {Text: "App Store Server API access for one app. Such keys are made in App Store Connect, so " +

@@ -11,11 +11,13 @@ import (
 
 	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/provider/github"
+	hk "github.com/raxx-app/handoff/internal/provider/heroku"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/spec"
 	_ "github.com/raxx-app/handoff/internal/surfaces" // the language the reference documents
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
 	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	herokusurface "github.com/raxx-app/handoff/internal/surfaces/heroku"
 	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"github.com/raxx-app/handoff/internal/surfaces/pending"
 	"github.com/raxx-app/handoff/internal/vault/infisicalvault"
@@ -273,8 +275,15 @@ func TestDocumentedDefaults(t *testing.T) {
 			}
 			return handoffTTL
 		},
+		"config.policy.heroku_apps": func(*spec.Config, *spec.Handoff) string {
+			var q []string
+			for _, v := range defaultPolicyBlock[*herokusurface.PolicyBlock](t, defPolicy, herokusurface.Name).Apps.Strings() {
+				q = append(q, quote(v))
+			}
+			return "[" + strings.Join(q, ", ") + "]"
+		},
 		"handoff.heroku.ttl": func(_ *spec.Config, h *spec.Handoff) string {
-			if d := pendingDuration(t, h, "heroku", "ttl"); d.Raw != h.TTL.Raw || h.TTL.Raw == "" {
+			if d := herokusurface.Of(h).TTL; d.Raw != h.TTL.Raw || h.TTL.Raw == "" {
 				return quote(d.Raw)
 			}
 			return handoffTTL
@@ -341,6 +350,7 @@ func TestEnvironmentSectionNamesRealVariables(t *testing.T) {
 		infisical.EnvCFAccessID, infisical.EnvCFAccessSecret,
 		workspace.EnvOrganizationID, workspace.EnvGitHubAPIURL, workspace.EnvGitHubAppID,
 		github.EnvPrivateKey, github.EnvPrivateKeyFile,
+		hk.EnvAPIKey, workspace.EnvHerokuAPIURL,
 	} {
 		if !strings.Contains(footer, "`"+v+"`") {
 			t.Errorf("the Environment section does not name %s", v)

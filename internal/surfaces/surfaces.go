@@ -9,11 +9,12 @@ import (
 	"github.com/raxx-app/handoff/internal/provider/aws"
 	"github.com/raxx-app/handoff/internal/provider/cloudflare"
 	gh "github.com/raxx-app/handoff/internal/provider/github"
-	"github.com/raxx-app/handoff/internal/provider/heroku"
+	hk "github.com/raxx-app/handoff/internal/provider/heroku"
 	inf "github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
 	"github.com/raxx-app/handoff/internal/surfaces/github"
+	"github.com/raxx-app/handoff/internal/surfaces/heroku"
 	"github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"github.com/raxx-app/handoff/internal/surfaces/mcp"
 	"github.com/raxx-app/handoff/internal/surfaces/pending"
@@ -28,7 +29,7 @@ type Clients struct {
 	Infisical  func() (*inf.Client, error)
 	Cloudflare func() (*cloudflare.Client, error)
 	AWS        func() (*aws.Client, error)
-	Heroku     func() (*heroku.Client, error)
+	Heroku     func() (*hk.Client, error)
 }
 
 // All returns every surface of this build, in the language's order, with
@@ -41,7 +42,7 @@ func All(c Clients) []surface.Surface {
 		byref.Stripe(),
 		pending.Cloudflare(),
 		pending.AWS(),
-		pending.Heroku(),
+		heroku.New(c.Heroku),
 		byref.AppleIAP(),
 		byref.Alpaca(),
 	}

@@ -28,4 +28,8 @@ policy {
 
   # Vault folders a handoff may read besides its own folder.
   vault_read_roots = ["/MooseQuest/queue/staging"]
+
+  # Heroku apps a handoff may work on: every app the dedicated handoff
+  # account reaches (its token reaches them all).
+  heroku_apps = ["moosequest-staging", "trademaster-api"]
 }
