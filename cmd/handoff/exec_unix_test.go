@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,6 +65,9 @@ func TestExecHelperMain(t *testing.T) {
 func TestExecSignals(t *testing.T) {
 	c := newExecGitOps(t)
 	c.must(0, "apply", "-auto-approve")
+	var mu sync.Mutex
+	var outputs []string
+	t.Cleanup(func() { c.outputs = append(c.outputs, outputs...) })
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		mode string
@@ -77,6 +81,7 @@ func TestExecSignals(t *testing.T) {
 		{syscall.SIGHUP, "hang", 128 + 1},
 	} {
 		t.Run(fmt.Sprintf("%s-%s", tc.mode, tc.sig), func(t *testing.T) {
+			t.Parallel()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestExecHelperMain$", "--",
 				"-no-color", "exec", "-chdir", c.dir, iapSlug, "--", os.Args[0], "-test.run=^TestExecHelperChild$", "--", tc.mode)
 			cmd.Env = []string{envExecMain + "=1", envExecChild + "=1"}
@@ -115,7 +120,9 @@ func TestExecSignals(t *testing.T) {
 			if tc.mode == "trap" && string(rest) != fmt.Sprintf("got %d\n", int(tc.sig)) {
 				t.Errorf("the command printed %q", rest)
 			}
-			c.outputs = append(c.outputs, stderr.String())
+			mu.Lock()
+			outputs = append(outputs, stderr.String())
+			mu.Unlock()
 		})
 	}
 }
