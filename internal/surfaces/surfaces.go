@@ -13,6 +13,7 @@ import (
 	inf "github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
+	cfsurface "github.com/raxx-app/handoff/internal/surfaces/cloudflare"
 	"github.com/raxx-app/handoff/internal/surfaces/github"
 	"github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"github.com/raxx-app/handoff/internal/surfaces/mcp"
@@ -39,7 +40,7 @@ func All(c Clients) []surface.Surface {
 		infisical.New(c.Infisical),
 		mcp.New(),
 		byref.Stripe(),
-		pending.Cloudflare(),
+		cfsurface.New(c.Cloudflare),
 		pending.AWS(),
 		pending.Heroku(),
 		byref.AppleIAP(),
