@@ -28,4 +28,7 @@ policy {
 
   # Vault folders a handoff may read besides its own folder.
   vault_read_roots = ["/MooseQuest/queue/staging"]
+
+  # Cloudflare zones a handoff's API token may reach.
+  cloudflare_zones = ["example.com"]
 }
