@@ -479,9 +479,10 @@ func coveredBy(c string, list []string) bool {
 }
 
 // Verify compares the manifest's token with the spec, with what Cloudflare
-// says of it (GET /user/tokens/{id}: its policies against the record, a
-// wider one being a scope violation) and with the token in the vault
-// (GET /user/tokens/verify, with the token itself).
+// says of it (GET /user/tokens/{id}: its policies against the spec resolved
+// with the live state, else against the record; wider is a scope
+// violation) and with the token in the vault (GET /user/tokens/verify,
+// with the token itself).
 func (s *Surface) Verify(ctx context.Context, req *surface.Request, rec surface.Record) []surface.Violation {
 	v := &surface.Violations{Surface: Name}
 	add := v.Add
@@ -524,8 +525,14 @@ func (s *Surface) Verify(ctx context.Context, req *surface.Request, rec surface.
 		if t.Status == "disabled" {
 			add(false, "API token %s (%s) was disabled in Cloudflare", r.TokenName, r.TokenID)
 		}
-		for _, w := range wider(t, r.PermissionGroupIDs, r.ZoneIDs, r.RequestIP, r.TokenExpiresAt) {
-			add(true, "API token %s (%s) is wider than the manifest records: %s", r.TokenName, r.TokenID, w)
+		groups, zones, ips, against := r.PermissionGroupIDs, r.ZoneIDs, r.RequestIP, "the manifest records"
+		if g, z, ok := specIDs(req); ok {
+			// The spec is the authority, resolved against the live account:
+			// a record changed by hand vouches for nothing.
+			groups, zones, ips, against = g, z, Of(req.Spec).RequestIP.Strings(), "the spec allows"
+		}
+		for _, w := range wider(t, groups, zones, ips, r.TokenExpiresAt) {
+			add(true, "API token %s (%s) is wider than %s: %s", r.TokenName, r.TokenID, against, w)
 		}
 	}
 	if req.Vault == nil {
@@ -560,6 +567,31 @@ func (s *Surface) Verify(ctx context.Context, req *surface.Request, rec surface.
 		add(false, "the token in the vault is %s", ver.Status)
 	}
 	return v.List
+}
+
+// specIDs resolves the spec's permission groups and zones to Cloudflare's
+// ids with the live state; ok is false without a spec, without the live
+// state, or when one does not resolve (the plan reports it).
+func specIDs(req *surface.Request) (groups, zones []string, ok bool) {
+	b, live := Of(req.Spec), LiveOf(req.Live)
+	if b == nil || live == nil {
+		return nil, nil, false
+	}
+	for _, name := range b.PermissionGroups.Strings() {
+		g, problem := zoneGroup(live.Groups, name)
+		if problem != "" {
+			return nil, nil, false
+		}
+		groups = append(groups, g.ID)
+	}
+	for _, name := range b.Zones.Strings() {
+		z, found := live.Zone(name)
+		if !found {
+			return nil, nil, false
+		}
+		zones = append(zones, z.ID)
+	}
+	return groups, zones, true
 }
 
 // verifySpec reports what the recorded token holds beyond the spec.

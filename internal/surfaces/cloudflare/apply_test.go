@@ -2,6 +2,7 @@ package cloudflare_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -359,14 +360,31 @@ func TestVerifyFindsScopeViolations(t *testing.T) {
 	got := strings.Join(e.verify(e.request("widened", h, nil), rec), "\n")
 	for _, want := range []string{
 		"scope violation: API token handoff-widened (" + strayID + ") is named for the handoff but not recorded",
-		`scope violation: API token handoff-widened (` + r.TokenID + `) is wider than the manifest records: it holds the permission group "Zone Read"`,
-		"is wider than the manifest records: it reaches " + cf.ScopeZone + "." + cloudflaresrv.DefaultZoneRaxxDevID,
-		"is wider than the manifest records: it never expires",
-		"is wider than the manifest records: it is usable from any address, not only from 127.0.0.0/8",
+		`scope violation: API token handoff-widened (` + r.TokenID + `) is wider than the spec allows: it holds the permission group "Zone Read"`,
+		"is wider than the spec allows: it reaches " + cf.ScopeZone + "." + cloudflaresrv.DefaultZoneRaxxDevID,
+		"is wider than the spec allows: it never expires",
+		"is wider than the spec allows: it is usable from any address, not only from 127.0.0.0/8",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Verify does not say %q:\n%s", want, got)
 		}
+	}
+
+	// Without the live state, against the record.
+	noLive := e.request("widened", h, nil)
+	noLive.Live = nil
+	if got := strings.Join(e.verify(noLive, rec), "\n"); !strings.Contains(got, "is wider than the manifest records: it reaches "+cf.ScopeZone+"."+cloudflaresrv.DefaultZoneRaxxDevID) {
+		t.Errorf("without the live state:\n%s", got)
+	}
+	// A record changed by hand to vouch for the wider token: the spec,
+	// resolved live, is the authority.
+	forged := cfsurface.Decode(rec)
+	forged.ZoneIDs = append(forged.ZoneIDs, cloudflaresrv.DefaultZoneRaxxDevID)
+	forged.PermissionGroupIDs = append(forged.PermissionGroupIDs, ids[1].ID)
+	forgedRec, _ := json.Marshal(forged)
+	if got := strings.Join(e.verify(e.request("widened", h, nil), forgedRec), "\n"); !strings.Contains(got, "is wider than the spec allows: it reaches "+cf.ScopeZone+"."+cloudflaresrv.DefaultZoneRaxxDevID) ||
+		!strings.Contains(got, `is wider than the spec allows: it holds the permission group "Zone Read"`) {
+		t.Errorf("forged record:\n%s", got)
 	}
 
 	// The record against the spec: a zone and a group the spec dropped.
