@@ -16,6 +16,7 @@ import (
 	"github.com/raxx-app/handoff/internal/spec"
 	_ "github.com/raxx-app/handoff/internal/surfaces" // the language the reference documents
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
+	cfsurface "github.com/raxx-app/handoff/internal/surfaces/cloudflare"
 	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
 	herokusurface "github.com/raxx-app/handoff/internal/surfaces/heroku"
 	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
@@ -241,6 +242,12 @@ func TestDocumentedDefaults(t *testing.T) {
 			}
 			return "[" + strings.Join(q, ", ") + "]"
 		},
+		"config.policy.cloudflare_permission_groups": func(*spec.Config, *spec.Handoff) string {
+			return quoteList(defaultPolicyBlock[*cfsurface.PolicyBlock](t, defPolicy, cfsurface.Name).PermissionGroups.Strings())
+		},
+		"config.policy.cloudflare_zones": func(*spec.Config, *spec.Handoff) string {
+			return quoteList(defaultPolicyBlock[*cfsurface.PolicyBlock](t, defPolicy, cfsurface.Name).Zones.Strings())
+		},
 		"config.policy.vault_read_environments": func(c *spec.Config, _ *spec.Handoff) string {
 			// Computed: the policy applies the infisical block's environment
 			// when the argument is omitted.
@@ -270,7 +277,7 @@ func TestDocumentedDefaults(t *testing.T) {
 			return quote(pendingDuration(t, h, "aws", "duration").Raw)
 		},
 		"handoff.cloudflare.ttl": func(_ *spec.Config, h *spec.Handoff) string {
-			if d := pendingDuration(t, h, "cloudflare", "ttl"); d.Raw != h.TTL.Raw || h.TTL.Raw == "" {
+			if d := cfsurface.Of(h).TTL; d.Raw != h.TTL.Raw || h.TTL.Raw == "" {
 				return quote(d.Raw)
 			}
 			return handoffTTL
@@ -317,6 +324,15 @@ func TestDocumentedDefaults(t *testing.T) {
 	for key := range checks {
 		t.Errorf("check of %s names no argument of the parser", key)
 	}
+}
+
+// quoteList writes a list as HCL: ["a", "b"].
+func quoteList(l []string) string {
+	q := make([]string, len(l))
+	for i, v := range l {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 // defaultPolicyBlock is what surface name decoded of the default policy.

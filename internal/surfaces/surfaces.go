@@ -13,6 +13,7 @@ import (
 	inf "github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
+	cfsurface "github.com/raxx-app/handoff/internal/surfaces/cloudflare"
 	"github.com/raxx-app/handoff/internal/surfaces/github"
 	"github.com/raxx-app/handoff/internal/surfaces/heroku"
 	"github.com/raxx-app/handoff/internal/surfaces/infisical"
@@ -40,7 +41,7 @@ func All(c Clients) []surface.Surface {
 		infisical.New(c.Infisical),
 		mcp.New(),
 		byref.Stripe(),
-		pending.Cloudflare(),
+		cfsurface.New(c.Cloudflare),
 		pending.AWS(),
 		heroku.New(c.Heroku),
 		byref.AppleIAP(),

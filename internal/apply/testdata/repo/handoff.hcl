@@ -32,4 +32,7 @@ policy {
   # Heroku apps a handoff may work on: every app the dedicated handoff
   # account reaches (its token reaches them all).
   heroku_apps = ["moosequest-staging", "trademaster-api"]
+
+  # Cloudflare zones a handoff's API token may reach.
+  cloudflare_zones = ["example.com"]
 }

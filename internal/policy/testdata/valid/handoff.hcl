@@ -18,4 +18,5 @@ policy {
   # handoff folders live in prod; handoffs read only the staging copies
   vault_read_environments = ["staging"]
   heroku_apps             = ["moosequest-staging", "trademaster-api"]
+  cloudflare_zones        = ["example.com", "023e105f4ecef8ad9ca31a8372d0c353"]
 }
