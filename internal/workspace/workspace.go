@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,6 +199,80 @@ func LoadForRevoke(ctx context.Context, dir string, getenv func(string) string) 
 		}
 	}
 	return finishLoad(ctx, dir, repo, diags, getenv)
+}
+
+// LoadForSlugs is Load for the commands about given handoffs only (gate,
+// env, verify SLUG…): they depend on handoff.hcl and on those handoffs' own
+// specs, never on another handoff's, so another spec's errors must not stop
+// them (one invalid spec would stop the dispatch of every task). Errors in
+// handoff.hcl or the default policy, in a spec file of one of slugs (named
+// for it or declaring it), or tied to no spec file still stop it. Another
+// spec file with errors is left out: its diagnostics give way to one
+// warning that says so. The other specs' warnings are dropped.
+func LoadForSlugs(ctx context.Context, dir string, getenv func(string) string, slugs []string) (*Workspace, hcl.Diagnostics) {
+	repo, diags := spec.LoadDir(dir)
+	if repo == nil || repo.Config == nil {
+		return nil, diags
+	}
+	diags = append(diags, policy.CheckBounded(repo)...)
+	want := map[string]bool{}
+	for _, s := range slugs {
+		want[s] = true
+	}
+	own := map[string]bool{}
+	for _, h := range repo.Handoffs {
+		if want[h.Slug.Value] {
+			own[h.Filename] = true
+		}
+	}
+	specDir := filepath.Join(repo.Dir, spec.SpecsDir) + string(filepath.Separator)
+	var kept hcl.Diagnostics
+	errs := map[string]int{} // other spec files with errors → how many
+	first := map[string]string{}
+	var order []string
+	for _, d := range diags {
+		if d.Subject == nil {
+			kept = append(kept, d)
+			continue
+		}
+		f := d.Subject.Filename
+		if f == repo.Config.Filename || own[f] || want[spec.SlugFromFilename(f)] || !strings.HasPrefix(f, specDir) {
+			kept = append(kept, d)
+			continue
+		}
+		if d.Severity == hcl.DiagError {
+			if errs[f] == 0 {
+				order = append(order, f)
+				first[f] = d.Summary
+			}
+			errs[f]++
+		}
+	}
+	if kept.HasErrors() {
+		return nil, kept
+	}
+	sort.Strings(order)
+	for _, f := range order {
+		kept = append(kept, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Spec with errors left out",
+			Detail: fmt.Sprintf("%s has %s (%s). It is not the spec of %s, which does not depend on it: this command goes on without it, but plan and apply stop until it is fixed. Run handoff validate to see them.",
+				f, plural(errs[f], "error"), strings.TrimSuffix(first[f], "."), strings.Join(slugs, ", ")),
+			Subject: spec.FileRange(f).Ptr()})
+	}
+	keep := repo.Handoffs[:0:0]
+	for _, h := range repo.Handoffs {
+		if errs[h.Filename] == 0 {
+			keep = append(keep, h)
+		}
+	}
+	repo.Handoffs = keep
+	return finishLoad(ctx, dir, repo, kept, getenv)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func finishLoad(ctx context.Context, dir string, repo *spec.Repo, diags hcl.Diagnostics, getenv func(string) string) (*Workspace, hcl.Diagnostics) {
