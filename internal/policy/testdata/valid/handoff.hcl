@@ -17,4 +17,5 @@ policy {
   vault_read_roots   = ["/MooseQuest/queue/staging", "/Shared/public"]
   # handoff folders live in prod; handoffs read only the staging copies
   vault_read_environments = ["staging"]
+  github_owners           = ["raxx-app"]
 }
