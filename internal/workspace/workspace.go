@@ -30,6 +30,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/provider/aws"
@@ -506,7 +507,64 @@ func (w *Workspace) Plan(ctx context.Context) (*plan.Plan, *state.Live, hcl.Diag
 		PolicyChecked:     true,
 		PolicyDiagnostics: w.PolicyDiagnostics,
 	})
+	if p == nil {
+		return p, live, diags, nil
+	}
+	more, err := w.checkPlanLive(ctx, p, live)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	diags = append(diags, more...)
+	if more.HasErrors() {
+		p.Policy.Passed = false
+	}
+	for _, d := range more {
+		if d.Severity == hcl.DiagWarning {
+			p.Policy.Warnings = append(p.Policy.Warnings, d.Summary)
+		}
+	}
 	return p, live, diags, nil
+}
+
+// LivePlanChecker is a surface with plan-time checks that ask its vendor,
+// beside the planner's own (surface.PlanChecker, which make no request):
+// the GitHub App's installation that reaches each repository a token is
+// about to be minted for. Its requests are bounded by the plan's changes,
+// never by the number of handoffs. An error is a failure to ask.
+type LivePlanChecker interface {
+	CheckPlanLive(ctx context.Context, in surface.PlanInput) (hcl.Diagnostics, error)
+}
+
+// checkPlanLive runs the LivePlanChecker surfaces that a spec uses with
+// every handoff's use of them in p.
+func (w *Workspace) checkPlanLive(ctx context.Context, p *plan.Plan, live *state.Live) (hcl.Diagnostics, error) {
+	var diags hcl.Diagnostics
+	for _, s := range w.Registry().All() {
+		lc, ok := s.(LivePlanChecker)
+		if !ok || !w.Uses(s.Name()) {
+			continue
+		}
+		in := surface.PlanInput{Specs: w.Repo.Handoffs, Live: live}
+		for _, ph := range p.Handoffs {
+			h := w.Repo.Handoff(ph.Slug)
+			if h == nil || !h.HasSurface(s.Name()) {
+				continue
+			}
+			lh := live.Handoffs[ph.Slug]
+			active := lh != nil && lh.Manifest != nil && lh.Manifest.Status == manifest.Active
+			for _, c := range ph.Changes {
+				if c.Surface == s.Name() {
+					in.Uses = append(in.Uses, surface.Use{Spec: h, Change: c, Active: active})
+				}
+			}
+		}
+		d, err := lc.CheckPlanLive(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		diags = append(diags, d...)
+	}
+	return diags, nil
 }
 
 var commitRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)

@@ -373,6 +373,7 @@ func (s *Surface) Checks() surface.Checks {
 		Plan: []string{
 			"a GitHub App installation on each repository's owner",
 			"each installation can grant the permissions asked",
+			"each repository a token is minted for is in its installation's repository selection (one request per repository)",
 			"no installation a spec uses grants a permission no handoff may hold (a warning: tokens are narrowed anyway)",
 		},
 	}
