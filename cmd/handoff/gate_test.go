@@ -11,6 +11,7 @@ import (
 
 	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
 	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/provider/infisical"
 )
 
 // rewriteManifest edits the manifest of slug in the vault behind handoff's
@@ -124,4 +125,56 @@ func TestSlugCommandsIgnoreAnotherInvalidSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.must(1, "gate", iapSlug)
+}
+
+// TestAHandoffSeesTheOtherSlugsButNotTheirSecrets pins the accepted risk of
+// issue 12, item 15 (docs/threat-model.md): as its own identity, a handoff
+// lists the folder names under the handoff root, hence the other handoffs'
+// slugs, because Infisical lets any project member list folders whatever
+// its privileges; it reads none of the other folders' secrets, not even
+// their names.
+func TestAHandoffSeesTheOtherSlugsButNotTheirSecrets(t *testing.T) {
+	c := newGitOps(t)
+	c.must(0, "apply", "-auto-approve")
+	inf, err := c.provisioner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, root := context.Background(), infisicalsrv.DefaultHandoffRoot
+	id, err := inf.GetSecret(ctx, "staging", root+"/"+iapSlug, "INFISICAL_CLIENT_ID")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := inf.GetSecret(ctx, "staging", root+"/"+iapSlug, "INFISICAL_CLIENT_SECRET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := inf.AsIdentity(ctx, id.Value, secret.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	folders, err := own.ListFolders(ctx, "staging", root, false)
+	if err != nil {
+		t.Fatalf("listing the handoff root as the handoff: %v", err)
+	}
+	var names []string
+	for _, f := range folders {
+		names = append(names, f.Name)
+	}
+	if strings.Join(names, ",") != stripeSlug+","+iapSlug && strings.Join(names, ",") != iapSlug+","+stripeSlug {
+		t.Errorf("the handoff lists %v under the root; the accepted risk is both slugs, nothing more", names)
+	}
+	if _, err := own.ListSecrets(ctx, "staging", root+"/"+stripeSlug, false); err == nil {
+		t.Error("the handoff lists the secrets of another handoff's folder")
+	}
+	// Listed from the root, the secrets are filtered by its grant.
+	all, err := own.ListSecrets(ctx, "staging", root, true)
+	for _, s := range all {
+		if !strings.HasPrefix(s.FullPath(), root+"/"+iapSlug+"/") {
+			t.Errorf("the handoff lists %s from the root", s.FullPath())
+		}
+	}
+	if err != nil && !infisical.IsForbidden(err) {
+		t.Errorf("listing the root's secrets: %v", err)
+	}
 }
