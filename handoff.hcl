@@ -28,4 +28,7 @@ policy {
 
   # Vault folders a handoff may read besides its own folder.
   vault_read_roots = ["/MooseQuest/queue/staging"]
+
+  # GitHub accounts whose repositories a handoff may name (no default).
+  github_owners = ["raxx-app"]
 }

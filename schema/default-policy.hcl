@@ -13,6 +13,18 @@ policy {
     metadata      = "read"
   }
 
+  # GitHub accounts (organizations or users) whose repositories a handoff may
+  # name. Deliberately not set here: unset, no handoff may name any
+  # repository. The App may be installed on more accounts than handoffs
+  # should reach (a partner organization, a personal account), and which
+  # ones they may is a decision for the reviewers of handoff.hcl, never a
+  # consequence of where the App happens to be installed. List them in
+  # handoff.hcl, for example:
+  #   github_owners = ["raxx-app"]
+  # and, to narrow further, patterns of repositories within them (* and ?
+  # in the name, compared case-insensitively):
+  #   github_repositories = ["raxx-app/TradeMasterAPI", "raxx-app/Moose*"]
+
   # Vault folders a handoff may read besides its own <handoff_root>/<slug>/.
   vault_read_roots = []
 

@@ -24,7 +24,8 @@ func auditCommand(e *env) *cli.Command {
 		ArgsUsage: "[SLUG...]",
 		Description: "Joins, per handoff, the history its manifest keeps (every create, refresh, revoke, with\n" +
 			"fingerprints, never values) and the vault's audit log of what the handoff's own identity read\n" +
-			"(H5: every access names the task). Every handoff folder when no SLUG is given.\n" +
+			"(H5: every access names the task). Every handoff folder when no SLUG is given. When the vault's\n" +
+			"log holds no event at all (its plan keeps none), says so on stderr and in -json's warnings.\n" +
 			"Exit status: 0, 1.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the records as JSON on stdout"},
@@ -52,7 +53,10 @@ func auditCommand(e *env) *cli.Command {
 				slugs = live.Slugs()
 			}
 			now := ws.Now()
+			start, end := now.Add(-c.Duration("since")), now.Add(time.Minute)
 			records := []auditRecord{}
+			asked, vaultRows := 0, 0
+			var lastWrite time.Time // apply's last write of a manifest in the window
 			for _, slug := range slugs {
 				lh := live.Handoffs[slug]
 				if lh == nil || lh.Manifest == nil {
@@ -60,6 +64,9 @@ func auditCommand(e *env) *cli.Command {
 					continue
 				}
 				m := lh.Manifest
+				if !m.UpdatedAt.Before(start) && m.UpdatedAt.After(lastWrite) {
+					lastWrite = m.UpdatedAt
+				}
 				for _, ev := range m.History {
 					records = append(records, auditRecord{At: ev.At.UTC(), Slug: slug, Source: "manifest", Actor: "handoff apply",
 						Action: string(ev.Action), Surface: ev.Surface, Detail: ev.Detail})
@@ -73,13 +80,26 @@ func auditCommand(e *env) *cli.Command {
 					continue
 				}
 				entries, err := inf.AuditLogs(c.Context, infisical.AuditFilter{ActorID: id.IdentityID, ProjectID: ws.Settings.ProjectID,
-					Start: now.Add(-c.Duration("since")), End: now.Add(time.Minute), Limit: 1000})
+					Start: start, End: end, Limit: 1000})
 				if err != nil {
 					return exitf(exitError, "handoff audit: %s: reading the vault's audit log: %v", slug, err)
 				}
+				asked++
+				vaultRows += len(entries)
 				for _, en := range entries {
 					records = append(records, auditRecord{At: en.CreatedAt.UTC(), Slug: slug, Source: "infisical",
 						Actor: cmp.Or(en.ActorName, en.ActorID), Action: en.EventType, Detail: auditDetail(en.EventMetadata)})
+				}
+			}
+			warnings := []string{}
+			if asked > 0 && vaultRows == 0 {
+				w, err := auditLogWarning(c, inf, ws.Settings.ProjectID, start, end, now, lastWrite)
+				if err != nil {
+					return exitf(exitError, "handoff audit: reading the vault's audit log: %v", err)
+				}
+				if w != "" {
+					warnings = append(warnings, w)
+					fmt.Fprintf(e.stderr, "handoff audit: warning: %s\n", w)
 				}
 			}
 			// By the second (what is printed); within one, each handoff's
@@ -97,7 +117,8 @@ func auditCommand(e *env) *cli.Command {
 				return enc.Encode(struct {
 					FormatVersion int           `json:"format_version"`
 					Records       []auditRecord `json:"records"`
-				}{1, records})
+					Warnings      []string      `json:"warnings"`
+				}{1, records, warnings})
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "TIME\tHANDOFF\tSOURCE\tACTOR\tACTION\tSURFACE\tDETAIL")
@@ -107,6 +128,29 @@ func auditCommand(e *env) *cli.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+// auditLogWarning says, when the vault's audit log holds no event at all
+// in [start, end] (one request, made only when no handoff's identity had
+// any), that the vault keeps none: Infisical answers 200 with an empty
+// list when its plan keeps no audit log (an unlicensed self-hosted server
+// does). It is sure of it when apply wrote a manifest in the window, at
+// lastWrite, more than a minute ago (the log is written asynchronously).
+// "" when the log holds events: the identities simply read nothing.
+func auditLogWarning(c *cli.Context, inf *infisical.Client, project string, start, end, now, lastWrite time.Time) (string, error) {
+	events, err := inf.AuditLogs(c.Context, infisical.AuditFilter{ProjectID: project, Start: start, End: end, Limit: 1})
+	if err != nil || len(events) > 0 {
+		return "", err
+	}
+	const noLog = "an Infisical server whose plan keeps none, an unlicensed self-hosted one among them, answers 200 with an empty list"
+	const own = "handoff's own record, the manifests' history (source manifest, H5), does not depend on it"
+	since := start.UTC().Format(time.RFC3339)
+	if !lastWrite.IsZero() && lastWrite.Before(now.Add(-time.Minute)) {
+		return fmt.Sprintf("the vault's audit log holds no event at all since %s, not even the writes of handoff apply (the last at %s): this Infisical server keeps no audit log (%s). What the handoffs' identities read is recorded nowhere; %s and is the only audit trail",
+			since, lastWrite.UTC().Format(time.RFC3339), noLog, own), nil
+	}
+	return fmt.Sprintf("the vault's audit log holds no event at all since %s: either nothing happened in the project, or this Infisical server keeps no audit log (%s); %s",
+		since, noLog, own), nil
 }
 
 // auditRecord is one line of `handoff audit`.

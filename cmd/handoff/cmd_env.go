@@ -16,7 +16,8 @@ func envCommand(e *env) *cli.Command {
 		ArgsUsage: "SLUG",
 		Description: "The context an orchestrator hands the agent: the names of the handoff's secrets with their vault\n" +
 			"references, the vault paths it may read, and the MCP allow/exclude lists. Refused, like gate,\n" +
-			"unless the handoff is active, unexpired and applied from the spec on disk.\n" +
+			"unless the handoff is active, unexpired and applied from the spec on disk; like gate, it depends\n" +
+			"on handoff.hcl and SLUG's own spec only.\n" +
 			"Values only with -reveal, and then read with the handoff's OWN identity (its client id and\n" +
 			"secret from its folder), so the vault's audit log names the handoff, and nothing outside its\n" +
 			"grant can be read. Exit status: 0, 1.",
@@ -34,7 +35,7 @@ func envCommand(e *env) *cli.Command {
 			if format != "json" && format != "dotenv" {
 				return usageError(c, fmt.Errorf("-format %q: want json or dotenv", format), true)
 			}
-			ws, err := e.loadWorkspace(c, "env", c.String("chdir"))
+			ws, err := e.loadForSlugs(c, "env", []string{slug})
 			if err != nil {
 				return err
 			}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/urfave/cli/v2"
 
 	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/workspace"
 )
@@ -21,8 +23,10 @@ func gateCommand(e *env) *cli.Command {
 		ArgsUsage: "SLUG",
 		Description: "Provisioning is step 0 (H4): the orchestrator dispatches a task only when this exits 0, that is\n" +
 			"when PROVISION_MANIFEST in the handoff's folder is valid, active, unexpired, written for the spec\n" +
-			"on disk (same digest), no apply is running or stopped part-way for it, and its GitHub token\n" +
-			"is not expired. Two requests to the vault.\n" +
+			"on disk (same digest), no apply is running or stopped part-way for it, its credentials are not\n" +
+			"expired, and its own dates are ones apply writes (it expires within max_ttl of its start, each\n" +
+			"credential within what its vendor allows). Two requests to the vault. It depends on handoff.hcl and\n" +
+			"SLUG's own spec only: another spec's errors are a warning on stderr.\n" +
 			"Exit status: 0 dispatch allowed, 1 refused (the reason on stderr).",
 		Flags: []cli.Flag{chdirFlag()},
 		Action: func(c *cli.Context) error {
@@ -30,7 +34,7 @@ func gateCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			ws, err := e.loadWorkspace(c, "gate", c.String("chdir"))
+			ws, err := e.loadForSlugs(c, "gate", []string{slug})
 			if err != nil {
 				return err
 			}
@@ -82,18 +86,30 @@ func readManifest(ctx context.Context, ws *workspace.Workspace, slug string) (m 
 	return m, journal, nil
 }
 
+// loadForSlugs loads the workspace of a command about given handoffs only
+// (gate, env, verify SLUG…): they depend on handoff.hcl and those
+// handoffs' own specs, so another spec's errors are a warning, not a stop
+// (workspace.LoadForSlugs).
+func (e *env) loadForSlugs(c *cli.Context, cmd string, slugs []string) (*workspace.Workspace, error) {
+	return e.loadWorkspaceWith(c, cmd, c.String("chdir"), func(ctx context.Context, dir string, getenv func(string) string) (*workspace.Workspace, hcl.Diagnostics) {
+		return workspace.LoadForSlugs(ctx, dir, getenv, slugs)
+	})
+}
+
 func handoffFolder(ws *workspace.Workspace, slug string) string {
 	return ws.Settings.HandoffRoot + "/" + slug
 }
 
 // gateRefusal is why the gate refuses m now, or "" (manifest.Admit against
-// the spec on disk).
+// the spec on disk and the policy's max_ttl).
 func gateRefusal(ws *workspace.Workspace, slug string, m *manifest.Manifest, journal bool) string {
 	digest := ""
 	if h := ws.Repo.Handoff(slug); h != nil {
 		digest = h.Digest()
 	}
-	if err := m.Admit(manifest.Dispatch{SpecDigest: digest, Now: ws.Now(), Journal: journal, Expiries: ws.Registry().Expiries(m)}); err != nil {
+	pol, _ := policy.Effective(ws.Repo.Config)
+	if err := m.Admit(manifest.Dispatch{SpecDigest: digest, Now: ws.Now(), Journal: journal,
+		MaxTTL: pol.TTLCeiling(), Expiries: ws.Registry().Expiries(m)}); err != nil {
 		return err.Error()
 	}
 	return ""

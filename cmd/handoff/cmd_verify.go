@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/raxx-app/handoff/internal/apply"
+	"github.com/raxx-app/handoff/internal/workspace"
 )
 
 // exitScopeViolation is verify's exit status when a credential can do more
@@ -24,6 +25,7 @@ func verifyCommand(e *env) *cli.Command {
 			"spec and with the live metadata of each surface: token expiry and grant, identity, membership\n" +
 			"and privileges no wider than the spec, no identity named for it that the manifest does not\n" +
 			"record, and GitHub tokens a crashed apply may have left that nobody can revoke. Writes nothing.\n" +
+			"With SLUGs, only handoff.hcl and their own specs must be valid (another spec's errors are a warning).\n" +
 			"Exit status: 0 all verified, 1 error or drift (apply repairs it), 4 scope violation.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the findings as JSON on stdout"},
@@ -33,7 +35,15 @@ func verifyCommand(e *env) *cli.Command {
 			if err := misplacedFlag(c.Args().Slice()); err != nil {
 				return usageError(c, err, true)
 			}
-			ws, err := e.loadWorkspace(c, "verify", c.String("chdir"))
+			// Every handoff depends on every spec; given handoffs only on
+			// their own.
+			load := e.loadWorkspace
+			if slugs := c.Args().Slice(); len(slugs) > 0 {
+				load = func(c *cli.Context, cmd, _ string) (*workspace.Workspace, error) {
+					return e.loadForSlugs(c, cmd, slugs)
+				}
+			}
+			ws, err := load(c, "verify", c.String("chdir"))
 			if err != nil {
 				return err
 			}

@@ -198,6 +198,7 @@ func TestPlanPRCommentIsPostedOnceAndUpdated(t *testing.T) {
 }
 
 // Invalid specs stop plan before any request: nothing remote is touched.
+// So does a handoff's own invalid spec its gate, env and verify.
 func TestInvalidSpecsTouchNothingRemote(t *testing.T) {
 	s, env := devEnv(t)
 	dir := t.TempDir()
@@ -220,8 +221,11 @@ func TestInvalidSpecsTouchNothingRemote(t *testing.T) {
 	for _, args := range [][]string{
 		{"plan", dir},
 		{"apply", "-auto-approve", dir},
-		{"gate", "-chdir", dir, "iap-notif-handler-20260621"},
-		{"env", "-chdir", dir, "iap-notif-handler-20260621"},
+		// gate, env and verify of a handoff depend on its own spec only
+		// (TestSlugCommandsIgnoreAnotherInvalidSpec): this one's is invalid.
+		{"gate", "-chdir", dir, "founders-checkout-20260621"},
+		{"env", "-chdir", dir, "founders-checkout-20260621"},
+		{"verify", "-chdir", dir, "founders-checkout-20260621"},
 		{"verify", "-chdir", dir},
 		{"audit", "-chdir", dir},
 		{"untombstone", "-chdir", dir, "iap-notif-handler-20260621"},

@@ -32,6 +32,9 @@ policy {
   # Vault folders a handoff may read besides its own folder.
   vault_read_roots = ["/MooseQuest/queue/staging"]
 
+  # GitHub accounts whose repositories a handoff may name (no default).
+  github_owners = ["raxx-app"]
+
   # Cloudflare zones a handoff's API token may reach (none unless listed).
   # Give the provisioner token Zone Read on exactly these.
   cloudflare_zones = ["example.com"]

@@ -46,34 +46,63 @@ type Dispatch struct {
 	// stopped after revoking the old token and before writing the new one
 	// leaves an active manifest with a dead token).
 	Journal bool
-	// Expiries are the credentials of the manifest that expire before the
-	// handoff does (a GitHub token), as the surfaces read them from their
-	// records.
+	// MaxTTL is the policy's max_ttl: the longest a handoff may live from
+	// the start of its TTL. Zero stands for the hard maximum, HardMaxTTL.
+	MaxTTL time.Duration
+	// Expiries are the expiring credentials the manifest records (a GitHub
+	// token, an identity's client secret), as their surfaces read them from
+	// their records.
 	Expiries []Expiry
 }
 
-// Expiry is when one credential of a manifest expires.
+// Expiry is when one credential of a manifest expires, and the bounds its
+// surface sets on that expiry.
 type Expiry struct {
 	Surface string
 	// What names the credential in a message ("GitHub token").
 	What string
 	At   time.Time
+	// Life is the longest life the credential's vendor gives it after its
+	// mint (GitHub's hour), for a credential whose vendor fixes its life:
+	// it may then outlive the handoff, by Life at most. Zero for a
+	// credential minted to end with the handoff: At is then no later than
+	// the handoff's expiry.
+	Life time.Duration
+	// MintedAt is when the credential was minted, as its record says; zero
+	// when the record does not say (the manifest's updated_at, the last
+	// time apply wrote it, bounds it then).
+	MintedAt time.Time
 }
 
+// HardMaxTTL is the longest TTL any policy allows (H3; policy.HardMaxTTL,
+// which this package cannot import).
+const HardMaxTTL = 24 * time.Hour
+
+// ClockSkew is how far the clocks of the machines that apply and that ask
+// the gate, and the vendors' clocks, may disagree: a time a manifest
+// records may lie that far in the future of the gate's clock, and a
+// vendor's expiry that far beyond the bound it keeps.
+const ClockSkew = 5 * time.Minute
+
 // Admit is the dispatch gate (H4: no manifest, no dispatch): it returns nil
-// when a task may be dispatched on m, that is when m is active, unexpired,
-// written for the spec on disk, no apply is running or stopped part-way for
-// it, and none of its short-lived credentials (Dispatch.Expiries), unless
-// killed, is expired. Otherwise the
-// error says why, in words for an operator.
+// when a task may be dispatched on m, that is when m is active, consistent
+// (Consistent), unexpired, written for the spec on disk, no apply is
+// running or stopped part-way for it, and none of its expiring credentials
+// (Dispatch.Expiries), unless killed, is expired. Otherwise the error says
+// why, in words for an operator.
 func (m *Manifest) Admit(d Dispatch) error {
 	now, specDigest := d.Now, d.SpecDigest
-	switch {
-	case m.Status != Active:
+	if m.Status != Active {
 		if r := m.Revocation; r != nil {
 			return fmt.Errorf("the handoff is revoked (%s) at %s: %s", r.Kind, r.At.UTC().Format(time.RFC3339), r.Reason)
 		}
 		return fmt.Errorf("the handoff is %s", m.Status)
+	}
+	if err := m.Consistent(d); err != nil {
+		return fmt.Errorf("its manifest cannot be trusted: %w. handoff apply never writes that: find out who changed %s (handoff audit %s), then revoke the handoff (handoff revoke %s)",
+			err, SecretName, m.Slug, m.Slug)
+	}
+	switch {
 	case !now.Before(m.ExpiresAt):
 		return fmt.Errorf("the handoff expired at %s; the next apply revokes it", m.ExpiresAt.UTC().Format(time.RFC3339))
 	case specDigest == "":
@@ -91,4 +120,96 @@ func (m *Manifest) Admit(d Dispatch) error {
 		}
 	}
 	return nil
+}
+
+// Consistent checks that m's own dates are ones handoff apply writes, so
+// that the gate does not take a manifest's word for how long it lives: its
+// times are not in the future of d.Now (ClockSkew aside); it expires no
+// later than d.MaxTTL after its TTL began (TTLStart); and each credential
+// of d.Expiries expires no later than the handoff does or, when its vendor
+// fixes its life, than that life after its mint, which lies within the
+// handoff's TTL. The error says what is wrong.
+func (m *Manifest) Consistent(d Dispatch) error {
+	maxTTL := d.MaxTTL
+	if maxTTL <= 0 {
+		maxTTL = HardMaxTTL
+	}
+	latest := d.Now.Add(ClockSkew)
+	switch {
+	case m.CreatedAt.After(latest):
+		return fmt.Errorf("it was created at %s, in the future", stamp(m.CreatedAt))
+	case m.UpdatedAt.After(latest):
+		return fmt.Errorf("it was updated at %s, in the future", stamp(m.UpdatedAt))
+	case m.UpdatedAt.Before(m.CreatedAt.Add(-ClockSkew)):
+		// Runs on machines whose clocks disagree (two CI runners, a
+		// revoke from a laptop) may write an update a little before
+		// the creation they follow.
+		return fmt.Errorf("it was updated at %s, before it was created (%s)", stamp(m.UpdatedAt), stamp(m.CreatedAt))
+	}
+	for _, ev := range m.History {
+		if ev.At.After(latest) {
+			return fmt.Errorf("its history records a %s at %s, in the future", ev.Action, stamp(ev.At))
+		}
+	}
+	start := m.TTLStart(latest)
+	if life := m.ExpiresAt.Sub(start); life > maxTTL {
+		return fmt.Errorf("it expires at %s, %s after its TTL began (%s), beyond the policy's max_ttl of %s",
+			stamp(m.ExpiresAt), hours(life), stamp(start), hours(maxTTL))
+	}
+	for _, e := range d.Expiries {
+		if e.At.IsZero() {
+			continue
+		}
+		if e.Life <= 0 {
+			if e.At.After(m.ExpiresAt.Add(ClockSkew)) {
+				return fmt.Errorf("its %s expires at %s, after the handoff (%s)", e.What, stamp(e.At), stamp(m.ExpiresAt))
+			}
+			continue
+		}
+		minted, from := e.MintedAt, "minted"
+		if minted.IsZero() {
+			minted, from = m.UpdatedAt, "last written by apply"
+		}
+		switch {
+		case minted.After(latest):
+			return fmt.Errorf("its %s was minted at %s, in the future", e.What, stamp(minted))
+		case minted.Before(m.CreatedAt.Add(-ClockSkew)):
+			return fmt.Errorf("its %s was minted at %s, before the handoff was created (%s)", e.What, stamp(minted), stamp(m.CreatedAt))
+		case minted.After(m.ExpiresAt):
+			return fmt.Errorf("its %s was minted at %s, after the handoff expired (%s)", e.What, stamp(minted), stamp(m.ExpiresAt))
+		case e.At.After(minted.Add(e.Life + ClockSkew)):
+			return fmt.Errorf("its %s expires at %s, more than the %s its vendor allows after it was %s (%s)",
+				e.What, stamp(e.At), hours(e.Life), from, stamp(minted))
+		}
+	}
+	return nil
+}
+
+// TTLStart is when m's TTL began: its created_at, or the last create or
+// replace its history records up to latest, if later. A run that replaces
+// the whole handoff with a changed spec starts a new TTL and keeps
+// created_at; it records a create or replace of every surface then.
+func (m *Manifest) TTLStart(latest time.Time) time.Time {
+	start := m.CreatedAt
+	for _, ev := range m.History {
+		if (ev.Action == EventCreate || ev.Action == EventReplace) && ev.At.After(start) && !ev.At.After(latest) {
+			start = ev.At
+		}
+	}
+	return start
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// hours writes d in whole hours and minutes ("24h", "1h30m", "631734h").
+func hours(d time.Duration) string {
+	d = d.Round(time.Minute)
+	h, m := int64(d/time.Hour), int64(d%time.Hour/time.Minute)
+	switch {
+	case m == 0:
+		return fmt.Sprintf("%dh", h)
+	case h == 0:
+		return fmt.Sprintf("%dm", m)
+	}
+	return fmt.Sprintf("%dh%dm", h, m)
 }

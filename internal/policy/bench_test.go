@@ -32,6 +32,7 @@ policy {
   max_ttl            = "24h"
   github_permissions = { contents = "write", pull_requests = "write", issues = "write", metadata = "read" }
   vault_read_roots   = ["/MooseQuest/queue/staging"]
+  github_owners      = ["raxx-app"]
 }
 `
 	if err := os.MkdirAll(filepath.Join(dir, spec.SpecsDir), 0o755); err != nil {

@@ -271,7 +271,7 @@ func TestForbiddenGitHubPermission(t *testing.T) {
 		ceiling := `{ contents = "write", pull_requests = "write", issues = "write", metadata = "read", checks = "read", actions = "read" }`
 		writeRepo(t, dir, map[string]string{
 			"handoff.hcl": "infisical {\n  environment  = \"staging\"\n  handoff_root = \"/MooseQuest/handoffs\"\n}\n" +
-				"github {\n  app_id = 1\n}\npolicy {\n  github_permissions = " + ceiling + "\n}\n",
+				"github {\n  app_id = 1\n}\npolicy {\n  github_permissions = " + ceiling + "\n  github_owners = [\"raxx-app\"]\n}\n",
 			"specs/demo-task.hcl": "handoff \"demo-task\" {\n  card        = 1\n  ttl         = \"1h\"\n  approved_by = \"ops\"\n" +
 				"  github {\n    repository  = \"raxx-app/TradeMasterAPI\"\n    permissions = { " + name + " = \"read\" }\n  }\n}\n",
 		})

@@ -62,6 +62,13 @@ var descriptions = map[string]Description{
 		"`write`. A spec may ask for a listed permission at the listed level or lower. Forbidden and unknown " +
 		"permission names are errors here too.",
 		Default: `{ contents = "write", pull_requests = "write", issues = "write", metadata = "read" }`},
+	"config.policy.github_owners": {Text: "GitHub accounts (organization or user logins) whose repositories a spec may " +
+		"name, compared case-insensitively; no wildcard. It has no default: unset, no spec may name any repository. " +
+		"The App may be installed on more accounts than handoffs should reach; list only those they may, through " +
+		"a reviewed change."},
+	"config.policy.github_repositories": {Text: "Patterns `owner/name` of the repositories a spec may name, within " +
+		"`github_owners`; the name may hold `*`, `?` and `[...]` (as in Go's `path.Match`), the owner no wildcard; " +
+		"compared case-insensitively. Unset, every repository of `github_owners`."},
 	"config.policy.vault_read_roots": {Text: "Vault folders a handoff may read besides its own folder, as absolute paths " +
 		"without wildcards. A spec reads strictly below a root (`<root>/NAME`, `<root>/PREFIX_*`, `<root>/*`), never " +
 		"the root itself. A root must not overlap `handoff_root`, or every handoff could read the others' " +
@@ -99,8 +106,10 @@ var descriptions = map[string]Description{
 	"handoff.github": {Text: "A GitHub App installation token narrowed at mint time to one repository and the listed " +
 		"permissions. It lives one hour (GitHub's fixed expiry) and is refreshed by scheduled applies while the " +
 		"handoff lives. Written to the vault as `GH_HANDOFF_TOKEN`. Needs the `github` block of handoff.hcl."},
-	"handoff.github.repository": {Text: "The one repository, as `owner/name`, without wildcard or URL. The App must be " +
-		"installed on it; plan reports a repository or permission the installation cannot grant."},
+	"handoff.github.repository": {Text: "The one repository, as `owner/name`, without wildcard or URL, of an owner the " +
+		"policy's `github_owners` lists (and matching `github_repositories` when set). The App must be installed on " +
+		"it, with it in the installation's repository selection; plan reports a repository or permission the " +
+		"installation cannot grant."},
 	"handoff.github.permissions": {Text: "Permission name → `read` or `write`, each within the policy's " +
 		"`github_permissions`; not empty. Never `administration`, `secrets`, `dependabot_secrets`, `workflows`, an " +
 		"organization- or account-wide permission, or `admin`."},

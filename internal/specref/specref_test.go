@@ -156,6 +156,8 @@ func TestTypesFromTheParser(t *testing.T) {
 		{"config.policy.github_permissions", TypeMap},
 		{"config.policy.vault_read_roots", TypeList},
 		{"config.policy.vault_read_environments", TypeList},
+		{"config.policy.github_owners", TypeList},
+		{"config.policy.github_repositories", TypeList},
 		{"handoff.card", TypeNumber},
 		{"handoff.ttl", TypeDuration},
 		{"handoff.approved_by", TypeString},

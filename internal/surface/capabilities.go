@@ -47,6 +47,17 @@ type Expiring interface {
 	Expiry(rec Record) (at time.Time, noun string, early bool)
 }
 
+// FixedLife is an Expiring surface whose vendor fixes its credential's
+// life at the mint (GitHub's hour), so that the credential may outlive the
+// handoff, by that life at most: Life says when the credential rec records
+// was minted (zero when rec does not say) and that life. The dispatch gate
+// refuses a manifest whose record expires later than that life after the
+// mint. The credential of an Expiring surface without it ends with the
+// handoff: the gate refuses a record that expires after the handoff.
+type FixedLife interface {
+	Life(rec Record) (mintedAt time.Time, life time.Duration)
+}
+
 // Vanishing is a surface whose credential can be deleted out of band in a
 // way the live state shows (an identity deleted by hand): Vanished says
 // so, and why; the plan replaces the surface.

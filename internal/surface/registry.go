@@ -172,9 +172,11 @@ func Installed() *Registry {
 	return NewRegistry()
 }
 
-// Expiries are the short-lived credentials m records, as their surfaces
-// read them (Expiring), for the dispatch gate: each with its surface's
-// Title (else "<surface> credential").
+// Expiries are the expiring credentials m records, as their surfaces read
+// them (Expiring), for the dispatch gate: each with its surface's Title
+// (else "<surface> <noun>"), and the life its vendor fixes with the time
+// of its mint (FixedLife), so that the gate can check the expiry a record
+// claims.
 func (r *Registry) Expiries(m *manifest.Manifest) []manifest.Expiry {
 	var out []manifest.Expiry
 	for _, name := range r.SortNames(m.Surfaces.Names()) {
@@ -186,15 +188,18 @@ func (r *Registry) Expiries(m *manifest.Manifest) []manifest.Expiry {
 		if !ok {
 			continue
 		}
-		at, noun, early := e.Expiry(m.Surfaces[name])
-		if at.IsZero() || !early {
+		at, noun, _ := e.Expiry(m.Surfaces[name])
+		if at.IsZero() {
 			continue
 		}
-		what := name + " " + noun
+		x := manifest.Expiry{Surface: name, What: name + " " + noun, At: at}
 		if t, ok := s.(Titled); ok {
-			what = t.Title()
+			x.What = t.Title()
 		}
-		out = append(out, manifest.Expiry{Surface: name, What: what, At: at})
+		if f, ok := s.(FixedLife); ok {
+			x.MintedAt, x.Life = f.Life(m.Surfaces[name])
+		}
+		out = append(out, x)
 	}
 	return out
 }

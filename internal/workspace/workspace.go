@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/provider/aws"
@@ -198,6 +200,80 @@ func LoadForRevoke(ctx context.Context, dir string, getenv func(string) string) 
 		}
 	}
 	return finishLoad(ctx, dir, repo, diags, getenv)
+}
+
+// LoadForSlugs is Load for the commands about given handoffs only (gate,
+// env, verify SLUG…): they depend on handoff.hcl and on those handoffs' own
+// specs, never on another handoff's, so another spec's errors must not stop
+// them (one invalid spec would stop the dispatch of every task). Errors in
+// handoff.hcl or the default policy, in a spec file of one of slugs (named
+// for it or declaring it), or tied to no spec file still stop it. Another
+// spec file with errors is left out: its diagnostics give way to one
+// warning that says so. The other specs' warnings are dropped.
+func LoadForSlugs(ctx context.Context, dir string, getenv func(string) string, slugs []string) (*Workspace, hcl.Diagnostics) {
+	repo, diags := spec.LoadDir(dir)
+	if repo == nil || repo.Config == nil {
+		return nil, diags
+	}
+	diags = append(diags, policy.CheckBounded(repo)...)
+	want := map[string]bool{}
+	for _, s := range slugs {
+		want[s] = true
+	}
+	own := map[string]bool{}
+	for _, h := range repo.Handoffs {
+		if want[h.Slug.Value] {
+			own[h.Filename] = true
+		}
+	}
+	specDir := filepath.Join(repo.Dir, spec.SpecsDir) + string(filepath.Separator)
+	var kept hcl.Diagnostics
+	errs := map[string]int{} // other spec files with errors → how many
+	first := map[string]string{}
+	var order []string
+	for _, d := range diags {
+		if d.Subject == nil {
+			kept = append(kept, d)
+			continue
+		}
+		f := d.Subject.Filename
+		if f == repo.Config.Filename || own[f] || want[spec.SlugFromFilename(f)] || !strings.HasPrefix(f, specDir) {
+			kept = append(kept, d)
+			continue
+		}
+		if d.Severity == hcl.DiagError {
+			if errs[f] == 0 {
+				order = append(order, f)
+				first[f] = d.Summary
+			}
+			errs[f]++
+		}
+	}
+	if kept.HasErrors() {
+		return nil, kept
+	}
+	sort.Strings(order)
+	for _, f := range order {
+		kept = append(kept, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Spec with errors left out",
+			Detail: fmt.Sprintf("%s has %s (%s). It is not the spec of %s, which does not depend on it: this command goes on without it, but plan and apply stop until it is fixed. Run handoff validate to see them.",
+				f, plural(errs[f], "error"), strings.TrimSuffix(first[f], "."), strings.Join(slugs, ", ")),
+			Subject: spec.FileRange(f).Ptr()})
+	}
+	keep := repo.Handoffs[:0:0]
+	for _, h := range repo.Handoffs {
+		if errs[h.Filename] == 0 {
+			keep = append(keep, h)
+		}
+	}
+	repo.Handoffs = keep
+	return finishLoad(ctx, dir, repo, kept, getenv)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func finishLoad(ctx context.Context, dir string, repo *spec.Repo, diags hcl.Diagnostics, getenv func(string) string) (*Workspace, hcl.Diagnostics) {
@@ -431,7 +507,64 @@ func (w *Workspace) Plan(ctx context.Context) (*plan.Plan, *state.Live, hcl.Diag
 		PolicyChecked:     true,
 		PolicyDiagnostics: w.PolicyDiagnostics,
 	})
+	if p == nil {
+		return p, live, diags, nil
+	}
+	more, err := w.checkPlanLive(ctx, p, live)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	diags = append(diags, more...)
+	if more.HasErrors() {
+		p.Policy.Passed = false
+	}
+	for _, d := range more {
+		if d.Severity == hcl.DiagWarning {
+			p.Policy.Warnings = append(p.Policy.Warnings, d.Summary)
+		}
+	}
 	return p, live, diags, nil
+}
+
+// LivePlanChecker is a surface with plan-time checks that ask its vendor,
+// beside the planner's own (surface.PlanChecker, which make no request):
+// the GitHub App's installation that reaches each repository a token is
+// about to be minted for. Its requests are bounded by the plan's changes,
+// never by the number of handoffs. An error is a failure to ask.
+type LivePlanChecker interface {
+	CheckPlanLive(ctx context.Context, in surface.PlanInput) (hcl.Diagnostics, error)
+}
+
+// checkPlanLive runs the LivePlanChecker surfaces that a spec uses with
+// every handoff's use of them in p.
+func (w *Workspace) checkPlanLive(ctx context.Context, p *plan.Plan, live *state.Live) (hcl.Diagnostics, error) {
+	var diags hcl.Diagnostics
+	for _, s := range w.Registry().All() {
+		lc, ok := s.(LivePlanChecker)
+		if !ok || !w.Uses(s.Name()) {
+			continue
+		}
+		in := surface.PlanInput{Specs: w.Repo.Handoffs, Live: live}
+		for _, ph := range p.Handoffs {
+			h := w.Repo.Handoff(ph.Slug)
+			if h == nil || !h.HasSurface(s.Name()) {
+				continue
+			}
+			lh := live.Handoffs[ph.Slug]
+			active := lh != nil && lh.Manifest != nil && lh.Manifest.Status == manifest.Active
+			for _, c := range ph.Changes {
+				if c.Surface == s.Name() {
+					in.Uses = append(in.Uses, surface.Use{Spec: h, Change: c, Active: active})
+				}
+			}
+		}
+		d, err := lc.CheckPlanLive(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		diags = append(diags, d...)
+	}
+	return diags, nil
 }
 
 var commitRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)

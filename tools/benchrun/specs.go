@@ -39,6 +39,8 @@ policy {
   }
 
   vault_read_roots = ["/MooseQuest/queue/staging"]
+
+  github_owners = ["raxx-app"]
 }
 `
 

@@ -8,8 +8,11 @@
 //   - one GitHub App (id, client id, RSA key pair) authenticated with JWTs
 //     checked as GitHub checks them: RS256 only, `iss` the App id or client id,
 //     `iat` and `exp` required, at most ten minutes of life, 60 s of skew;
-//   - the App's installations on organizations, with their repositories and
-//     permissions, and the installation access tokens minted from them
+//   - the App's installations on organizations, with their repositories
+//     (repository_selection "all", or "selected": only those an owner
+//     picked, which SetRepositorySelection changes as an owner would, with
+//     effect at once) and permissions, and the installation access tokens
+//     minted from them
 //     (`ghs_` tokens narrowed to repositories and permissions, one hour of
 //     life, revocable with DELETE /installation/token);
 //   - static "Actions" tokens that behave like a workflow's GITHUB_TOKEN;

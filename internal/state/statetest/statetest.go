@@ -134,6 +134,7 @@ policy {
   max_ttl            = "24h"
   github_permissions = { contents = "write", pull_requests = "write", issues = "write", metadata = "read" }
   vault_read_roots   = [%q]
+  github_owners      = ["raxx-app"]
 }
 `, infisicalsrv.DefaultOrganizationID, infisicalsrv.DefaultProjectID, Environment, Root, infisicalsrv.DefaultQueuePath)
 }

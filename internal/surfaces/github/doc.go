@@ -13,8 +13,12 @@
 // Everything about the surface lives here: its block in specs (repository,
 // permissions), its block in handoff.hcl (the App: api_url, app_id), its
 // policy (the github_permissions ceiling, the permissions no handoff may
-// ever hold, H1), the App's installations as live state (one listing per
-// plan) and the plan-time checks against them (the 422 of apply caught at
-// plan time), the token's expiry as drift, and verification with the token
-// itself.
+// ever hold, H1; the github_owners whose repositories specs may name, with
+// no default, and the github_repositories patterns within them), the App's
+// installations as live state (one listing per plan) and the plan-time
+// checks against them (the 422 of apply caught at plan time: permissions
+// against the listing, and, one request per repository a change mints for,
+// the installation's repository selection), the token's expiry as drift,
+// its life fixed by GitHub for the dispatch gate, and verification with
+// the token itself.
 package github

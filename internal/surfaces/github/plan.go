@@ -70,6 +70,16 @@ func (s *Surface) Expiry(rec surface.Record) (time.Time, string, bool) {
 	return r.TokenExpiresAt, "token", true
 }
 
+// Life: GitHub fixes a token's life at TokenLife from its mint, whatever
+// the handoff's expiry.
+func (s *Surface) Life(rec surface.Record) (time.Time, time.Duration) {
+	r := Decode(rec)
+	if r == nil {
+		return time.Time{}, TokenLife
+	}
+	return r.MintedAt, TokenLife
+}
+
 // Title names the surface's credential in messages.
 func (s *Surface) Title() string { return "GitHub token" }
 

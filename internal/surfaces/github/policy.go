@@ -2,6 +2,7 @@ package github
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -82,17 +83,33 @@ type Policy struct {
 	// Permissions is the ceiling of GitHub permissions (name → level),
 	// without the entries that break a hard rule.
 	Permissions spec.StringMap
+	// Owners are the GitHub accounts whose repositories a handoff may
+	// name (github_owners), without malformed entries. The default policy
+	// sets none: unset, no handoff may name a repository.
+	Owners spec.StringList
+	// Repositories are the patterns of github_repositories, without
+	// malformed ones; unset (invalid), every repository of Owners.
+	Repositories spec.StringList
 }
 
-// Policy merges the default policy's ceiling with handoff.hcl's and checks
-// it against the hard rules, dropping what breaks them.
+// Policy merges the default policy's ceiling, owners and repositories with
+// handoff.hcl's, attribute by attribute, and checks them against the hard
+// rules, dropping what breaks them.
 func (s *Surface) Policy(def, override spec.Block, _ *spec.Config) (any, hcl.Diagnostics) {
 	p := &Policy{}
 	if d, ok := def.(*PolicyBlock); ok {
-		p.Permissions = d.Permissions
+		p.Permissions, p.Owners, p.Repositories = d.Permissions, d.Owners, d.Repositories
 	}
-	if o, ok := override.(*PolicyBlock); ok && o.Permissions.Valid() {
-		p.Permissions = o.Permissions
+	if o, ok := override.(*PolicyBlock); ok {
+		if o.Permissions.Valid() {
+			p.Permissions = o.Permissions
+		}
+		if o.Owners.Valid() {
+			p.Owners = o.Owners
+		}
+		if o.Repositories.Valid() {
+			p.Repositories = o.Repositories
+		}
 	}
 	c := &surface.Check{}
 	kept := p.Permissions.Entries[:0:0]
@@ -102,7 +119,71 @@ func (s *Surface) Policy(def, override spec.Block, _ *spec.Config) (any, hcl.Dia
 		}
 	}
 	p.Permissions.Entries = kept
+	owners := p.Owners.Values[:0:0]
+	for _, o := range p.Owners.Values {
+		if !ownerRE.MatchString(o.Value) {
+			c.Errorf(o.Range, "Invalid GitHub owner in the policy",
+				"github_owners lists GitHub accounts by login; %q is not one (no wildcards, no URL). Write the organization or user, such as github_owners = [\"raxx-app\"].", o.Value)
+			continue
+		}
+		owners = append(owners, o)
+	}
+	p.Owners.Values = owners
+	repos := p.Repositories.Values[:0:0]
+	for _, r := range p.Repositories.Values {
+		if repositoryPattern(c, r, p.Owners) {
+			repos = append(repos, r)
+		}
+	}
+	p.Repositories.Values = repos
 	return p, c.Diagnostics()
+}
+
+// ownerRE is a GitHub login: letters, digits and single hyphens, at most
+// 39 characters, not starting with a hyphen.
+var ownerRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+
+// patternRE is a repository pattern: an owner, a slash, and a name glob of
+// the characters of repository names and * ? [ ] (path.Match's syntax).
+var patternRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._*?\[\]^!-]{1,100}$`)
+
+// repositoryPattern checks one entry of github_repositories and reports
+// whether it may be used.
+func repositoryPattern(c *surface.Check, r spec.String, owners spec.StringList) bool {
+	owner, glob, _ := strings.Cut(r.Value, "/")
+	if _, err := path.Match(glob, ""); !patternRE.MatchString(r.Value) || err != nil {
+		c.Errorf(r.Range, "Invalid GitHub repository pattern in the policy",
+			"github_repositories lists patterns \"owner/name\", where the name may hold * and ? (no wildcard in the owner); %q is not one. Write, for example, \"raxx-app/TradeMasterAPI\" or \"raxx-app/Moose*\".", r.Value)
+		return false
+	}
+	if !ownerAllowed(owners, owner) {
+		c.Errorf(r.Range, "GitHub repository pattern outside github_owners",
+			"%q names the owner %q, which github_owners does not list, so no handoff may name it anyway. Add %q to github_owners, or remove the pattern.", r.Value, owner, owner)
+		return false
+	}
+	return true
+}
+
+// ownerAllowed reports whether owner is in owners (GitHub logins compare
+// case-insensitively).
+func ownerAllowed(owners spec.StringList, owner string) bool {
+	for _, o := range owners.Values {
+		if strings.EqualFold(o.Value, owner) {
+			return true
+		}
+	}
+	return false
+}
+
+// repositoryAllowed reports whether repo ("owner/name") matches one of
+// patterns, case-insensitively as GitHub compares names.
+func repositoryAllowed(patterns spec.StringList, repo string) bool {
+	for _, p := range patterns.Values {
+		if ok, _ := path.Match(strings.ToLower(p.Value), strings.ToLower(repo)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // ceilingEntry checks one entry of the policy's github_permissions and
@@ -175,6 +256,10 @@ func (s *Surface) Check(c *surface.Check, h *spec.Handoff, b spec.Block) {
 				"repository is %q; it must be one repository as \"owner/name\", such as \"raxx-app/TradeMasterAPI\", without wildcards or URL.", r.Value)
 		}
 	}
+	if p, ok := c.Policy.(*Policy); ok && c.Config != nil && !c.Config.Incomplete {
+		// Without a usable handoff.hcl its own error is the one to fix.
+		reach(c, g.Repository, p)
+	}
 	if cfg := c.Config; cfg != nil && !cfg.Incomplete && ConfigOf(cfg) == nil {
 		c.Errorf(g.DefRange, "GitHub access without a GitHub App",
 			"Handoff %q asks for GitHub access, but %s has no github block. Add a github block with app_id (the App that mints handoff tokens) to %s, for example:\n\ngithub {\n  app_id = 123456\n}",
@@ -222,6 +307,50 @@ func (s *Surface) Check(c *surface.Check, h *spec.Handoff, b spec.Block) {
 	}
 }
 
+// reach checks a valid repository against the policy's github_owners and
+// github_repositories: the App may be installed on more accounts than
+// handoffs may reach (issue 12: a spec for moose-labs/website was minted
+// because the App was also installed there).
+func reach(c *surface.Check, r spec.String, p *Policy) {
+	owner, _, ok := strings.Cut(r.Value, "/")
+	if !r.Valid() || !ok || !repoNameRE.MatchString(r.Value) {
+		return // reported as an invalid repository
+	}
+	switch {
+	case len(p.Owners.Values) == 0:
+		where := "github_owners is not set, and has no default"
+		if p.Owners.Valid() {
+			where = "github_owners is empty (" + spec.RangeString(p.Owners.Range) + ")"
+		}
+		c.Errorf(r.Range, fmt.Sprintf("GitHub owner %q is not allowed by the policy", owner),
+			"The policy lists no GitHub account whose repositories a handoff may name (%s): the App may be installed on accounts no handoff should reach. List the ones handoffs may reach in the policy block of %s through a reviewed change, for example: github_owners = [%q]",
+			where, spec.ConfigFile, owner)
+	case !ownerAllowed(p.Owners, owner):
+		c.Errorf(r.Range, fmt.Sprintf("GitHub owner %q is not allowed by the policy", owner),
+			"The policy (github_owners, %s) allows repositories of %s only. Name a repository of one of them, or add %q to github_owners in the policy block of %s through a reviewed change, for example: github_owners = [%s, %q]",
+			spec.RangeString(p.Owners.Range), quotedList(p.Owners), owner, spec.ConfigFile, quotedList(p.Owners), owner)
+	case p.Repositories.Valid() && !repositoryAllowed(p.Repositories, r.Value):
+		c.Errorf(r.Range, fmt.Sprintf("GitHub repository %q is not allowed by the policy", r.Value),
+			"The policy (github_repositories, %s) allows %s only. Name one of those, or add %q to github_repositories in the policy block of %s through a reviewed change, for example: github_repositories = [%s]",
+			spec.RangeString(p.Repositories.Range), orNoRepository(p.Repositories), r.Value, spec.ConfigFile, strings.TrimPrefix(quotedList(p.Repositories)+", ", ", ")+fmt.Sprintf("%q", r.Value))
+	}
+}
+
+func quotedList(l spec.StringList) string {
+	parts := make([]string, len(l.Values))
+	for i, v := range l.Values {
+		parts[i] = fmt.Sprintf("%q", v.Value)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orNoRepository(l spec.StringList) string {
+	if len(l.Values) == 0 {
+		return "no repository"
+	}
+	return quotedList(l)
+}
+
 func ceilingList(m spec.StringMap) string {
 	if len(m.Entries) == 0 {
 		return "no GitHub permission"
@@ -237,10 +366,14 @@ func ceilingList(m spec.StringMap) string {
 // Checks are the surface's rules, for the plan's record.
 func (s *Surface) Checks() surface.Checks {
 	return surface.Checks{
-		Policy: []string{"GitHub permissions inside the policy ceiling; never administration, secrets, workflows, organization-wide or admin"},
+		Policy: []string{
+			"GitHub permissions inside the policy ceiling; never administration, secrets, workflows, organization-wide or admin",
+			"GitHub repositories of the owners in github_owners (and matching github_repositories when set)",
+		},
 		Plan: []string{
 			"a GitHub App installation on each repository's owner",
 			"each installation can grant the permissions asked",
+			"each repository a token is minted for is in its installation's repository selection (one request per repository)",
 			"no installation a spec uses grants a permission no handoff may hold (a warning: tokens are narrowed anyway)",
 		},
 	}

@@ -63,6 +63,12 @@ type PolicyBlock struct {
 	// Permissions is the ceiling of GitHub permissions any handoff may ask
 	// for (name → "read"|"write"); invalid when not written.
 	Permissions spec.StringMap
+	// Owners are the GitHub accounts (organizations or users) whose
+	// repositories a handoff may name; invalid when not written.
+	Owners spec.StringList
+	// Repositories, when written, are patterns ("owner/name-glob") of the
+	// repositories a handoff may name, within Owners.
+	Repositories spec.StringList
 }
 
 // Range is the ceiling's range.
@@ -87,6 +93,8 @@ var (
 	}
 	policyAttrs = []spec.AttrSyntax{
 		{Name: "github_permissions", Example: `github_permissions = { contents = "write", pull_requests = "write", metadata = "read" }`},
+		{Name: "github_owners", Example: `github_owners = ["raxx-app"]`},
+		{Name: "github_repositories", Example: `github_repositories = ["raxx-app/TradeMasterAPI", "raxx-app/Moose*"]`},
 	}
 )
 
@@ -103,7 +111,7 @@ func (s *Surface) Syntax() spec.SurfaceSyntax {
 		},
 		Policy: policyAttrs,
 		DecodePolicy: func(b *spec.Body) spec.Block {
-			return &PolicyBlock{Permissions: b.Map("github_permissions")}
+			return &PolicyBlock{Permissions: b.Map("github_permissions"), Owners: b.List("github_owners"), Repositories: b.List("github_repositories")}
 		},
 	}
 }

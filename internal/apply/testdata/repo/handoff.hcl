@@ -29,6 +29,9 @@ policy {
   # Vault folders a handoff may read besides its own folder.
   vault_read_roots = ["/MooseQuest/queue/staging"]
 
+  # GitHub accounts whose repositories a handoff may name (no default).
+  github_owners = ["raxx-app"]
+
   # Heroku apps a handoff may work on: every app the dedicated handoff
   # account reaches (its token reaches them all).
   heroku_apps = ["moosequest-staging", "trademaster-api"]

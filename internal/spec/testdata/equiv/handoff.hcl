@@ -16,4 +16,6 @@ policy {
   github_permissions      = { contents = "write", issues = "read" }
   vault_read_roots        = ["/MooseQuest/queue/staging"]
   vault_read_environments = ["staging", "dev"]
+  github_owners           = ["raxx-app"]
+  github_repositories     = ["raxx-app/TradeMasterAPI", "raxx-app/Moose*"]
 }

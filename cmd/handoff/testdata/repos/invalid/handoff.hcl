@@ -10,4 +10,5 @@ github {
 policy {
   max_ttl          = "12h"
   vault_read_roots = ["/MooseQuest/queue/staging"]
+  github_owners    = ["raxx-app"]
 }

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
+	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/provider/infisical"
+)
+
+// rewriteManifest edits the manifest of slug in the vault behind handoff's
+// back, as someone with write access to the folder could.
+func (c *gitops) rewriteManifest(slug string, edit func(m map[string]any)) {
+	c.t.Helper()
+	inf, err := c.provisioner()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	ctx, folder := context.Background(), infisicalsrv.DefaultHandoffRoot+"/"+slug
+	sec, err := inf.GetSecret(ctx, "staging", folder, manifest.SecretName)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(sec.Value), &m); err != nil {
+		c.t.Fatal(err)
+	}
+	edit(m)
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := inf.UpdateSecret(ctx, "staging", folder, manifest.SecretName, string(b)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// TestGateRefusesAManifestWithRewrittenDates (issue 12, item 5): a manifest
+// rewritten with its expiry and its token's in 2099 was admitted 26 h later
+// ("expires … in 631734h") though the token and the identity were long
+// dead. The gate checks the manifest's dates against the policy's max_ttl
+// and each credential's against what its vendor allows, and says what is
+// wrong.
+func TestGateRefusesAManifestWithRewrittenDates(t *testing.T) {
+	c := newGitOps(t)
+	c.must(0, "apply", "-auto-approve")
+	c.must(0, "gate", iapSlug)
+	const y2099 = "2099-01-01T00:00:00Z"
+	c.rewriteManifest(iapSlug, func(m map[string]any) {
+		m["expires_at"] = y2099
+		m["surfaces"].(map[string]any)["github"].(map[string]any)["token_expires_at"] = y2099
+	})
+	c.s.Kit.Clock.Advance(26 * time.Hour)
+	_, stderr := c.must(1, "gate", iapSlug)
+	for _, want := range []string{"cannot be trusted", "beyond the policy's max_ttl of 24h", "handoff revoke " + iapSlug} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("gate of a rewritten manifest does not say %q:\n%s", want, stderr)
+		}
+	}
+	if _, stderr := c.must(1, "env", iapSlug); !strings.Contains(stderr, "cannot be trusted") {
+		t.Errorf("env of a rewritten manifest:\n%s", stderr)
+	}
+
+	// The token alone pushed beyond its hour, within the TTL.
+	c = newGitOps(t)
+	c.must(0, "apply", "-auto-approve")
+	c.rewriteManifest(iapSlug, func(m map[string]any) {
+		m["surfaces"].(map[string]any)["github"].(map[string]any)["token_expires_at"] = y2099
+	})
+	c.s.Kit.Clock.Advance(2 * time.Hour)
+	if _, stderr := c.must(1, "gate", iapSlug); !strings.Contains(stderr, "GitHub token expires at "+y2099+", more than the 1h its vendor allows") {
+		t.Errorf("gate of a rewritten token expiry:\n%s", stderr)
+	}
+}
+
+// TestSlugCommandsIgnoreAnotherInvalidSpec (issue 12, item 11): with an
+// unrelated invalid spec on disk, gate, env and verify of a handoff depend
+// only on handoff.hcl and that handoff's own spec: the other spec is a
+// warning on stderr. Plan, apply and verify of every handoff still stop,
+// and so does the slug's own spec, or handoff.hcl, when invalid.
+func TestSlugCommandsIgnoreAnotherInvalidSpec(t *testing.T) {
+	c := newGitOps(t)
+	c.must(0, "apply", "-auto-approve")
+	bad := filepath.Join(c.dir, "specs", "broken-task-20260621.hcl")
+	if err := os.WriteFile(bad, []byte("handoff \"broken-task-20260621\" {\n  ttl = \"48h\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"gate", iapSlug}, {"env", iapSlug}, {"verify", iapSlug}, {"verify", iapSlug, stripeSlug}} {
+		_, stderr := c.must(0, args...)
+		if !strings.Contains(stderr, "Spec with errors left out") || !strings.Contains(stderr, "broken-task-20260621.hcl") {
+			t.Errorf("handoff %s beside an invalid spec: no warning naming it:\n%s", strings.Join(args, " "), stderr)
+		}
+		if strings.Contains(stderr, "ttl above") {
+			t.Errorf("handoff %s quotes the other spec's errors:\n%s", strings.Join(args, " "), stderr)
+		}
+	}
+	for _, args := range [][]string{{"plan"}, {"verify"}, {"gate", "broken-task-20260621"}} {
+		if _, stderr := c.must(1, args...); !strings.Contains(stderr, "nothing remote was touched") {
+			t.Errorf("handoff %s with an invalid spec:\n%s", strings.Join(args, " "), stderr)
+		}
+	}
+
+	// The handoff's own spec invalid: refused.
+	own := filepath.Join(c.dir, "specs", iapSlug+".hcl")
+	b, _ := os.ReadFile(own)
+	if err := os.WriteFile(own, []byte(strings.Replace(string(b), `ttl         = "24h"`, `ttl         = "48h"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr := c.must(1, "gate", iapSlug); !strings.Contains(stderr, "ttl above the policy's max_ttl") {
+		t.Errorf("gate with its own spec invalid:\n%s", stderr)
+	}
+	if err := os.WriteFile(own, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// handoff.hcl invalid: refused.
+	cfg := filepath.Join(c.dir, "handoff.hcl")
+	cb, _ := os.ReadFile(cfg)
+	if err := os.WriteFile(cfg, append(cb, []byte("\nbogus {}\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.must(1, "gate", iapSlug)
+}
+
+// TestAHandoffSeesTheOtherSlugsButNotTheirSecrets pins the accepted risk of
+// issue 12, item 15 (docs/threat-model.md): as its own identity, a handoff
+// lists the folder names under the handoff root, hence the other handoffs'
+// slugs, because Infisical lets any project member list folders whatever
+// its privileges; it reads none of the other folders' secrets, not even
+// their names.
+func TestAHandoffSeesTheOtherSlugsButNotTheirSecrets(t *testing.T) {
+	c := newGitOps(t)
+	c.must(0, "apply", "-auto-approve")
+	inf, err := c.provisioner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, root := context.Background(), infisicalsrv.DefaultHandoffRoot
+	id, err := inf.GetSecret(ctx, "staging", root+"/"+iapSlug, "INFISICAL_CLIENT_ID")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := inf.GetSecret(ctx, "staging", root+"/"+iapSlug, "INFISICAL_CLIENT_SECRET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := inf.AsIdentity(ctx, id.Value, secret.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	folders, err := own.ListFolders(ctx, "staging", root, false)
+	if err != nil {
+		t.Fatalf("listing the handoff root as the handoff: %v", err)
+	}
+	var names []string
+	for _, f := range folders {
+		names = append(names, f.Name)
+	}
+	if strings.Join(names, ",") != stripeSlug+","+iapSlug && strings.Join(names, ",") != iapSlug+","+stripeSlug {
+		t.Errorf("the handoff lists %v under the root; the accepted risk is both slugs, nothing more", names)
+	}
+	if _, err := own.ListSecrets(ctx, "staging", root+"/"+stripeSlug, false); err == nil {
+		t.Error("the handoff lists the secrets of another handoff's folder")
+	}
+	// Listed from the root, the secrets are filtered by its grant.
+	all, err := own.ListSecrets(ctx, "staging", root, true)
+	for _, s := range all {
+		if !strings.HasPrefix(s.FullPath(), root+"/"+iapSlug+"/") {
+			t.Errorf("the handoff lists %s from the root", s.FullPath())
+		}
+	}
+	if err != nil && !infisical.IsForbidden(err) {
+		t.Errorf("listing the root's secrets: %v", err)
+	}
+}
