@@ -61,7 +61,7 @@ func TestPolicy(t *testing.T) {
 			`specs/demo-task.hcl:8:92: Forbidden Cloudflare permission group "Billing Write" | payment methods`,
 			`specs/demo-task.hcl:8:109: Forbidden Cloudflare permission group "Zone Write" | deletes, pauses`}},
 		{"group above the ceiling", ok, "1h", block(zones, `    permission_groups = ["DNS Write", "Page Rules Write"]`), []string{
-			`specs/demo-task.hcl:8:39: Cloudflare permission group "Page Rules Write" is above the policy ceiling | schema/default-policy.hcl:`+ceilingLine()+`:34) allows only "Cache Purge", "DNS Read", "DNS Write", "Zone Read"`}},
+			`specs/demo-task.hcl:8:39: Cloudflare permission group "Page Rules Write" is above the policy ceiling | schema/default-policy.hcl:` + ceilingLine() + `:34) allows only "Cache Purge", "DNS Read", "DNS Write", "Zone Read"`}},
 		{"group spelled otherwise", ok, "1h", block(zones, `    permission_groups = ["dns write"]`), []string{
 			`specs/demo-task.hcl:8:26: Cloudflare permission group "dns write" is spelled otherwise | Cloudflare names it "DNS Write"`}},
 		{"wildcard group", ok, "1h", block(zones, `    permission_groups = ["DNS *"]`), []string{
