@@ -16,6 +16,7 @@ import (
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/surfaces"
+	awssurface "github.com/raxx-app/handoff/internal/surfaces/aws"
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
 	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
 	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
@@ -222,7 +223,7 @@ func TestParseHandoffValues(t *testing.T) {
 	if got := infsurface.Of(h).Read.Strings(); len(got) != 2 || got[1] != "/MooseQuest/handoffs/all-surfaces/NOTES" {
 		t.Errorf("infisical read = %v", got)
 	}
-	aws := pendingBlock(t, h, "aws").Durs["duration"]
+	aws := awssurface.Of(h).Duration
 	heroku := pendingBlock(t, h, "heroku").Durs["ttl"]
 	cloudflare := pendingBlock(t, h, "cloudflare").Durs["ttl"]
 	if aws.Value != 30*time.Minute || heroku.Value != 2*time.Hour || cloudflare.Value != time.Hour {
@@ -292,7 +293,7 @@ func TestDefaults(t *testing.T) {
 		{"stripe mode", stripe.Mode.Value, "test"},
 		{"apple_iap environment", byref.AppleIAP().Of(h).Mode.Value, "sandbox"},
 		{"alpaca mode", byref.Alpaca().Of(h).Mode.Value, "paper"},
-		{"aws duration", pendingBlock(t, h, "aws").Durs["duration"].Value, time.Hour},
+		{"aws duration", awssurface.Of(h).Duration.Value, time.Hour},
 		{"cloudflare ttl", pendingBlock(t, h, "cloudflare").Durs["ttl"].Value, 6 * time.Hour},
 		{"heroku ttl", pendingBlock(t, h, "heroku").Durs["ttl"].Value, 6 * time.Hour},
 		{"stripe mode range is the block header", stripe.Mode.Range, stripe.DefRange},

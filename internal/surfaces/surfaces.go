@@ -12,6 +12,7 @@ import (
 	"github.com/raxx-app/handoff/internal/provider/heroku"
 	inf "github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/surface"
+	awssurface "github.com/raxx-app/handoff/internal/surfaces/aws"
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
 	"github.com/raxx-app/handoff/internal/surfaces/github"
 	"github.com/raxx-app/handoff/internal/surfaces/infisical"
@@ -40,7 +41,7 @@ func All(c Clients) []surface.Surface {
 		mcp.New(),
 		byref.Stripe(),
 		pending.Cloudflare(),
-		pending.AWS(),
+		awssurface.New(c.AWS),
 		pending.Heroku(),
 		byref.AppleIAP(),
 		byref.Alpaca(),

@@ -17,4 +17,5 @@ policy {
   vault_read_roots   = ["/MooseQuest/queue/staging", "/Shared/public"]
   # handoff folders live in prod; handoffs read only the staging copies
   vault_read_environments = ["staging"]
+  aws_role_arns           = ["arn:aws-us-gov:iam::123456789012:role/path/handoff-deploy"]
 }
