@@ -139,8 +139,7 @@ func (s *Surface) Check(c *surface.Check, h *spec.Handoff, b spec.Block) {
 			c.Errorf(sp.Range, sum, "%s", det)
 		}
 	}
-	g := GrantOf(blk)
-	if !g.Typed() && !blk.SessionPolicy.Valid() {
+	if !blk.SSMRead.Valid() && !blk.S3Read.Valid() && !blk.SQSSend.Valid() && !blk.SessionPolicy.Valid() {
 		c.Errorf(blk.DefRange, "AWS block grants nothing",
 			"Without a session policy the session would hold every permission of the role (H1). Add a typed grant such as ssm_read = [\"/raxx/%s/\"], or s3_read, sqs_send or session_policy.",
 			h.Slug.Value)
@@ -149,7 +148,7 @@ func (s *Surface) Check(c *surface.Check, h *spec.Handoff, b spec.Block) {
 	if !roleOK || !regionOK || !typedOK || !rawOK {
 		return
 	}
-	compiled, err := Compile(g)
+	compiled, err := Compile(GrantOf(blk))
 	if err != nil {
 		if strings.Contains(err.Error(), "reuses the Sid") {
 			c.Errorf(blk.SessionPolicy.Range, "AWS session policy reuses a handoff Sid",
