@@ -157,8 +157,8 @@ var descriptions = map[string]Description{
 		"`aws_sqs_send_queues`."},
 	"handoff.aws.session_policy": {Text: "Escape hatch: an inline IAM policy document (JSON, as a string) whose " +
 		"statements are added to the compiled session policy. An `Allow` statement may not use `NotAction`, `*` or " +
-		"`service:*`; statements take only Sid, Effect, Action, NotAction, Resource, NotResource and Condition. The " +
-		"plan shows any change of it as an escalation, without its text. The whole compiled policy must fit STS's " +
+		"`service:*`; statements take only Sid, Effect, Action, NotAction, Resource, NotResource and Condition. Any " +
+		"change of it is an escalation (\"session policy changed\"). The whole compiled policy must fit STS's " +
 		"2,048 characters and packed size."},
 	"handoff.aws.duration": {Text: "Length of one session: from `15m` to `1h`, and at most the handoff's `ttl`; " +
 		"scheduled applies refresh it ahead of its expiry. A session is cut to what is left of the handoff, but never " +

@@ -88,7 +88,7 @@ func newEnv(t *testing.T) *env {
 	id, secret := srv.ProvisionerCredentials()
 	e.secrets = append(e.secrets, secret)
 	e.client, err = awsprov.New(context.Background(), awsprov.Config{Region: "us-east-1", Endpoint: ts.URL,
-		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), Retryer: fastRetryer, Now: kit.Clock.Now,
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), Retryer: fastRetryer, Now: kit.Clock.Now, SigningClock: kit.Clock.Now,
 		HTTPClient: &http.Client{Transport: &sniffer{e: e, next: e.checker.Transport(http.DefaultTransport)}}})
 	if err != nil {
 		t.Fatal(err)

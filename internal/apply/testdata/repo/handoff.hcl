@@ -28,4 +28,8 @@ policy {
 
   # Vault folders a handoff may read besides its own folder.
   vault_read_roots = ["/MooseQuest/queue/staging"]
+
+  # The AWS role prepared for handoffs, and the SSM parameters they may read.
+  aws_role_arns      = ["arn:aws:iam::123456789012:role/handoff/raxx-handoff-agent"]
+  aws_ssm_read_roots = ["/raxx/"]
 }
