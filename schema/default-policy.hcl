@@ -50,4 +50,13 @@ policy {
   # account has access to, for example:
   #   heroku_apps = ["moosequest-staging"]
   heroku_apps = []
+
+  # AWS (the aws block; docs/vendors/aws.md). Roles a handoff may assume, by
+  # exact ARN: none until an operator prepares a role for handoffs and lists
+  # it in handoff.hcl. What the typed grants may reach: SSM parameter paths
+  # at or below a root, S3 prefixes at or below a prefix, SQS queues by ARN.
+  aws_role_arns        = []
+  aws_ssm_read_roots   = []
+  aws_s3_read_prefixes = []
+  aws_sqs_send_queues  = []
 }

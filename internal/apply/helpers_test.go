@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"path"
 	"slices"
@@ -30,6 +31,7 @@ import (
 	"github.com/raxx-app/handoff/internal/provider/heroku"
 	"github.com/raxx-app/handoff/internal/provider/httpx"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/state"
@@ -172,9 +174,12 @@ func newWorld(tb testing.TB, opts worldOptions) *world {
 		tb.Fatal(err)
 	}
 	awsKey, awsSecret := srv.AWS.ProvisionerCredentials()
+	// As the workspace builds it under handoff dev (workspace.AWS): paced,
+	// one retry by the SDK alone, signed on the servers' clock.
 	awsClient, err := awsprov.New(context.Background(), awsprov.Config{Region: "us-east-1", Endpoint: aws.URL,
 		Credentials: credentials.NewStaticCredentialsProvider(awsKey, awsSecret, ""),
-		HTTPClient:  httpx.New(hc).Standard(), MaxAttempts: 1, Now: kit.Clock.Now, Timeout: 10 * time.Second})
+		HTTPClient:  &http.Client{Transport: awsprov.PacedTransport(pace.New(pace.Config{}), nil)},
+		Retryer:     awsRetryer, Now: kit.Clock.Now, SigningClock: kit.Clock.Now, Timeout: 10 * time.Second})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -319,7 +319,8 @@ func TestSessionPolicyProblem(t *testing.T) {
 	for _, tt := range tests {
 		dir := t.TempDir()
 		writeRepo(t, dir, map[string]string{
-			"handoff.hcl": "infisical {\n  environment  = \"staging\"\n  handoff_root = \"/MooseQuest/handoffs\"\n}\n",
+			"handoff.hcl": "infisical {\n  environment  = \"staging\"\n  handoff_root = \"/MooseQuest/handoffs\"\n}\n" +
+				"policy {\n  aws_role_arns = [\"arn:aws:iam::123456789012:role/x\"]\n}\n",
 			"specs/demo-task.hcl": "handoff \"demo-task\" {\n  card        = 1\n  ttl         = \"1h\"\n  approved_by = \"ops\"\n" +
 				"  aws {\n    role_arn       = \"arn:aws:iam::123456789012:role/x\"\n    session_policy = " + fmt.Sprintf("%q", tt.doc) + "\n  }\n}\n",
 		})

@@ -16,12 +16,12 @@ import (
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/surfaces"
+	awssurface "github.com/raxx-app/handoff/internal/surfaces/aws"
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
 	cfsurface "github.com/raxx-app/handoff/internal/surfaces/cloudflare"
 	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
 	herokusurface "github.com/raxx-app/handoff/internal/surfaces/heroku"
 	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
-	"github.com/raxx-app/handoff/internal/surfaces/pending"
 )
 
 func mustRead(t *testing.T, name string) []byte {
@@ -163,17 +163,6 @@ func liveSurfaces(h *spec.Handoff) []string {
 	return out
 }
 
-// pendingBlock returns the block of a surface of package pending.
-func pendingBlock(t *testing.T, h *spec.Handoff, name string) *pending.Block {
-	t.Helper()
-	b, _ := h.Block(name)
-	p, ok := b.(*pending.Block)
-	if !ok {
-		t.Fatalf("%s block is %T, want *pending.Block", name, b)
-	}
-	return p
-}
-
 func TestNativeAndJSONAreEquivalent(t *testing.T) {
 	t.Run("handoff", func(t *testing.T) {
 		n := mustParseHandoff(t, "all-surfaces.hcl", mustRead(t, "testdata/equiv/all-surfaces.hcl"))
@@ -224,7 +213,7 @@ func TestParseHandoffValues(t *testing.T) {
 	if got := infsurface.Of(h).Read.Strings(); len(got) != 2 || got[1] != "/MooseQuest/handoffs/all-surfaces/NOTES" {
 		t.Errorf("infisical read = %v", got)
 	}
-	aws := pendingBlock(t, h, "aws").Durs["duration"]
+	aws := awssurface.Of(h).Duration
 	heroku := herokusurface.Of(h).TTL
 	cloudflare := cfsurface.Of(h).TTL
 	if aws.Value != 30*time.Minute || heroku.Value != 2*time.Hour || cloudflare.Value != time.Hour {
@@ -294,7 +283,7 @@ func TestDefaults(t *testing.T) {
 		{"stripe mode", stripe.Mode.Value, "test"},
 		{"apple_iap environment", byref.AppleIAP().Of(h).Mode.Value, "sandbox"},
 		{"alpaca mode", byref.Alpaca().Of(h).Mode.Value, "paper"},
-		{"aws duration", pendingBlock(t, h, "aws").Durs["duration"].Value, time.Hour},
+		{"aws duration", awssurface.Of(h).Duration.Value, time.Hour},
 		{"cloudflare ttl", cfsurface.Of(h).TTL.Value, 6 * time.Hour},
 		{"heroku ttl", herokusurface.Of(h).TTL.Value, 6 * time.Hour},
 		{"stripe mode range is the block header", stripe.Mode.Range, stripe.DefRange},

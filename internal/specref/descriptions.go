@@ -91,6 +91,15 @@ var descriptions = map[string]Description{
 		"the account reaches an app that is neither the spec's nor listed. The default allows none: list the apps " +
 		"the handoff account has access to, through a reviewed change.",
 		Default: "[]"},
+	"config.policy.aws_role_arns": {Text: "IAM roles an `aws` block may assume, by exact ARN, without wildcards: the " +
+		"roles an operator prepared for handoffs (docs/vendors/aws.md). Empty by default, so no handoff may assume a " +
+		"role until one is listed here through a reviewed change.", Default: "[]"},
+	"config.policy.aws_ssm_read_roots": {Text: "SSM parameter paths an `aws` block's `ssm_read` path must equal or lie " +
+		"below, such as `/raxx/`; never `/` alone, no wildcard or `..`.", Default: "[]"},
+	"config.policy.aws_s3_read_prefixes": {Text: "S3 prefixes, as `arn:aws:s3:::<bucket>/<prefix>/` (no prefix for the " +
+		"whole bucket), that an `aws` block's `s3_read` prefix must start with; no wildcard.", Default: "[]"},
+	"config.policy.aws_sqs_send_queues": {Text: "SQS queue ARNs an `aws` block's `sqs_send` may name; no wildcard.",
+		Default: "[]"},
 
 	// specs/<slug>.hcl
 	"handoff": {Text: "One handoff: a task's set of least-privilege, time-bound credentials. The slug is lower-case " +
@@ -158,13 +167,33 @@ var descriptions = map[string]Description{
 		"such as `192.0.2.0/24`; a single address as `/32` or `/128`; no host bits, not `0.0.0.0/0`, not empty. " +
 		"When omitted, the token works from any address."},
 
-	"handoff.aws": {Text: "AWS credentials from STS AssumeRole with an inline session policy. Parsed and checked by the " +
-		"policy; this build has no provider for it yet, so plan reports it as an error."},
-	"handoff.aws.role_arn": {Text: "ARN of the IAM role to assume, `arn:aws:iam::<account>:role/<name>`."},
-	"handoff.aws.session_policy": {Text: "Inline IAM policy document (JSON, as a string) that narrows the session. An " +
-		"`Allow` statement may not use `NotAction`, `*` or `service:*`."},
+	"handoff.aws": {Text: "An STS session of a role prepared for handoffs (sts:AssumeRole, with the slug as session name " +
+		"and source identity and the session tag `handoff=<slug>`), narrowed by an inline session policy compiled from " +
+		"the typed grants and `session_policy`, written to the handoff's folder as `AWS_ACCESS_KEY_ID`, " +
+		"`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` and `AWS_REGION`. Needs at least one typed grant or " +
+		"`session_policy`. The plan shows the compiled policy (`compiled_policy`); revocation denies the handoff's " +
+		"sessions on the role (docs/vendors/aws.md)."},
+	"handoff.aws.role_arn": {Text: "ARN of the IAM role to assume, `arn:aws:iam::<account>:role/<name>`; one of the " +
+		"policy's `aws_role_arns`."},
+	"handoff.aws.region": {Text: "AWS region of the session (`AWS_REGION`) and of the `ssm_read` parameters, such as " +
+		"`us-east-1`; required with `ssm_read`. Unset, `AWS_REGION` is the provisioner's region."},
+	"handoff.aws.ssm_read": {Text: "SSM parameter paths the session may read (ssm:GetParameter, ssm:GetParameters on " +
+		"the parameters below the path; ssm:GetParametersByPath on the path and below), such as " +
+		"`/raxx/moosequest-queue/`; each at or below one of the policy's `aws_ssm_read_roots`. No wildcard, no `..`, " +
+		"not `/` alone."},
+	"handoff.aws.s3_read": {Text: "S3 prefixes the session may read, as `arn:aws:s3:::<bucket>/<prefix>/` " +
+		"(s3:GetObject below the prefix; s3:ListBucket on the bucket limited to the prefix), each below one of the " +
+		"policy's `aws_s3_read_prefixes`. No wildcard."},
+	"handoff.aws.sqs_send": {Text: "SQS queue ARNs the session may send to (sqs:SendMessage), each one of the policy's " +
+		"`aws_sqs_send_queues`."},
+	"handoff.aws.session_policy": {Text: "Escape hatch: an inline IAM policy document (JSON, as a string) whose " +
+		"statements are added to the compiled session policy. An `Allow` statement may not use `NotAction`, `*` or " +
+		"`service:*`; statements take only Sid, Effect, Action, NotAction, Resource, NotResource and Condition. Any " +
+		"change of it is an escalation (\"session policy changed\"). The whole compiled policy must fit STS's " +
+		"2,048 characters and packed size."},
 	"handoff.aws.duration": {Text: "Length of one session: from `15m` to `1h`, and at most the handoff's `ttl`; " +
-		"scheduled applies refresh it.", Default: `"1h"`},
+		"scheduled applies refresh it ahead of its expiry. A session is cut to what is left of the handoff, but never " +
+		"under STS's 15 minutes.", Default: `"1h"`},
 
 	"handoff.heroku": {Text: "A Heroku OAuth authorization of the dedicated handoff account (`HEROKU_API_KEY` in the " +
 		"handoff's folder and session, with the app's name as `HEROKU_APP`), described `handoff <slug>`, with the " +

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,12 +16,12 @@ import (
 	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/spec"
 	_ "github.com/raxx-app/handoff/internal/surfaces" // the language the reference documents
+	awssurface "github.com/raxx-app/handoff/internal/surfaces/aws"
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
 	cfsurface "github.com/raxx-app/handoff/internal/surfaces/cloudflare"
 	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
 	herokusurface "github.com/raxx-app/handoff/internal/surfaces/heroku"
 	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
-	"github.com/raxx-app/handoff/internal/surfaces/pending"
 	"github.com/raxx-app/handoff/internal/vault/infisicalvault"
 	"github.com/raxx-app/handoff/internal/workspace"
 	"github.com/raxx-app/handoff/schema"
@@ -250,6 +251,18 @@ func TestDocumentedDefaults(t *testing.T) {
 		"config.policy.cloudflare_zones": func(*spec.Config, *spec.Handoff) string {
 			return quoteList(defaultPolicyBlock[*cfsurface.PolicyBlock](t, defPolicy, cfsurface.Name).Zones.Strings())
 		},
+		"config.policy.aws_role_arns": func(*spec.Config, *spec.Handoff) string {
+			return list(defaultPolicyBlock[*awssurface.PolicyBlock](t, defPolicy, awssurface.Name).RoleARNs)
+		},
+		"config.policy.aws_ssm_read_roots": func(*spec.Config, *spec.Handoff) string {
+			return list(defaultPolicyBlock[*awssurface.PolicyBlock](t, defPolicy, awssurface.Name).SSMReadRoots)
+		},
+		"config.policy.aws_s3_read_prefixes": func(*spec.Config, *spec.Handoff) string {
+			return list(defaultPolicyBlock[*awssurface.PolicyBlock](t, defPolicy, awssurface.Name).S3Prefixes)
+		},
+		"config.policy.aws_sqs_send_queues": func(*spec.Config, *spec.Handoff) string {
+			return list(defaultPolicyBlock[*awssurface.PolicyBlock](t, defPolicy, awssurface.Name).SQSQueues)
+		},
 		"config.policy.vault_read_environments": func(c *spec.Config, _ *spec.Handoff) string {
 			// Computed: the policy applies the infisical block's environment
 			// when the argument is omitted.
@@ -276,7 +289,7 @@ func TestDocumentedDefaults(t *testing.T) {
 		"handoff.apple_iap.environment": func(_ *spec.Config, h *spec.Handoff) string { return quote(byref.AppleIAP().Of(h).Mode.Value) },
 		"handoff.alpaca.mode":           func(_ *spec.Config, h *spec.Handoff) string { return quote(byref.Alpaca().Of(h).Mode.Value) },
 		"handoff.aws.duration": func(_ *spec.Config, h *spec.Handoff) string {
-			return quote(pendingDuration(t, h, "aws", "duration").Raw)
+			return quote(awssurface.Of(h).Duration.Raw)
 		},
 		"handoff.cloudflare.ttl": func(_ *spec.Config, h *spec.Handoff) string {
 			if d := cfsurface.Of(h).TTL; d.Raw != h.TTL.Raw || h.TTL.Raw == "" {
@@ -348,16 +361,13 @@ func defaultPolicyBlock[T spec.Block](t *testing.T, def *spec.Config, name strin
 	return v
 }
 
-// pendingDuration is the duration attr of the block of pending surface
-// name.
-func pendingDuration(t *testing.T, h *spec.Handoff, name, attr string) spec.Duration {
-	t.Helper()
-	b, _ := h.Block(name)
-	p, ok := b.(*pending.Block)
-	if !ok {
-		t.Fatalf("%s block is %T", name, b)
+// list writes a policy list as the reference does.
+func list(l spec.StringList) string {
+	q := make([]string, len(l.Values))
+	for i, v := range l.Values {
+		q[i] = strconv.Quote(v.Value)
 	}
-	return p.Durs[attr]
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 // TestEnvironmentSectionNamesRealVariables: the variables the reference

@@ -12,13 +12,13 @@ import (
 	hk "github.com/raxx-app/handoff/internal/provider/heroku"
 	inf "github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/surface"
+	awssurface "github.com/raxx-app/handoff/internal/surfaces/aws"
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
 	cfsurface "github.com/raxx-app/handoff/internal/surfaces/cloudflare"
 	"github.com/raxx-app/handoff/internal/surfaces/github"
 	"github.com/raxx-app/handoff/internal/surfaces/heroku"
 	"github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"github.com/raxx-app/handoff/internal/surfaces/mcp"
-	"github.com/raxx-app/handoff/internal/surfaces/pending"
 	"github.com/raxx-app/handoff/internal/vault/infisicalvault"
 )
 
@@ -42,7 +42,7 @@ func All(c Clients) []surface.Surface {
 		mcp.New(),
 		byref.Stripe(),
 		cfsurface.New(c.Cloudflare),
-		pending.AWS(),
+		awssurface.New(c.AWS),
 		heroku.New(c.Heroku),
 		byref.AppleIAP(),
 		byref.Alpaca(),

@@ -388,16 +388,33 @@ func (w *Workspace) Cloudflare() (*cloudflare.Client, error) {
 // AWS returns the provisioner's AWS client, built on first use with the
 // standard credential chain (environment, shared config, web identity for
 // GitHub Actions OIDC).
+//
+// One layer retries: the SDK's standard retryer, which knows AWS's
+// throttling and transient error codes (AWS throttles with a 400 the HTTP
+// layer cannot tell from a refusal), with two attempts. Each attempt waits
+// for its place in the workspace's pacer (aws.RateModel), whose transport
+// sends it once.
 func (w *Workspace) AWS() (*aws.Client, error) {
 	w.awsOnce.Do(func() {
-		w.aws, w.awsErr = aws.New(context.Background(), aws.Config{
-			Endpoint:   strings.TrimSpace(w.getenv(EnvAWSEndpoint)),
-			HTTPClient: httpx.New(w.httpConfig()).Standard(),
-			Now:        w.Now,
-		})
+		hc := w.httpConfig()
+		cfg := aws.Config{
+			Endpoint:    strings.TrimSpace(w.getenv(EnvAWSEndpoint)),
+			HTTPClient:  &http.Client{Transport: aws.PacedTransport(hc.Pacer, hc.Transport)},
+			MaxAttempts: AWSAttempts,
+			Now:         w.Now,
+		}
+		if w.getenv(EnvDevClockURL) != "" {
+			// handoff dev's server checks signatures on the dev clock.
+			cfg.SigningClock = w.Now
+		}
+		w.aws, w.awsErr = aws.New(context.Background(), cfg)
 	})
 	return w.aws, w.awsErr
 }
+
+// AWSAttempts is how many attempts the AWS client makes of one call: one
+// retry.
+const AWSAttempts = 2
 
 // Heroku returns the provisioner's Heroku client (the dedicated handoff
 // account's API key: HEROKU_API_KEY), built on first use.

@@ -38,4 +38,8 @@ policy {
 
   # Cloudflare zones a handoff's API token may reach.
   cloudflare_zones = ["example.com"]
+
+  # The AWS role prepared for handoffs, and the SSM parameters they may read.
+  aws_role_arns      = ["arn:aws:iam::123456789012:role/handoff/raxx-handoff-agent"]
+  aws_ssm_read_roots = ["/raxx/"]
 }

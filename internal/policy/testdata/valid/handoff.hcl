@@ -20,4 +20,5 @@ policy {
   github_owners           = ["raxx-app"]
   heroku_apps             = ["moosequest-staging", "trademaster-api"]
   cloudflare_zones        = ["example.com", "023e105f4ecef8ad9ca31a8372d0c353"]
+  aws_role_arns           = ["arn:aws-us-gov:iam::123456789012:role/path/handoff-deploy"]
 }
