@@ -33,7 +33,7 @@ func init() {
 		dispatchable: awsDispatchable,
 		safeToRetry:  awsSafeToRetry,
 	})
-	registerCrashCase(crashCase{slug: awsSlug, scenarios: lifecycleScenarios(awsSlug, awssurface.Name, 55*time.Minute)})
+	registerCrashCase(crashCase{slug: awsSlug, surface: awssurface.Name, scenarios: lifecycleScenarios(awsSlug, awssurface.Name, 55*time.Minute)})
 }
 
 // awsRecord is the aws entry of m, nil when it has none or it is killed.

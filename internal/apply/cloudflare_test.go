@@ -25,7 +25,7 @@ func init() {
 		dispatchable: cfDispatchable,
 		safeToRetry:  cfSafeToRetry,
 	})
-	registerCrashCase(crashCase{slug: cfSlug, scenarios: lifecycleScenarios(cfSlug, cfsurface.Name, 55*time.Minute)})
+	registerCrashCase(crashCase{slug: cfSlug, surface: cfsurface.Name, scenarios: lifecycleScenarios(cfSlug, cfsurface.Name, 55*time.Minute)})
 }
 
 func cfRec(m *manifest.Manifest) *cfsurface.Record {

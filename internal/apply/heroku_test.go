@@ -26,7 +26,7 @@ func init() {
 		dispatchable: herokuDispatchable,
 		safeToRetry:  herokuSafeToRetry,
 	})
-	registerCrashCase(crashCase{slug: herokuSlug, scenarios: lifecycleScenarios(herokuSlug, herokusurface.Name, 55*time.Minute)})
+	registerCrashCase(crashCase{slug: herokuSlug, surface: herokusurface.Name, scenarios: lifecycleScenarios(herokuSlug, herokusurface.Name, 55*time.Minute)})
 }
 
 // herokuRecord is the Heroku record of m, nil when it has none.

@@ -53,7 +53,11 @@ func registerProbe(p vendorProbe) {
 // A crashCase is a handoff whose every step of every scenario the crash and
 // failure tests stop at.
 type crashCase struct {
-	slug      string
+	slug string
+	// surface, when set, is the surface the case is about: the fault tests
+	// inject faults only at its vendor's routes (the vault's are the
+	// classic case's), those its probe's safeToRetry knows.
+	surface   string
 	scenarios []scenario
 	// window says, for a step's name, whether a run stopped before it may
 	// have left a credential nobody can find (flagged) and whether one was
