@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/raxx-app/handoff/internal/surface"
@@ -62,7 +63,7 @@ func envCommand(e *env) *cli.Command {
 			}
 			sc := newSessionContext(ws, m)
 			if c.Bool("reveal") {
-				if err := sc.reveal(c, ws, m); err != nil {
+				if err := sc.reveal(c, ws, m, e.onClose); err != nil {
 					return exitf(exitError, "handoff env: -reveal: %v", err)
 				}
 			}
@@ -193,7 +194,7 @@ func nonNil(s []string) []string {
 // reveal reads the values as the handoff's own identity: its folder, and
 // the secrets of its read paths (a glob on the last element, or ** for
 // everything below).
-func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *manifest.Manifest) error {
+func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *manifest.Manifest, onClose func(func(context.Context) error)) error {
 	prov, err := ws.Infisical()
 	if err != nil {
 		return err
@@ -216,6 +217,13 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 	if err != nil {
 		return err
 	}
+	// The handoff's own token ends with the command, like the provisioner's.
+	onClose(func(ctx context.Context) error {
+		if err := own.Logout(ctx); err != nil {
+			return fmt.Errorf("revoke the access token of %s: %w", rec.IdentityName, err)
+		}
+		return nil
+	})
 	mine, err := own.ListSecrets(c.Context, env, folder, false)
 	if err != nil {
 		return fmt.Errorf("reading %s as %s: %w", folder, rec.IdentityName, err)

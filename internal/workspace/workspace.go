@@ -296,6 +296,23 @@ func (w *Workspace) Infisical() (*infisical.Client, error) {
 	return w.inf, w.infErr
 }
 
+// Close ends what the workspace's clients hold on the servers: the
+// provisioner's Infisical access tokens are revoked (a login's token lives
+// 30 days by default; a command must not leave one behind). It builds no
+// client: a workspace whose Infisical client was never used sends nothing,
+// and the client cannot be built after Close. Call it once the command is
+// over, with a context that is not the cancelled one of an interrupted run.
+func (w *Workspace) Close(ctx context.Context) error {
+	w.infOnce.Do(func() { w.infErr = errors.New("infisical: the workspace is closed") })
+	if w.inf == nil {
+		return nil
+	}
+	if err := w.inf.Logout(ctx); err != nil {
+		return fmt.Errorf("revoke the provisioner's Infisical access token: %w", err)
+	}
+	return nil
+}
+
 // Cloudflare returns the provisioner's Cloudflare client, built on first
 // use from the environment (CLOUDFLARE_API_TOKEN, HANDOFF_CLOUDFLARE_API_URL).
 func (w *Workspace) Cloudflare() (*cloudflare.Client, error) {
@@ -423,7 +440,15 @@ func (w *Workspace) Plan(ctx context.Context) (*plan.Plan, *state.Live, hcl.Diag
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	p, diags := reconcile.Plan(ctx, w.Repo, live, reconcile.Options{
+	p, diags := w.PlanFrom(ctx, live)
+	return p, live, diags, nil
+}
+
+// PlanFrom diffs the specs against a live state read elsewhere: apply's
+// own read under the lock, when the plan it was given went stale while it
+// waited for the lock.
+func (w *Workspace) PlanFrom(ctx context.Context, live *state.Live) (*plan.Plan, hcl.Diagnostics) {
+	return reconcile.Plan(ctx, w.Repo, live, reconcile.Options{
 		Now:               w.Now(),
 		GitCommit:         GitCommit(w.Dir, w.getenv),
 		Version:           w.Version,
@@ -431,7 +456,6 @@ func (w *Workspace) Plan(ctx context.Context) (*plan.Plan, *state.Live, hcl.Diag
 		PolicyChecked:     true,
 		PolicyDiagnostics: w.PolicyDiagnostics,
 	})
-	return p, live, diags, nil
 }
 
 var commitRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
