@@ -110,7 +110,7 @@ func applyCommand(e *env) *cli.Command {
 					return np, nil
 				}
 				deps.Confirm = func(np *plan.Plan) error {
-					fmt.Fprintln(e.stdout, "\nThe live state changed while this apply waited for the lock (another apply ran). The new plan:")
+					fmt.Fprintln(e.stdout, "\nThe plan went stale while this apply waited for the lock (another apply ran, or the live state changed): planned again. The new plan:")
 					color := plan.ColorEnabled(stdoutFile(e), c.Bool("no-color"), e.getenv)
 					if err := plan.RenderText(e.stdout, np, plan.TextOptions{Color: color}); err != nil {
 						return err

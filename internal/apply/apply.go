@@ -459,6 +459,7 @@ func (a *applier) applyPlan(ctx context.Context, p *plan.Plan, live *state.Live)
 		}
 	}
 	reports := make([]HandoffReport, len(todo))
+	fence := newFence(ctx, a)
 	sem := make(chan struct{}, a.deps.Parallelism)
 	var wg sync.WaitGroup
 	for i, ph := range todo {
@@ -472,7 +473,11 @@ func (a *applier) applyPlan(ctx context.Context, p *plan.Plan, live *state.Live)
 			defer wg.Done()
 			defer func() { <-sem }()
 			r := newRun(a, p, ph, live, specs[ph.Slug])
+			r.fence = fence
 			err := r.execute(ctx)
+			if err != nil && r.stoppedByKill && !a.crashed.Load() {
+				err = a.afterKill(ctx, r, err)
+			}
 			reports[i] = HandoffReport{Slug: ph.Slug, Op: string(r.op.Kind), Action: ph.Action, Steps: r.writes, Planned: r.op.Steps, Flags: r.flags, Err: err}
 			if a.deps.Done != nil {
 				a.deps.Done(reports[i])
