@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -53,6 +55,35 @@ type env struct {
 	// interactive, when set, says whether stdin and stderr are a terminal
 	// (tests answer the confirmation prompt); nil asks the files.
 	interactive func() bool
+
+	// closers end, once the command is over (interrupted or not), what it
+	// holds on the servers: the provisioner's access tokens.
+	closers []func(context.Context) error
+	// in reads stdin for the prompts (one reader: a second prompt reads
+	// on where the first stopped).
+	in *bufio.Reader
+}
+
+// closeTimeout bounds the cleanup after a command: the revocation of its
+// access tokens.
+const closeTimeout = 15 * time.Second
+
+// onClose registers f to run when the command is over.
+func (e *env) onClose(f func(context.Context) error) { e.closers = append(e.closers, f) }
+
+// close runs the closers, last registered first, with a context of its own:
+// the command's may be cancelled (SIGINT, SIGTERM), and the cleanup must
+// still reach the servers. A failure is a warning: the command's outcome
+// stands.
+func (e *env) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		if err := e.closers[i](ctx); err != nil {
+			fmt.Fprintf(e.stderr, "warning: %v\n", err)
+		}
+	}
+	e.closers = nil
 }
 
 // color reports whether stderr output may be colored: not with -no-color,
@@ -151,6 +182,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 // run runs the program in e and returns the exit code.
 func (e *env) run(ctx context.Context, args []string) int {
 	err := newApp(e).RunContext(ctx, args)
+	e.close()
 	if err == nil {
 		return exitOK
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +14,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/raxx-app/handoff/internal/apply"
+	"github.com/raxx-app/handoff/internal/diag"
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/planfile"
+	"github.com/raxx-app/handoff/internal/state"
 )
 
 // progressLineThreshold is the number of changed handoffs from which apply
@@ -29,10 +32,12 @@ func applyCommand(e *env) *cli.Command {
 		Usage:     "converge: mint, refresh and revoke credentials; with FILE apply exactly that plan",
 		ArgsUsage: "[DIR | FILE]",
 		Description: "Without FILE, plans against the live state, prints the plan and asks for 'yes' on a terminal\n" +
-			"(-auto-approve in CI; with no terminal and no flag it refuses). With a plan FILE written by\n" +
-			"plan -out, applies exactly that plan, and refuses it when the specs or the live state changed\n" +
-			"since (the workspace is -chdir DIR). Steps are numbered on stderr; no secret is ever printed.\n" +
-			"A run that fails part-way leaves a journal from which the next apply converges.\n" +
+			"(-auto-approve in CI; with no terminal and no flag it refuses). When another apply ran while\n" +
+			"it waited for the lock, it plans again under the lock, prints the new plan and asks again.\n" +
+			"With a plan FILE written by plan -out, applies exactly that plan, and refuses it when the\n" +
+			"specs or the live state changed since (the workspace is -chdir DIR). Steps are numbered on\n" +
+			"stderr; no secret is ever printed. A run that fails part-way leaves a journal from which the\n" +
+			"next apply converges.\n" +
 			"Exit status: 0 applied (or nothing to do), 1 error.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "auto-approve", Usage: "apply without asking for confirmation"},
@@ -86,8 +91,43 @@ func applyCommand(e *env) *cli.Command {
 			run := apply.Apply
 			if file != "" {
 				run = apply.ApplySaved
+			} else {
+				// Another apply may run while this one waits for the lock
+				// (two merges in a row): plan again under the lock, show
+				// the new plan and, on a terminal, ask again. Only a saved
+				// plan is applied exactly or refused.
+				deps.Replan = func(ctx context.Context, live *state.Live) (*plan.Plan, error) {
+					np, diags, err := ws.PlanFrom(ctx, live)
+					if err != nil {
+						return nil, err
+					}
+					if len(diags) > 0 {
+						if err := e.printDiags(c, diags, ws.Repo.Sources); err != nil {
+							return nil, err
+						}
+					}
+					if diags.HasErrors() {
+						errs, _ := diag.Counts(diags)
+						return nil, fmt.Errorf("%s; the new plan cannot be applied", plural(errs, "error"))
+					}
+					return np, nil
+				}
+				deps.Confirm = func(np *plan.Plan) error {
+					fmt.Fprintln(e.stdout, "\nThe plan went stale while this apply waited for the lock (another apply ran, or the live state changed): planned again. The new plan:")
+					color := plan.ColorEnabled(stdoutFile(e), c.Bool("no-color"), e.getenv)
+					if err := plan.RenderText(e.stdout, np, plan.TextOptions{Color: color}); err != nil {
+						return err
+					}
+					if !np.HasChanges() {
+						return nil
+					}
+					return e.confirm(c)
+				}
 			}
 			rep, err := run(c.Context, p, deps)
+			if rep.Replanned != nil {
+				p = rep.Replanned
+			}
 			return e.reportApply(p, rep, err)
 		},
 	}
@@ -119,7 +159,8 @@ func applyArgs(c *cli.Context) (dir, file string, err error) {
 }
 
 // confirm asks for "yes" on a terminal; without one it refuses unless
-// -auto-approve was given.
+// -auto-approve was given. An interrupt (the command's context) stops the
+// wait for an answer.
 func (e *env) confirm(c *cli.Context) error {
 	if c.Bool("auto-approve") {
 		return nil
@@ -130,11 +171,42 @@ func (e *env) confirm(c *cli.Context) error {
 			"'handoff plan -out FILE', review it, and run 'handoff apply FILE'. Nothing was changed.")
 	}
 	fmt.Fprint(e.stderr, "\nDo you want to apply this plan? Only 'yes' will be accepted: ")
-	answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	answer, err := e.readLine(c.Context)
+	if err != nil && c.Context != nil && c.Context.Err() != nil {
+		return exitf(exitError, "handoff apply: interrupted; nothing was changed.")
+	}
 	if strings.TrimSpace(answer) != "yes" {
 		return exitf(exitError, "handoff apply: cancelled; nothing was changed.")
 	}
 	return nil
+}
+
+// readLine reads one line of stdin, or returns when ctx ends (a blocked
+// read cannot be interrupted; its goroutine is left to the process's exit).
+func (e *env) readLine(ctx context.Context) (string, error) {
+	if e.in == nil {
+		e.in = bufio.NewReader(e.stdin)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	type line struct {
+		s   string
+		err error
+	}
+	got := make(chan line, 1)
+	in := e.in
+	go func() {
+		s, err := in.ReadString('\n')
+		got <- line{s, err}
+	}()
+	select {
+	case l := <-got:
+		return l.s, l.err
+	case <-ctx.Done():
+		e.in = nil // the blocked read owns the old reader
+		return "", ctx.Err()
+	}
 }
 
 // reportApply prints what the run did on stdout, findings and failures on

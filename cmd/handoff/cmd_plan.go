@@ -102,6 +102,9 @@ func (e *env) loadWorkspace(c *cli.Context, cmd, dir string) (*workspace.Workspa
 func (e *env) loadWorkspaceWith(c *cli.Context, cmd, dir string,
 	load func(context.Context, string, func(string) string) (*workspace.Workspace, hcl.Diagnostics)) (*workspace.Workspace, error) {
 	ws, diags := load(c.Context, dir, e.getenv)
+	if ws != nil {
+		e.onClose(ws.Close)
+	}
 	if diags.HasErrors() || (ws != nil && len(diags) > 0) {
 		shown := diag.Limit(diags, diag.MaxPerFile, diag.MaxTotal)
 		var sources map[string][]byte

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -23,18 +22,22 @@ func revokeCommand(e *env) *cli.Command {
 		Name:      "revoke",
 		Usage:     "revoke a handoff's credentials now, out of band, and leave a tombstone",
 		ArgsUsage: "SLUG",
-		Description: "The kill switch. Writes the tombstone first (the gate closes at once), then revokes the GitHub\n" +
-			"token, the client secret and the handoff's identity, and deletes the folder's secrets; the\n" +
-			"manifest stays as the record, status revoked. With -surface, only those surfaces are killed and\n" +
-			"the rest of the handoff lives on. A spec with errors elsewhere does not stop it (it is left out,\n" +
-			"with a warning). apply never mints a tombstoned slug or a killed surface again\n" +
-			"until 'handoff untombstone SLUG' (or a new slug). Who and why are recorded in the manifest.\n" +
+		Description: "The kill switch. It takes no lock: it never waits for an apply, running or crashed. It writes\n" +
+			"the tombstone first (the gate closes at once, and a running apply stops before its next mint and\n" +
+			"revokes what it minted), then revokes the GitHub token, the client secret and the handoff's\n" +
+			"identity, and deletes the folder's secrets; the manifest stays as the record, status revoked.\n" +
+			"With -surface, only those surfaces are killed and the rest of the handoff lives on. A spec with\n" +
+			"errors elsewhere does not stop it (it is left out, with a warning). apply never mints a\n" +
+			"tombstoned slug or a killed surface again until 'handoff untombstone SLUG' (or a new slug).\n" +
+			"Who and why are recorded in the manifest.\n" +
 			"Exit status: 0 revoked, 1 error, 8 nothing found for SLUG.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "reason", Usage: "why the handoff is revoked (recorded in the manifest)"},
 			&cli.StringSliceFlag{Name: "surface", Usage: "revoke only this `NAME`d surface (repeatable; default every surface)"},
 			&cli.StringFlag{Name: "by", Usage: "who revokes (default GITHUB_ACTOR, else USER)"},
-			&cli.DurationFlag{Name: "lock-timeout", Value: 2 * time.Minute, Usage: "how long to wait for a running apply's lock"},
+			// Kept so that scripts that pass it still run: the kill switch
+			// takes no lock.
+			&cli.DurationFlag{Name: "lock-timeout", Hidden: true, Usage: "ignored: revoke never waits for a lock"},
 			chdirFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -54,7 +57,6 @@ func revokeCommand(e *env) *cli.Command {
 			if err != nil {
 				return exitf(exitError, "handoff revoke: %v", err)
 			}
-			deps.Lock.Wait = c.Duration("lock-timeout")
 			deps.Lock.Owner = e.lockOwner(c)
 			surfaces := c.StringSlice("surface")
 			for _, s := range surfaces {

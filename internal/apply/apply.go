@@ -111,6 +111,18 @@ type Deps struct {
 	// Done, when set, is called as each handoff's run ends (from several
 	// goroutines at once): the CLI's progress line.
 	Done func(HandoffReport)
+	// Replan, when set, makes Apply plan again instead of refusing a plan
+	// that went stale while it waited for the lock (handoff apply without
+	// a plan file: another apply ran meanwhile). It is called under the
+	// lock with the live state read there, and returns the plan to apply
+	// in place of the stale one. ApplySaved never replans: a saved plan is
+	// applied exactly, or refused.
+	Replan func(ctx context.Context, live *state.Live) (*plan.Plan, error)
+	// Confirm, when set, is shown a plan made by Replan before it is
+	// applied (the CLI prints it and, on a terminal without -auto-approve,
+	// asks again); an error stops the apply before any write. A plan with
+	// no changes is shown too, and nothing is applied.
+	Confirm func(*plan.Plan) error
 }
 
 // Report says what a run did.
@@ -122,6 +134,9 @@ type Report struct {
 	Flags []string
 	// Writes counts the remote writes made (announced steps).
 	Writes int
+	// Replanned is the plan applied in place of a stale one (Deps.Replan);
+	// nil when the plan given was applied.
+	Replanned *plan.Plan
 }
 
 // HandoffReport is the outcome for one handoff.
@@ -378,9 +393,56 @@ func (a *applier) run(ctx context.Context, p *plan.Plan) (Report, error) {
 // applyLocked applies p against live, read under the lock; ctx is
 // cancelled, with the cause, when the lock is lost.
 func (a *applier) applyLocked(ctx context.Context, p *plan.Plan, live *state.Live) (Report, error) {
+	var replanned *plan.Plan
 	if err := a.checkFresh(p, live, false); err != nil {
-		return Report{}, err
+		if a.deps.Replan == nil || !errors.Is(err, ErrStalePlan) {
+			return Report{}, err
+		}
+		if p, err = a.replan(ctx, err, live); err != nil {
+			return Report{}, err
+		}
+		replanned = p
+		if !p.HasChanges() {
+			return Report{Replanned: p}, nil
+		}
 	}
+	rep, err := a.applyPlan(ctx, p, live)
+	rep.Replanned = replanned
+	return rep, err
+}
+
+// replan makes the plan that replaces p, stale for the reason why, from the
+// live state read under the lock, and has it confirmed.
+func (a *applier) replan(ctx context.Context, why error, live *state.Live) (*plan.Plan, error) {
+	a.progress("%v", strings.Replace(why.Error(), ": run handoff plan again", "", 1))
+	a.progress("apply: planning again from the live state read under the lock")
+	np, err := a.deps.Replan(ctx, live)
+	if err != nil {
+		return nil, fmt.Errorf("apply: plan again: %w", err)
+	}
+	if np == nil {
+		return nil, errors.New("apply: plan again: no plan")
+	}
+	root, envName := a.cfg.Root, a.cfg.Environment
+	if err := a.bind(np); err != nil {
+		return nil, err
+	}
+	if a.cfg.Root != root || a.cfg.Environment != envName {
+		return nil, fmt.Errorf("apply: the new plan is for %s in %s, the first for %s in %s", a.cfg.Root, a.cfg.Environment, root, envName)
+	}
+	if err := a.checkFresh(np, live, false); err != nil {
+		return nil, fmt.Errorf("apply: the new plan: %w", err)
+	}
+	if a.deps.Confirm != nil {
+		if err := a.deps.Confirm(np); err != nil {
+			return nil, err
+		}
+	}
+	return np, nil
+}
+
+// applyPlan applies every changed handoff of p, which matches live.
+func (a *applier) applyPlan(ctx context.Context, p *plan.Plan, live *state.Live) (Report, error) {
 	specs := map[string]*spec.Handoff{}
 	if a.deps.Repo != nil {
 		for _, h := range a.deps.Repo.Handoffs {
@@ -397,6 +459,7 @@ func (a *applier) applyLocked(ctx context.Context, p *plan.Plan, live *state.Liv
 		}
 	}
 	reports := make([]HandoffReport, len(todo))
+	fence := newFence(ctx, a)
 	sem := make(chan struct{}, a.deps.Parallelism)
 	var wg sync.WaitGroup
 	for i, ph := range todo {
@@ -410,7 +473,11 @@ func (a *applier) applyLocked(ctx context.Context, p *plan.Plan, live *state.Liv
 			defer wg.Done()
 			defer func() { <-sem }()
 			r := newRun(a, p, ph, live, specs[ph.Slug])
+			r.fence = fence
 			err := r.execute(ctx)
+			if err != nil && r.stoppedByKill && !a.crashed.Load() {
+				err = a.afterKill(ctx, r, err)
+			}
 			reports[i] = HandoffReport{Slug: ph.Slug, Op: string(r.op.Kind), Action: ph.Action, Steps: r.writes, Planned: r.op.Steps, Flags: r.flags, Err: err}
 			if a.deps.Done != nil {
 				a.deps.Done(reports[i])

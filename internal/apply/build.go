@@ -31,17 +31,13 @@ func (r *run) writeManifestStep(ctx context.Context, stepName string) error {
 	if err != nil {
 		return err
 	}
-	b, err := manifest.Marshal(m)
-	if err != nil {
+	if _, err := manifest.Marshal(m); err != nil {
 		return err
 	}
 	if err := r.step(ctx, stepName); err != nil {
 		return err
 	}
-	if _, err := r.a.deps.Vault.UpsertSecret(ctx, r.env, r.folder, manifest.SecretName, string(b), r.comment()); err != nil {
-		return fmt.Errorf("write the manifest of %s: %w", r.slug, err)
-	}
-	return nil
+	return r.writeManifestCAS(ctx, m)
 }
 
 func (r *run) historyEvents() []manifest.Event {

@@ -62,6 +62,7 @@
 // Untombstone. It writes the tombstone first, before touching any
 // credential, so that the gate closes at once and a crash in the middle
 // cannot lead a scheduled apply to mint again what an operator was killing.
+// It takes no lock (see "The kill switch and the fence").
 // Its journal carries the revocation record (every revocation's does): an
 // apply that finds it beside a manifest still active finishes that
 // revocation (reconcile plans revoke for what it names, never refresh),
@@ -141,15 +142,15 @@
 // # The lock
 //
 // A lease secret PROVISION_LOCK in <root>, {owner, acquired_at, expires_at},
-// keeps two applies from minting at once. Creating it is atomic (Infisical
-// answers 400 "already exists" to the second creator); a lease past its
-// expiry is taken over with an update whose version number must be the one
-// read plus one (a compare-and-swap on Infisical's secret versions); the
-// holder renews it every TTL/3 and checks it is still its own (owner and
-// version). A holder never acts on a lease that may have lapsed: when the
-// lease is another's, or could not be renewed and the run's clock reaches
-// its expiry minus a margin (TTL/6, at least 1 s, at most TTL/3), the run's
-// context is cancelled with the reason ("apply: lost the lock: …;
+// keeps two applies from minting at once (Revoke takes none). Creating it is
+// atomic (Infisical answers 400 "already exists" to the second creator); a
+// lease past its expiry is taken over with an update whose version number
+// must be the one read plus one (a compare-and-swap on Infisical's secret
+// versions); the holder renews it every TTL/3 and checks it is still its own
+// (owner and version). A holder never acts on a lease that may have lapsed:
+// when the lease is another's, or could not be renewed and the run's clock
+// reaches its expiry minus a margin (TTL/6, at least 1 s, at most TTL/3),
+// the run's context is cancelled with the reason ("apply: lost the lock: …;
 // stopping; the next apply converges from the journals") and each handoff
 // stops at its next step. Infisical has no conditional delete, so the
 // release is safe by time: it reads the lease and deletes it only if it
@@ -162,7 +163,41 @@
 //
 // Under the lock, apply reads the live state again and refuses the plan
 // when its fingerprint or the specs' digest differ from the plan's
-// (ErrStalePlan): what was approved is exactly what is applied.
+// (ErrStalePlan): what was approved is exactly what is applied. With
+// Deps.Replan (handoff apply without a plan file, whose plan went stale
+// while it waited: another apply ran), it plans again from that state
+// instead, has the new plan confirmed (Deps.Confirm) and applies it.
+//
+// # The kill switch and the fence
+//
+// Revoke takes no lock: an emergency revocation never waits for an apply,
+// running or killed -9. It reads the live state, writes its journal (unless
+// another run's journal is in the folder while a lease is valid: an apply
+// may be working on the handoff, and its record of a mint in flight must
+// stay) and the tombstone, then revokes; a slug with nothing yet but a spec,
+// while an apply holds the lock, gets a tombstone built from the spec (the
+// apply may be creating it). A kill's manifest writes (Revoke's, and an
+// apply's finishing an operator's kill) read the manifest first and, when
+// another run wrote it since, merge into it: a tombstone is never weakened,
+// kills of some surfaces add up, history is kept.
+//
+// An apply fences each handoff's run: right before each step that mints or
+// commits (the first step of each surface operation, the GitHub mint, the
+// first secret written, the manifest), it checks that the handoff's
+// manifest is still at the version the run read or last wrote (one listing
+// of the root, names and versions only, serves every check waiting at that
+// moment). A manifest written by someone else means a kill: the run stops
+// (KilledError), mints nothing more, and undoes what it minted, since it
+// holds those values and nobody else can revoke a token that never reached
+// the vault. A grant it changed in place, which nothing undoes, it sets
+// again from the manifest's records less what the kill withholds.
+//
+// Infisical has no conditional update, so every manifest write compares
+// the version the vault returns with the version read plus one (as the
+// lease's takeover does): a write that replaced one it could not see
+// (ErrLostUpdate) fails closed: the handoff is revoked whole again, from a
+// fresh read, with a record that says why. Only the writer that overwrote
+// can tell; what it overwrote may have been a tombstone.
 //
 // # Audit
 //

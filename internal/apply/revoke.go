@@ -25,15 +25,27 @@ type RevokeOptions = reconcile.KillOptions
 // Revoke revokes a handoff now, out of band, and leaves a tombstone: apply
 // never mints the slug (or the killed surfaces) again until Untombstone.
 //
-// The tombstone is written first, before any credential is touched, so the
-// gate closes at once; then the credentials are revoked in the contract's
-// order and the folder's secrets deleted, and the manifest is rewritten
-// with the history. When the folder has no valid manifest, the tombstone is
-// built from the spec (Deps.Repo) if there is one; leftovers found by name
-// are revoked either way. It returns ErrNothingFound (wrapped) when nothing
-// at all exists for the slug, or when it is already revoked with nothing
-// left. What it does is planned by reconcile.PlanKill, like every
-// operation apply performs.
+// It never waits for an apply, running or dead: it takes no lock. It reads
+// the live state, writes its journal (unless an apply that holds the lock
+// may be working on the handoff: its journal is left as it is) and the
+// tombstone, before touching any credential, so that the gate closes at
+// once and a running apply stops before its next mint (see KilledError);
+// then it revokes the credentials in the contract's order (every
+// revocation is idempotent: another kill may run at the same time),
+// deletes the folder's secrets, and rewrites the manifest with the
+// history. Its manifest writes read the manifest first and merge with what
+// another run wrote since its read (a tombstone is never weakened). When
+// one of them replaced a write it could not see (two writers at once:
+// Infisical has no conditional update), it fails closed: it revokes the
+// whole handoff again from a fresh read (a kill of some surfaces becomes a
+// full revocation, saying why).
+//
+// When the folder has no valid manifest, the tombstone is built from the
+// spec (Deps.Repo) if there is one; leftovers found by name are revoked
+// either way. It returns ErrNothingFound (wrapped) when nothing at all
+// exists for the slug, or when it is already revoked with nothing left.
+// What it does is planned by reconcile.PlanKill, like every operation apply
+// performs.
 func Revoke(ctx context.Context, slug string, opts RevokeOptions, deps Deps) (Report, error) {
 	a, err := newApplier(deps)
 	if err != nil {
@@ -43,31 +55,133 @@ func Revoke(ctx context.Context, slug string, opts RevokeOptions, deps Deps) (Re
 		return Report{}, errors.New("apply: revoke: the handoff root and environment are not configured")
 	}
 	a.command = "revoke"
-	return a.locked(ctx, func(ctx context.Context, live *state.Live) (Report, error) {
-		lh := live.Handoffs[slug]
-		found := foundByName(a.deps.Registry, slug, live)
-		if (lh == nil || len(lh.Secrets) == 0) && !found {
+	return a.revoke(ctx, slug, opts, false)
+}
+
+// revoke is Revoke's pass; again is set for the pass that fails closed.
+func (a *applier) revoke(ctx context.Context, slug string, opts RevokeOptions, again bool) (Report, error) {
+	live, err := a.readState(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	lh := live.Handoffs[slug]
+	found := foundByName(a.deps.Registry, slug, live)
+	if (lh == nil || len(lh.Secrets) == 0) && !found {
+		if again {
+			return Report{}, nil
+		}
+		// Nothing yet; but an apply that holds the lock may be creating
+		// it right now: a tombstone built from the spec stops it.
+		owner, creating := "", false
+		if a.deps.Repo.Handoff(slug) != nil && live.Locked {
+			owner, creating = a.foreignLease(ctx)
+		}
+		if !creating {
 			return Report{}, fmt.Errorf("apply: revoke %s: %w: no folder %s/%s and nothing named for it", slug, ErrNothingFound, a.cfg.Root, slug)
 		}
-		var m *manifest.Manifest
-		if lh != nil {
-			m = lh.Manifest
+		a.progress("handoff %s: nothing exists yet, but the apply of %s holds the lock and may be creating it: writing its tombstone from the spec", slug, owner)
+	}
+	var m *manifest.Manifest
+	if lh != nil {
+		m = lh.Manifest
+	}
+	if m != nil && m.Status == manifest.Revoked && !m.Untombstoned() && !lh.HasJournal() && !found && onlyManifest(lh) {
+		if again {
+			return Report{}, nil
 		}
-		if m != nil && m.Status == manifest.Revoked && !m.Untombstoned() && !lh.HasJournal() && !found && onlyManifest(lh) {
-			return Report{}, fmt.Errorf("apply: revoke %s: %w live: it was revoked (%s) at %s", slug, ErrNothingFound, m.Revocation.Kind, m.Revocation.At.UTC().Format("2006-01-02T15:04:05Z"))
-		}
-		ph, err := reconcile.PlanKill(a.deps.Registry, a.deps.Repo, live, slug, opts, a.now())
+		return Report{}, fmt.Errorf("apply: revoke %s: %w live: it was revoked (%s) at %s", slug, ErrNothingFound, m.Revocation.Kind, m.Revocation.At.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	ph, err := reconcile.PlanKill(a.deps.Registry, a.deps.Repo, live, slug, opts, a.now())
+	if err != nil {
+		return Report{}, err
+	}
+	r := newRun(a, &plan.Plan{}, ph, live, a.deps.Repo.Handoff(slug))
+	err = r.execute(ctx)
+	rep := Report{Handoffs: []HandoffReport{{Slug: slug, Op: string(r.op.Kind), Action: plan.Revoke, Steps: r.writes, Planned: r.op.Steps, Flags: r.flags, Err: err}}, Writes: r.writes, Flags: r.flags}
+	if err != nil {
+		return rep, fmt.Errorf("handoff %s: %w", slug, err)
+	}
+	if r.lost && !again {
+		full := opts
+		full.Surfaces = nil
+		full.Reason = opts.ManualReason() + " (revoked whole: another run wrote the manifest at the same time as this kill, and what it wrote was lost)"
+		a.progress("handoff %s: failing closed: revoking it whole, from a fresh read", slug)
+		more, err := a.revoke(ctx, slug, full, true)
+		rep.Writes += more.Writes
+		rep.Flags = append(rep.Flags, more.Flags...)
+		rep.Handoffs = append(rep.Handoffs, more.Handoffs...)
 		if err != nil {
-			return Report{}, err
+			return rep, err
 		}
-		r := newRun(a, &plan.Plan{}, ph, live, a.deps.Repo.Handoff(slug))
-		err = r.execute(ctx)
-		rep := Report{Handoffs: []HandoffReport{{Slug: slug, Op: string(r.op.Kind), Action: plan.Revoke, Steps: r.writes, Planned: r.op.Steps, Flags: r.flags, Err: err}}, Writes: r.writes, Flags: r.flags}
-		if err != nil {
-			return rep, fmt.Errorf("handoff %s: %w", slug, err)
+	}
+	return rep, nil
+}
+
+// failClosed revokes a handoff whole, from a fresh read, after a write that
+// may have replaced a tombstone (ErrLostUpdate): why says so in the
+// record. It takes no lock (it may run under this run's).
+func (a *applier) failClosed(ctx context.Context, slug, why string) (Report, error) {
+	b, err := newApplier(a.deps)
+	if err != nil {
+		return Report{}, err
+	}
+	b.cfg, b.command = a.cfg, "revoke"
+	a.progress("handoff %s: failing closed: %s; revoking it whole", slug, why)
+	return b.revoke(ctx, slug, RevokeOptions{Reason: why, By: "handoff " + a.command + " (" + a.deps.Lock.Owner + ")"}, true)
+}
+
+// afterKill is what an apply does for a handoff whose run stopped because
+// its manifest was written by another run (err): what the run minted is
+// undone already (its compensation). A manifest write of its own that
+// replaced another's fails closed: the handoff is revoked whole. Otherwise
+// the kill's own run revokes the rest; but a grant this run changed in
+// place may have been widened after the kill narrowed it, and there is
+// nothing to undo it with: the grant is set again as the kill asks.
+func (a *applier) afterKill(ctx context.Context, r *run, err error) error {
+	if r.lost {
+		if _, ferr := a.failClosed(ctx, r.slug, fmt.Sprintf("apply run %s wrote the manifest over a write it could not see (a handoff revoke's tombstone?)", a.runID)); ferr != nil {
+			return fmt.Errorf("%w; revoking it whole failed too: %v: run handoff revoke %s", err, ferr, r.slug)
 		}
-		return rep, nil
-	})
+		return err
+	}
+	if len(r.regranted) > 0 {
+		if rerr := r.regrantAsKilled(ctx); rerr != nil {
+			return fmt.Errorf("%w; setting its grant again as the kill asks failed: %v: run handoff revoke again", err, rerr)
+		}
+	}
+	return err
+}
+
+// regrantAsKilled sets again, in place, the grants this run changed, from
+// the manifest's records less the paths its kill withholds.
+func (r *run) regrantAsKilled(ctx context.Context) error {
+	m, _, err := r.readManifest(ctx)
+	if err != nil || m == nil || m.Status != manifest.Active {
+		return err // revoked whole: the kill's run ends the identity
+	}
+	killed := m.KilledSurfaces()
+	if len(killed) == 0 {
+		return nil
+	}
+	dead := m.Killed()
+	withhold := reconcile.WithheldPaths(r.a.deps.Registry, m.Surfaces, killed)
+	for _, name := range r.regranted {
+		s, ok := r.a.deps.Registry.Get(name)
+		rg, regrants := s.(surface.Regranter)
+		if !ok || !regrants || dead[name] || m.Surfaces[name] == nil {
+			continue
+		}
+		req := &surface.Request{Slug: r.slug, Folder: r.folder, Environment: r.env, Now: r.now, ExpiresAt: m.ExpiresAt,
+			Withhold: withhold, Live: r.live, Vault: r.a.deps.Vault,
+			Step: func(_ context.Context, step string, _ map[string]string) error {
+				r.a.progress("handoff %s: %s again, as the kill of %s asks", r.slug, step, strings.Join(killed, ", "))
+				return nil
+			}}
+		if _, err := rg.Regrant(ctx, req, m.Surfaces[name]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // foundByName reports whether a surface's deterministic names find
@@ -145,8 +259,22 @@ func Untombstone(ctx context.Context, slug string, deps Deps) (*manifest.Manifes
 			return Report{}, err
 		}
 		a.progress("step 1/1: write %s (%s)", manifest.SecretName, slug)
-		_, err = a.deps.Vault.UpdateSecret(ctx, a.cfg.Environment, a.cfg.Root+"/"+slug, manifest.SecretName, string(b))
-		return Report{Writes: 1}, err
+		read := lh.Secrets[manifest.SecretName].Version
+		w, err := a.deps.Vault.UpdateSecret(ctx, a.cfg.Environment, a.cfg.Root+"/"+slug, manifest.SecretName, string(b))
+		if err != nil {
+			return Report{Writes: 1}, err
+		}
+		if w.Version != read+1 {
+			// A kill wrote the manifest since the read (handoff revoke
+			// takes no lock): this write may have lifted it. Fail closed.
+			rep, ferr := a.failClosed(ctx, slug, "handoff untombstone wrote the manifest over a write it could not see (a handoff revoke's tombstone?); nothing is lifted")
+			rep.Writes++
+			if ferr != nil {
+				return rep, fmt.Errorf("apply: untombstone %s: %w; revoking it whole failed too: %v: run handoff revoke %s", slug, ErrLostUpdate, ferr, slug)
+			}
+			return rep, fmt.Errorf("apply: untombstone %s: %w: the handoff was revoked whole again; run handoff untombstone again if that is still wanted", slug, ErrLostUpdate)
+		}
+		return Report{Writes: 1}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -62,6 +62,35 @@ type run struct {
 	deleted    map[string]bool
 	events     []manifest.Event
 	flags      []string
+
+	// fence checks, before each step of an apply's run, that nobody wrote
+	// the manifest since mver (nil: not fenced).
+	fence *fence
+	// mver is the version of the manifest as this run last read or wrote
+	// it (0: none).
+	mver int
+	// kill marks the run of a kill (handoff revoke, or an apply finishing
+	// one): never fenced, and its manifest writes merge with what another
+	// run wrote meanwhile.
+	kill bool
+	// committed is set once the manifest is written: nothing is left to
+	// fence.
+	committed bool
+	// lost is set when a manifest write replaced one made by someone else
+	// between this run's read and its write.
+	lost bool
+	// stoppedByKill is set when the fence stopped the run.
+	stoppedByKill bool
+	// fenceNext makes the next step check the fence first: set before each
+	// surface operation, before each step that mints what the journal
+	// cannot trace, before the secrets are written and before the
+	// manifest.
+	fenceNext bool
+	// regranted are the surfaces whose grant this run changed in place.
+	regranted []string
+	// journalKept names the owner of the lock whose run's journal a kill
+	// found in the folder and left as it is.
+	journalKept string
 }
 
 func newRun(a *applier, p *plan.Plan, ph *plan.Handoff, live *state.Live, h *spec.Handoff) *run {
@@ -71,8 +100,10 @@ func newRun(a *applier, p *plan.Plan, ph *plan.Handoff, live *state.Live, h *spe
 		r.op = &plan.Operation{}
 	}
 	r.lh = live.Handoffs[ph.Slug]
+	r.kill = a.command == "revoke" || r.op.TombstoneFirst
 	if r.lh != nil {
 		r.m = r.lh.Manifest
+		r.mver = r.lh.Secrets[manifest.SecretName].Version
 		r.oldJournal = r.lh.Journal
 		if r.lh.JournalRaw != nil && r.lh.Journal == nil {
 			a.progress("handoff %s: unreadable journal (%v): its leftovers are found by name", r.slug, r.lh.JournalErr)
@@ -149,6 +180,9 @@ func (r *run) execute(ctx context.Context) (err error) {
 		if err == nil || r.a.crashed.Load() {
 			return
 		}
+		// A failure caused by a kill (the identity it was building was
+		// deleted under it, say) is reported as the kill.
+		err = r.killedUnder(ctx, err)
 		// Not a crash: undo in memory what this run minted and did not
 		// commit. The journal stays for the next apply.
 		if cerr := r.compensate(ctx); cerr != nil {
@@ -176,6 +210,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}
 	}
 	for _, w := range revokes {
+		r.fenceNext = true
 		if err := w.s.Revoke(ctx, r.request(w), w.rec); err != nil {
 			return r.stopped(err)
 		}
@@ -189,6 +224,9 @@ func (r *run) execute(ctx context.Context) (err error) {
 			return fmt.Errorf("delete %s/%s: %w", r.folder, name, err)
 		}
 		r.deleted[name] = true
+		if name == manifest.SecretName {
+			r.mver = 0 // a corrupt manifest, deleted by this run
+		}
 	}
 	if len(r.op.Deletes) > 0 {
 		r.events = append(r.events, manifest.Event{At: r.now, Action: manifest.EventRevoke, Surface: reconcile.SurfaceVault,
@@ -199,6 +237,8 @@ func (r *run) execute(ctx context.Context) (err error) {
 		if !ok {
 			return fmt.Errorf("surface %s cannot change its grant in place: the plan should not ask it", w.s.Name())
 		}
+		r.regranted = append(r.regranted, w.s.Name())
+		r.fenceNext = true
 		res, err := rg.Regrant(ctx, r.request(w), w.rec)
 		if err != nil {
 			return r.stopped(err)
@@ -221,6 +261,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 	for _, w := range mints {
 		var res surface.Result
 		var err error
+		r.fenceNext = true
 		if w.op == surface.OpRefresh && w.rec != nil {
 			res, err = w.s.Refresh(ctx, r.request(w), w.rec)
 		} else {
@@ -234,16 +275,45 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}
 		r.minted = append(r.minted, done{w: w, res: res})
 	}
+	r.fenceNext = true
 	if err := r.writeSecrets(ctx); err != nil {
 		return err
 	}
+	r.fenceNext = true
 	if err := r.writeManifest(ctx); err != nil {
 		return err
 	}
 	// Committed: nothing to undo any more.
 	r.comps = nil
+	r.committed = true
+	return r.deleteJournal(ctx)
+}
+
+// deleteJournal ends the run. A kill leaves a journal it did not write (an
+// apply that holds the lock wrote it, or wrote over this run's).
+func (r *run) deleteJournal(ctx context.Context) error {
 	if err := r.step(ctx, "delete "+state.JournalSecretName); err != nil {
 		return err
+	}
+	if r.journalKept != "" {
+		r.writes--
+		r.a.progress("handoff %s: left %s as it is: it is the journal of the apply of %s, which the next apply settles", r.slug, state.JournalSecretName, r.journalKept)
+		return nil
+	}
+	if r.kill && r.a.held.Load() == nil {
+		sec, err := r.a.deps.Vault.GetSecret(ctx, r.env, r.folder, state.JournalSecretName)
+		if vault.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read the journal of %s: %w", r.slug, err)
+		}
+		j, jerr := state.ParseJournal([]byte(sec.Value))
+		sec.Value = ""
+		if jerr != nil || j.RunID != r.a.runID {
+			r.a.progress("handoff %s: left %s as it is: another run wrote it over this one's; the next apply settles it", r.slug, state.JournalSecretName)
+			return nil
+		}
 	}
 	if err := r.a.deps.Vault.DeleteSecret(ctx, r.env, r.folder, state.JournalSecretName); err != nil {
 		return fmt.Errorf("delete the journal of %s (the next plan refreshes what it names): %w", r.slug, err)
@@ -315,6 +385,17 @@ func (r *run) step(ctx context.Context, name string) error {
 			return fmt.Errorf("%s: %w", info, err)
 		}
 	}
+	// Right before a write that mints or commits (after the fail point,
+	// where a test pauses the run): has the handoff been killed meanwhile?
+	if r.fenceNext {
+		r.fenceNext = false
+		if err := r.guard(ctx, name); err != nil {
+			if r.a.crashed.Load() {
+				return r.a.crashError()
+			}
+			return err
+		}
+	}
 	r.writes++
 	return nil
 }
@@ -364,6 +445,7 @@ func (r *run) surfaceStep(ctx context.Context, w work, name string, ids map[stri
 		if _, err := r.a.deps.Vault.UpdateSecret(ctx, r.env, r.folder, state.JournalSecretName, marshalJournal(r.journal)); err != nil {
 			return fmt.Errorf("record the %s in the journal of %s: %w", name, r.slug, err)
 		}
+		r.fenceNext = true // right before the mint
 	}
 	return r.step(ctx, name)
 }
@@ -467,6 +549,17 @@ func (r *run) writeJournal(ctx context.Context) error {
 	r.journal = j
 	if err := r.step(ctx, "write "+state.JournalSecretName); err != nil {
 		return err
+	}
+	if r.kill && r.a.held.Load() == nil && r.lh != nil && r.lh.HasJournal() {
+		// The journal of another run: a kill does not write over the
+		// journal of an apply that may be running (its record of a mint
+		// in flight); the kill's record is in the tombstone.
+		if owner, valid := r.a.foreignLease(ctx); valid {
+			r.journalKept = owner
+			r.writes--
+			r.a.progress("handoff %s: kept %s as it is: the apply of %s holds the lock and may be working on it", r.slug, state.JournalSecretName, owner)
+			return nil
+		}
 	}
 	if _, err := r.a.deps.Vault.UpsertSecret(ctx, r.env, r.folder, state.JournalSecretName, marshalJournal(j), r.comment()); err != nil {
 		return fmt.Errorf("write the journal of %s: %w", r.slug, err)

@@ -372,6 +372,23 @@ func (w *Workspace) Infisical() (*infisical.Client, error) {
 	return w.inf, w.infErr
 }
 
+// Close ends what the workspace's clients hold on the servers: the
+// provisioner's Infisical access tokens are revoked (a login's token lives
+// 30 days by default; a command must not leave one behind). It builds no
+// client: a workspace whose Infisical client was never used sends nothing,
+// and the client cannot be built after Close. Call it once the command is
+// over, with a context that is not the cancelled one of an interrupted run.
+func (w *Workspace) Close(ctx context.Context) error {
+	w.infOnce.Do(func() { w.infErr = errors.New("infisical: the workspace is closed") })
+	if w.inf == nil {
+		return nil
+	}
+	if err := w.inf.Logout(ctx); err != nil {
+		return fmt.Errorf("revoke the provisioner's Infisical access token: %w", err)
+	}
+	return nil
+}
+
 // Cloudflare returns the provisioner's Cloudflare client, built on first
 // use from the environment (CLOUDFLARE_API_TOKEN, HANDOFF_CLOUDFLARE_API_URL).
 func (w *Workspace) Cloudflare() (*cloudflare.Client, error) {
@@ -516,6 +533,18 @@ func (w *Workspace) Plan(ctx context.Context) (*plan.Plan, *state.Live, hcl.Diag
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	p, diags, err := w.PlanFrom(ctx, live)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, live, diags, nil
+}
+
+// PlanFrom diffs the specs against a live state read elsewhere: apply's
+// own read under the lock, when the plan it was given went stale while it
+// waited for the lock. The surfaces' live plan checks (LivePlanChecker)
+// run on it too; an error is a failure to ask them.
+func (w *Workspace) PlanFrom(ctx context.Context, live *state.Live) (*plan.Plan, hcl.Diagnostics, error) {
 	p, diags := reconcile.Plan(ctx, w.Repo, live, reconcile.Options{
 		Now:               w.Now(),
 		GitCommit:         GitCommit(w.Dir, w.getenv),
@@ -525,11 +554,11 @@ func (w *Workspace) Plan(ctx context.Context) (*plan.Plan, *state.Live, hcl.Diag
 		PolicyDiagnostics: w.PolicyDiagnostics,
 	})
 	if p == nil {
-		return p, live, diags, nil
+		return p, diags, nil
 	}
 	more, err := w.checkPlanLive(ctx, p, live)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	diags = append(diags, more...)
 	if more.HasErrors() {
@@ -540,7 +569,7 @@ func (w *Workspace) Plan(ctx context.Context) (*plan.Plan, *state.Live, hcl.Diag
 			p.Policy.Warnings = append(p.Policy.Warnings, d.Summary)
 		}
 	}
-	return p, live, diags, nil
+	return p, diags, nil
 }
 
 // LivePlanChecker is a surface with plan-time checks that ask its vendor,

@@ -40,6 +40,10 @@ type Client struct {
 
 	mu  sync.Mutex
 	tok accessToken
+	// replaced are tokens this client logged in for and replaced before
+	// they expired (a forced Login): Logout revokes them with the current
+	// one, so that no token of this client outlives it.
+	replaced []accessToken
 	// loginSem admits one login at a time; waiting for it honours the
 	// caller's context, unlike a mutex.
 	loginSem chan struct{}
@@ -160,23 +164,38 @@ func (c *Client) TokenExpiry() time.Time {
 	return c.tok.expireAt
 }
 
-// Logout revokes the cached access token on the server (so that it cannot
-// be replayed) and forgets it. Without a token it does nothing.
+// Logout revokes, on the server, every access token this client logged in
+// for that has not expired (the cached one, and any a forced Login replaced),
+// so that none can be replayed once the command is over, and forgets them.
+// Without a token it does nothing. A token the server no longer knows (401:
+// revoked already, or its identity deleted) counts as revoked. The next call
+// logs in again.
 func (c *Client) Logout(ctx context.Context) error {
 	c.mu.Lock()
-	tok := c.tok
-	c.tok = accessToken{}
+	toks := append(c.replaced, c.tok)
+	c.replaced, c.tok = nil, accessToken{}
 	c.mu.Unlock()
-	if tok.value == "" {
-		return nil
-	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	return c.do(ctx, &call{
-		op: "revoke access token", method: http.MethodPost, path: "/api/v1/auth/token/revoke",
-		body: map[string]string{"accessToken": tok.value}, noAuth: true, idempotent: true,
-		scrub: []string{tok.value},
-	}, nil)
+	now := c.now()
+	var errs []error
+	for _, tok := range toks {
+		if tok.value == "" || !now.Before(tok.expireAt) {
+			continue
+		}
+		err := c.do(ctx, &call{
+			op: "revoke access token", method: http.MethodPost, path: "/api/v1/auth/token/revoke",
+			body: map[string]string{"accessToken": tok.value}, noAuth: true, idempotent: true,
+			scrub: []string{tok.value},
+		}, nil)
+		if IsUnauthorized(err) {
+			err = nil // gone already
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // token returns a usable access token, logging in when there is none.
@@ -229,6 +248,9 @@ func (c *Client) renew(ctx context.Context, stale string, force bool) (string, e
 	margin := min(tokenMargin, life/2)
 	t := accessToken{value: out.AccessToken, renewBy: now.Add(life - margin), expireAt: now.Add(life)}
 	c.mu.Lock()
+	if old := c.tok; old.value != "" && now.Before(old.expireAt) {
+		c.replaced = append(c.replaced, old)
+	}
 	c.tok = t
 	c.mu.Unlock()
 	return t.value, nil
