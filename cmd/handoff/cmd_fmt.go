@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/urfave/cli/v2"
 
+	"github.com/raxx-app/handoff/internal/atomicfile"
 	"github.com/raxx-app/handoff/internal/diag"
 	"github.com/raxx-app/handoff/internal/spec"
 )
@@ -87,7 +88,7 @@ func fmtCommand(e *env) *cli.Command {
 					fmt.Fprint(e.stdout, unifiedDiff(f.path, string(src), string(out)))
 				}
 				if write {
-					if err := writeFileAtomic(f.path, out, info.Mode().Perm()); err != nil {
+					if err := atomicfile.WriteFile(f.path, out, info.Mode().Perm()); err != nil {
 						return exitf(exitError, "handoff fmt: %v", err)
 					}
 				}
@@ -199,28 +200,4 @@ func fmtFiles(targets []string) (files []fmtFile, diags hcl.Diagnostics, closeDi
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
 	return files, diags, closeDirs, nil
-}
-
-// writeFileAtomic replaces name with data through a temporary file in the
-// same directory, with permissions perm (the file's own, from the read).
-// The rename replaces the directory entry: a link put there meanwhile is
-// replaced, never written through.
-func writeFileAtomic(name string, data []byte, perm fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -181,13 +180,13 @@ func diffGrant(before, after *Grant) []grantField {
 	}
 	scalar("environment", b.Environment, a.Environment, scope)
 	scalar("mode", b.Mode, a.Mode, scope)
-	for _, k := range unionKeys(b.Attributes, a.Attributes) {
+	for _, k := range SortedKeys(b.Attributes, a.Attributes) {
 		bv, hb := b.Attributes[k]
 		av, ha := a.Attributes[k]
 		out = append(out, grantField{Group: groupScalar, Key: k, Before: bv, After: av, HasBefore: hb, HasAfter: ha})
 	}
 
-	for _, k := range unionKeys(b.Permissions, a.Permissions) {
+	for _, k := range SortedKeys(b.Permissions, a.Permissions) {
 		bv, hb := b.Permissions[k]
 		av, ha := a.Permissions[k]
 		f := grantField{Group: groupPermissions, Key: k, Before: bv, After: av, HasBefore: hb, HasAfter: ha}
@@ -239,18 +238,18 @@ func orNone(s string) string {
 	return s
 }
 
-func unionKeys(a, b map[string]string) []string {
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
+// SortedKeys returns the keys of every map given, sorted, without
+// duplicates: the order in which grants list their permissions and
+// attributes, here and in the planner.
+func SortedKeys(maps ...map[string]string) []string {
+	var keys []string
+	for _, m := range maps {
+		for k := range m {
 			keys = append(keys, k)
 		}
 	}
-	sort.Strings(keys)
-	return keys
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // formatTime renders an instant in UTC, RFC 3339, to the second.
