@@ -15,6 +15,7 @@ import (
 	"github.com/raxx-app/handoff/internal/devserver"
 	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 )
 
 const (
@@ -134,7 +135,7 @@ func (c *gitops) writes() int64 {
 func (c *gitops) liveIdentities() int {
 	n := 0
 	for _, id := range c.s.Infisical.Identities() {
-		if strings.HasPrefix(id.Name, "infisical-handoff-") {
+		if _, ok := infsurface.IdentitySlug(id.Name); ok {
 			n++
 		}
 	}
@@ -246,7 +247,7 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("env -reveal shows more than the handoff's grant")
 	}
 	stdout, _ = c.must(0, "audit", iapSlug)
-	if !strings.Contains(stdout, "infisical-handoff-"+iapSlug) || !strings.Contains(stdout, "get-secrets") {
+	if !strings.Contains(stdout, infsurface.IdentityName(iapSlug, time.Time{})) || !strings.Contains(stdout, "get-secrets") {
 		t.Errorf("audit does not show the identity's reads:\n%s", stdout)
 	}
 
@@ -348,6 +349,7 @@ func TestVerifyReportsAScopeViolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Named the way earlier versions named identities: still found.
 	if _, err := inf.CreateIdentity(context.Background(), "infisical-handoff-"+iapSlug+"-20260622", "no-access"); err != nil {
 		t.Fatal(err)
 	}
