@@ -31,13 +31,14 @@ func applyCommand(e *env) *cli.Command {
 		Description: "Without FILE, plans against the live state, prints the plan and asks for 'yes' on a terminal\n" +
 			"(-auto-approve in CI; with no terminal and no flag it refuses). With a plan FILE written by\n" +
 			"plan -out, applies exactly that plan, and refuses it when the specs or the live state changed\n" +
-			"since (the workspace is -chdir DIR). Steps are numbered on stderr; no secret is ever printed.\n" +
+			"since (the workspace is the current directory, or the global -chdir=DIR). Steps are numbered\n" +
+			"on stderr; no secret is ever printed.\n" +
 			"A run that fails part-way leaves a journal from which the next apply converges.\n" +
 			"Exit status: 0 applied (or nothing to do), 1 error.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "auto-approve", Usage: "apply without asking for confirmation"},
-			&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for another apply's lock (default: fail at once)"},
-			&cli.IntFlag{Name: "parallelism", Value: apply.DefaultParallelism, Usage: "handoffs applied at once (each runs its steps in order)"},
+			&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for another apply's lock, a `DURATION` (0 fails at once)"},
+			&cli.IntFlag{Name: "parallelism", Value: apply.DefaultParallelism, Usage: "`N` handoffs applied at once (each runs its steps in order)"},
 			chdirFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -58,7 +59,7 @@ func applyCommand(e *env) *cli.Command {
 				if p, err = e.planWorkspace(c, "apply", ws); err != nil {
 					return err
 				}
-				color := plan.ColorEnabled(stdoutFile(e), c.Bool("no-color"), e.getenv)
+				color := e.colorFor(c, e.stdout)
 				if err := plan.RenderText(e.stdout, p, plan.TextOptions{Color: color}); err != nil {
 					return exitf(exitError, "handoff apply: %v", err)
 				}
@@ -110,7 +111,7 @@ func applyArgs(c *cli.Context) (dir, file string, err error) {
 	arg := c.Args().First()
 	st, err := os.Stat(arg)
 	if err != nil {
-		return "", "", exitf(exitError, "handoff apply: %v", err)
+		return "", "", exitf(exitError, "handoff apply: %s: %v", arg, pathError(err))
 	}
 	if st.IsDir() {
 		return arg, "", nil
@@ -143,9 +144,9 @@ func (e *env) reportApply(p *plan.Plan, rep apply.Report, err error) error {
 	var locked *apply.LockedError
 	switch {
 	case errors.As(err, &locked), errors.Is(err, apply.ErrStalePlan):
-		return exitf(exitError, "handoff apply: %v\nNothing was changed.", err)
+		return exitf(exitError, "handoff apply: %s\nNothing was changed.", bare(err, "apply: "))
 	case err != nil && len(rep.Handoffs) == 0:
-		return exitf(exitError, "handoff apply: %v", err)
+		return exitf(exitError, "handoff apply: %s", bare(err, "apply: "))
 	}
 	for _, f := range rep.Flags {
 		fmt.Fprintf(e.stderr, "warning: %s\n", f)

@@ -31,7 +31,8 @@ func fmtCommand(e *env) *cli.Command {
 		Usage:     "rewrite handoff.hcl and specs/*.hcl in the canonical layout",
 		ArgsUsage: "[DIR|FILE...]",
 		Description: "For a DIR (default \".\"), formats the *.hcl files in DIR and in DIR/specs; HCL JSON files are left alone.\n" +
-			"Files are read as validate reads them: a link, a FIFO or a device is refused, and so is a file over 64 KiB or not UTF-8 text.\n" +
+			"Files are read as validate reads them: a link, a FIFO or a device is refused, and so is a file\n" +
+			"over 64 KiB or not UTF-8 text.\n" +
 			"Exit status: 0 done, 1 syntax error, 3 with -check when a file is not formatted.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "check", Usage: "write nothing; exit 3 if any file is not formatted"},
@@ -95,7 +96,7 @@ func fmtCommand(e *env) *cli.Command {
 			}
 			if len(diags) > 0 {
 				diags = diag.Limit(diags, diag.MaxPerFile, diag.MaxTotal)
-				if err := diag.WriteText(e.stderr, diags, sources, e.color(c)); err != nil {
+				if err := diag.WriteText(e.stderr, diags, sources, e.colorFor(c, e.stderr)); err != nil {
 					return exitf(exitError, "handoff fmt: %v", err)
 				}
 				if e.getenv("GITHUB_ACTIONS") == "true" {

@@ -305,55 +305,6 @@ func TestTextWrapsProseOnly(t *testing.T) {
 	}
 }
 
-func TestColorEnabled(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	env := func(kv ...string) func(string) string {
-		return func(k string) string {
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == k {
-					return kv[i+1]
-				}
-			}
-			return ""
-		}
-	}
-	tty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
-	if err == nil {
-		defer tty.Close()
-	}
-	for _, tc := range []struct {
-		name   string
-		file   *os.File
-		flag   bool
-		getenv func(string) string
-		want   bool
-		tty    bool
-	}{
-		{name: "pipe", file: w, getenv: env(), want: false},
-		{name: "nil file", file: nil, getenv: env(), want: false},
-		{name: "terminal", file: tty, getenv: env("TERM", "xterm"), want: true, tty: true},
-		{name: "terminal -no-color", file: tty, flag: true, getenv: env(), want: false, tty: true},
-		{name: "terminal NO_COLOR=1", file: tty, getenv: env("NO_COLOR", "1"), want: false, tty: true},
-		{name: "terminal NO_COLOR=0 (any value)", file: tty, getenv: env("NO_COLOR", "0"), want: false, tty: true},
-		{name: "terminal NO_COLOR empty", file: tty, getenv: env("NO_COLOR", ""), want: true, tty: true},
-		{name: "terminal TERM=dumb", file: tty, getenv: env("TERM", "dumb"), want: false, tty: true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.tty && tty == nil {
-				t.Skip("no pseudo-terminal available")
-			}
-			if got := ColorEnabled(tc.file, tc.flag, tc.getenv); got != tc.want {
-				t.Errorf("ColorEnabled = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
 // jsonKeys returns the keys of the top-level object in document order.
 func jsonKeys(t *testing.T, b []byte) []string {
 	t.Helper()

@@ -4,13 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/term"
 )
 
 // DefaultTextWidth is the width prose is wrapped to when TextOptions.Width is
@@ -20,8 +17,9 @@ const DefaultTextWidth = 80
 // TextOptions tunes RenderText.
 type TextOptions struct {
 	// Color adds ANSI colour codes: green +, yellow ~, red -, magenta -/+,
-	// bold red escalation markers. Decide it with ColorEnabled; never set it
-	// when the output is not a terminal.
+	// bold red escalation markers. The command decides it (flags,
+	// NO_COLOR, whether the output is a terminal); never set it when the
+	// output is not a terminal.
 	Color bool
 	// Width is the terminal width prose paragraphs (the header, warnings)
 	// are wrapped to; 0 means DefaultTextWidth.
@@ -38,21 +36,6 @@ const (
 	ansiMagenta = "\x1b[35m"
 	ansiBoldRed = "\x1b[1;31m"
 )
-
-// ColorEnabled decides TextOptions.Color for a command writing the plan to
-// stdout: false with the -no-color flag, when NO_COLOR is set to any
-// non-empty value (https://no-color.org), when TERM is "dumb", or when stdout
-// is not a terminal (a pipe, a file, CI logs). getenv is os.Getenv in
-// production; nil means os.Getenv.
-func ColorEnabled(stdout *os.File, noColorFlag bool, getenv func(string) string) bool {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	if noColorFlag || getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" || stdout == nil {
-		return false
-	}
-	return term.IsTerminal(int(stdout.Fd()))
-}
 
 // RenderText writes the plan for a terminal in the style of terraform plan: a
 // header (environment, commit, policy result), a legend of the symbols used,
