@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -36,7 +35,7 @@ func applyCommand(e *env) *cli.Command {
 			"A run that fails part-way leaves a journal from which the next apply converges.\n" +
 			"Exit status: 0 applied (or nothing to do), 1 error.",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "auto-approve", Usage: "apply without asking for confirmation"},
+			autoApproveFlag("apply"),
 			&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for another apply's lock, a `DURATION` (0 fails at once)"},
 			&cli.IntFlag{Name: "parallelism", Value: apply.DefaultParallelism, Usage: "`N` handoffs applied at once (each runs its steps in order)"},
 			chdirFlag(),
@@ -120,22 +119,11 @@ func applyArgs(c *cli.Context) (dir, file string, err error) {
 }
 
 // confirm asks for "yes" on a terminal; without one it refuses unless
-// -auto-approve was given.
+// -auto-approve was given (env.approve).
 func (e *env) confirm(c *cli.Context) error {
-	if c.Bool("auto-approve") {
-		return nil
-	}
-	if !e.stdinIsTerminal() {
-		return exitf(exitError, "handoff apply: refusing to apply without confirmation: stdin is not a terminal.\n"+
-			"Pass -auto-approve (CI, after the plan was reviewed on the pull request), or save a plan with\n"+
-			"'handoff plan -out FILE', review it, and run 'handoff apply FILE'. Nothing was changed.")
-	}
-	fmt.Fprint(e.stderr, "\nDo you want to apply this plan? Only 'yes' will be accepted: ")
-	answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
-	if strings.TrimSpace(answer) != "yes" {
-		return exitf(exitError, "handoff apply: cancelled; nothing was changed.")
-	}
-	return nil
+	return e.approve(c, "apply", "apply", "Do you want to apply this plan?",
+		" (CI, after the plan was reviewed on the pull request), or save a plan with\n"+
+			"'handoff plan -out FILE', review it, and run 'handoff apply FILE'")
 }
 
 // reportApply prints what the run did on stdout, findings and failures on

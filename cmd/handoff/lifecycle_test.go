@@ -462,7 +462,26 @@ func TestPatsListsChecksAndRevokes(t *testing.T) {
 	if !strings.Contains(stderr, "live PATs of raxx-app with a finding") {
 		t.Errorf("pats -check: %s", stderr)
 	}
-	c.must(0, "pats", "-revoke", "25383")
+	// -revoke asks first, as apply does (issue 12, item 20): refused
+	// without a terminal, cancelled unless the answer is yes, and an id
+	// the organization does not list is refused; none writes.
+	_, stderr = c.must(1, "pats", "-revoke", "25383")
+	if !strings.Contains(stderr, "refusing to revoke fine-grained PAT grant 25383 of raxx-app without confirmation") {
+		t.Errorf("pats -revoke without a terminal: %s", stderr)
+	}
+	if code, _, stderr := c.runIO(true, "no\n", "pats", "-revoke", "25383"); code != 1 || !strings.Contains(stderr, "Do you want to revoke it?") || !strings.Contains(stderr, "cancelled") {
+		t.Errorf("pats -revoke answered no: exit %d\n%s", code, stderr)
+	}
+	_, stderr = c.must(1, "pats", "-revoke", "999", "-auto-approve")
+	if !strings.Contains(stderr, "lists no fine-grained PAT grant 999") {
+		t.Errorf("pats -revoke of an unknown id: %s", stderr)
+	}
+	if stdout, _ := c.must(0, "pats", "-json", "-org", "raxx-app"); !strings.Contains(stdout, `"id": 25383`) {
+		t.Errorf("PAT 25383 is gone after refused revocations")
+	}
+	if code, stdout, stderr := c.runIO(true, "yes\n", "pats", "-revoke", "25383"); code != 0 || !strings.Contains(stdout, "Revoked fine-grained PAT grant 25383 of raxx-app") {
+		t.Errorf("pats -revoke answered yes: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	stdout, _ = c.must(0, "pats", "-json", "-org", "raxx-app")
 	var doc struct {
 		PATs []struct {
