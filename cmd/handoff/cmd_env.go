@@ -5,17 +5,20 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"github.com/raxx-app/handoff/internal/surface"
-	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"io"
 	"path"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/policy"
+	"github.com/raxx-app/handoff/internal/surface"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"github.com/raxx-app/handoff/internal/workspace"
 )
 
@@ -67,7 +70,10 @@ func envCommand(e *env) *cli.Command {
 				}
 			}
 			if format == "dotenv" {
-				return sc.writeDotenv(e.stdout)
+				if err := sc.writeDotenv(e.stdout); err != nil {
+					return exitf(exitError, "handoff env: %v", err)
+				}
+				return nil
 			}
 			enc := json.NewEncoder(e.stdout)
 			enc.SetIndent("", "  ")
@@ -104,6 +110,9 @@ type sessionContext struct {
 type envVar struct {
 	Name  string
 	Value string
+	// secret says Value is a credential's: a vault reference until
+	// revealed. Without -reveal, dotenv never sets the variable.
+	secret bool
 }
 
 // envVars marshals as a JSON object that keeps its order.
@@ -132,13 +141,16 @@ func newSessionContext(ws *workspace.Workspace, m *manifest.Manifest) *sessionCo
 		project: ws.Settings.ProjectID, environment: ws.Settings.Environment, folder: handoffFolder(ws, m.Slug),
 		names: map[string]string{}}
 	sc.Env = envVars{
-		{"HANDOFF_TASK_SLUG", m.Slug},
-		{"HANDOFF_EXPIRES_AT", m.ExpiresAt.UTC().Format(time.RFC3339)},
-		{"INFISICAL_SITE_URL", ws.Settings.SiteURL},
-		{"INFISICAL_PROJECT_ID", ws.Settings.ProjectID},
-		{"INFISICAL_ENVIRONMENT", ws.Settings.Environment},
-		{"INFISICAL_SECRET_PATH", sc.folder},
+		{Name: "HANDOFF_TASK_SLUG", Value: m.Slug},
+		{Name: "HANDOFF_EXPIRES_AT", Value: m.ExpiresAt.UTC().Format(time.RFC3339)},
+		{Name: "INFISICAL_SITE_URL", Value: ws.Settings.SiteURL},
+		{Name: "INFISICAL_PROJECT_ID", Value: ws.Settings.ProjectID},
+		{Name: "INFISICAL_ENVIRONMENT", Value: ws.Settings.Environment},
+		{Name: "INFISICAL_SECRET_PATH", Value: sc.folder},
 	}
+	// What each surface puts in the session (surface.SessionContributor):
+	// the names of its secrets, its plain settings, its read paths and
+	// lists. The core names no surface.
 	reg := ws.Registry()
 	for _, name := range reg.SortNames(m.Surfaces.Names()) {
 		s, ok := reg.Get(name)
@@ -153,6 +165,8 @@ func newSessionContext(ws *workspace.Workspace, m *manifest.Manifest) *sessionCo
 		for _, v := range x.Env {
 			if v.Secret != "" {
 				sc.names[v.Secret] = v.Name
+			} else {
+				sc.Env = append(sc.Env, envVar{Name: v.Name, Value: v.Value})
 			}
 		}
 		sc.Read = append(sc.Read, x.Read...)
@@ -163,8 +177,10 @@ func newSessionContext(ws *workspace.Workspace, m *manifest.Manifest) *sessionCo
 			sc.MCPToolsExcluded = nonNil(tools)
 		}
 	}
+	// Every secret of the folder is a credential, whichever surface wrote
+	// it.
 	for _, name := range m.Secrets {
-		sc.Env = append(sc.Env, envVar{sc.sessionName(name), sc.ref(sc.environment, sc.folder, name)})
+		sc.Env = append(sc.Env, envVar{Name: sc.sessionName(name), Value: sc.ref(sc.environment, sc.folder, name), secret: true})
 	}
 	return sc
 }
@@ -225,7 +241,7 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 		values[sc.sessionName(s.Key)] = s.Value
 	}
 	for i := range sc.Env {
-		if !strings.HasPrefix(sc.Env[i].Value, "infisical://") {
+		if !sc.Env[i].secret {
 			continue
 		}
 		v, ok := values[sc.Env[i].Name]
@@ -246,7 +262,7 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 		sort.Slice(list, func(i, j int) bool { return list[i].FullPath() < list[j].FullPath() })
 		for _, s := range list {
 			if ok, _ := path.Match(glob, s.Key); ok || recursive {
-				sc.Env = append(sc.Env, envVar{s.Key, s.Value})
+				sc.Env = append(sc.Env, envVar{Name: s.Key, Value: s.Value, secret: true})
 			}
 		}
 	}
@@ -254,24 +270,69 @@ func (sc *sessionContext) reveal(c *cli.Context, ws *workspace.Workspace, m *man
 	return nil
 }
 
-// writeDotenv prints KEY="value" lines a shell or a dotenv loader reads
-// (secrets as vault references unless revealed), then the MCP lists.
+// writeDotenv prints KEY="value" lines a shell or a dotenv loader reads,
+// then the read paths and the MCP lists.
+//
+// Without -reveal, a credential's variable is never set: its vault
+// reference is named in a comment instead. A reference under the
+// credential's own name (GH_TOKEN="infisical://…") would hand every tool
+// that reads the variable a fake token; and a <NAME>_REF variable could
+// still be taken for a real one (a secret named GITHUB gives GITHUB_REF,
+// which GitHub Actions sets) and would be exported by `set -a` all the
+// same. A comment is read by people and by nothing else; programs that
+// resolve references read -format json. Every name is checked to be a
+// shell variable's, and every value and comment is escaped, so that a name
+// or a value from the vault cannot add a line.
 func (sc *sessionContext) writeDotenv(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# handoff %s: session context", sc.Slug)
-	if !sc.Revealed {
-		b.WriteString(" (secrets as vault references; values with -reveal)")
+	if err := policy.ValidateSlug(sc.Slug); err != nil {
+		return err
 	}
-	b.WriteString("\n")
+	var b strings.Builder
+	var refs []envVar
+	for _, v := range sc.Env {
+		if !envNameRE.MatchString(v.Name) {
+			return fmt.Errorf("%q is not a shell variable name: refusing to print it", v.Name)
+		}
+		if v.secret && !sc.Revealed {
+			refs = append(refs, v)
+		}
+	}
+	fmt.Fprintf(&b, "# handoff %s: session context.\n", strconv.Quote(sc.Slug))
+	if len(refs) > 0 {
+		fmt.Fprintf(&b, "# Its %s %s not set here, so that sourcing this file never hands a tool a\n"+
+			"# vault reference in place of a credential; each is named below with its reference.\n"+
+			"# 'handoff env -format dotenv -reveal %s' prints the values,\n"+
+			"# read with the handoff's own identity.\n",
+			plural(len(refs), "credential"), oneOrManyVerb(len(refs)), sc.Slug)
+		width := 0
+		for _, v := range refs {
+			width = max(width, len(v.Name))
+		}
+		for _, v := range refs {
+			fmt.Fprintf(&b, "#   %-*s  %s\n", width, v.Name, strconv.Quote(v.Value))
+		}
+	}
 	kv := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, dotenvQuote(v)) }
 	for _, v := range sc.Env {
-		kv(v.Name, v.Value)
+		if !v.secret || sc.Revealed {
+			kv(v.Name, v.Value)
+		}
 	}
 	kv("HANDOFF_READ_PATHS", strings.Join(sc.Read, ","))
 	kv("HANDOFF_MCP_TOOLS", strings.Join(sc.MCPTools, ","))
 	kv("HANDOFF_MCP_TOOLS_EXCLUDED", strings.Join(sc.MCPToolsExcluded, ","))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// envNameRE is a POSIX shell variable name.
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func oneOrManyVerb(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 // dotenvQuote double-quotes v with the escapes dotenv loaders and POSIX
