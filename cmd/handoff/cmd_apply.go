@@ -3,11 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,10 +13,6 @@ import (
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/planfile"
 )
-
-// progressLineThreshold is the number of changed handoffs from which apply
-// on a terminal shows one redrawn progress line instead of every step.
-const progressLineThreshold = 20
 
 func init() { register(applyCommand) }
 
@@ -78,16 +72,13 @@ func applyCommand(e *env) *cli.Command {
 			if deps.Parallelism = c.Int("parallelism"); deps.Parallelism < 1 || deps.Parallelism > 64 {
 				return usageError(c, fmt.Errorf("-parallelism %d: want 1 to 64 (GitHub allows 100 concurrent requests)", deps.Parallelism), true)
 			}
-			if n := changedHandoffs(p); n >= progressLineThreshold && e.stderrIsTerminal() {
-				line := newProgressLine(e.stderr, n)
-				deps.Progress, deps.Done = io.Discard, line.done
-				defer line.finish()
-			}
 			run := apply.Apply
 			if file != "" {
 				run = apply.ApplySaved
 			}
+			prog := e.startProgress(&deps, p, ws.Pacer(), &ws.OnWait)
 			rep, err := run(c.Context, p, deps)
+			prog.stop()
 			return e.reportApply(p, rep, err)
 		},
 	}
@@ -197,46 +188,4 @@ func changedHandoffs(p *plan.Plan) int {
 		}
 	}
 	return n
-}
-
-// progressLine redraws one line on a terminal: handoffs done of total and
-// the last one finished. It replaces the numbered steps of long applies.
-type progressLine struct {
-	mu              sync.Mutex
-	w               io.Writer
-	total, finished int
-	failed          int
-}
-
-func newProgressLine(w io.Writer, total int) *progressLine {
-	l := &progressLine{w: w, total: total}
-	l.draw("")
-	return l
-}
-
-func (l *progressLine) done(r apply.HandoffReport) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.finished++
-	if r.Err != nil {
-		l.failed++
-	}
-	l.draw(r.Slug)
-}
-
-func (l *progressLine) draw(slug string) {
-	msg := fmt.Sprintf("applying: %d/%d handoffs", l.finished, l.total)
-	if l.failed > 0 {
-		msg += fmt.Sprintf(" (%d failed)", l.failed)
-	}
-	if slug != "" {
-		msg += " · " + slug
-	}
-	fmt.Fprintf(l.w, "\r\033[K%s", msg)
-}
-
-func (l *progressLine) finish() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintln(l.w)
 }

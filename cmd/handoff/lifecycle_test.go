@@ -8,6 +8,7 @@ import (
 	"github.com/raxx-app/handoff/internal/workspace"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -422,6 +423,9 @@ func TestApplyShowsAProgressLineForLongRuns(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "applying: 20/20 handoffs") || strings.Contains(stderr, "step 1/") {
 		t.Errorf("want one progress line and no steps on a terminal:\n%s", stderr)
+	}
+	if !regexp.MustCompile(`applied: 20/20 handoffs, \d+/\d+ steps, \d+ requests; `).MatchString(stderr) {
+		t.Errorf("the last progress line does not count the steps and requests:\n%s", stderr)
 	}
 	// Not on a terminal: the numbered steps, no progress line.
 	c.s.Kit.Clock.Advance(3 * time.Hour)
