@@ -156,7 +156,7 @@ func fmtFiles(targets []string) (files []fmtFile, diags hcl.Diagnostics, closeDi
 	for _, t := range targets {
 		st, err := os.Stat(t)
 		if err != nil {
-			return nil, nil, closeDirs, err
+			return nil, nil, closeDirs, fmt.Errorf("%s: %w", t, pathError(err))
 		}
 		if !st.IsDir() {
 			if strings.HasSuffix(t, ".json") {
