@@ -21,4 +21,21 @@ policy {
   # environment of the handoff folders), so a spec cannot read another
   # environment's copy of a root. List others in handoff.hcl, for example:
   #   vault_read_environments = ["staging"]
+
+  # Ceiling of the permission groups a handoff's Cloudflare API token may
+  # hold (zone permission groups, by Cloudflare's names). Whatever a policy
+  # says, never Zone Settings Write, Bot Management Write, Zone Write, nor
+  # the administration of API tokens, the account, billing or memberships.
+  cloudflare_permission_groups = ["Zone Read", "DNS Read", "DNS Write", "Cache Purge"]
+
+  # Zones a handoff's Cloudflare token may reach. None by default, so no
+  # spec gets a Cloudflare token until handoff.hcl lists zones, for example:
+  #   cloudflare_zones = ["example.com"]
+  cloudflare_zones = []
+
+  # Heroku apps a handoff may work on. None by default: a Heroku token reaches
+  # every app of the dedicated handoff account, so list here the apps that
+  # account has access to, for example:
+  #   heroku_apps = ["moosequest-staging"]
+  heroku_apps = []
 }

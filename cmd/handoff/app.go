@@ -47,6 +47,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// environ lists the whole environment, for a process a command starts
+	// (`handoff exec`); nil is os.Environ.
+	environ func() []string
 	// interactive, when set, says whether stdin and stderr are a terminal
 	// (tests answer the confirmation prompt); nil asks the files.
 	interactive func() bool

@@ -79,34 +79,3 @@ func TestDotenvNeverSetsACredentialToAReference(t *testing.T) {
 		t.Errorf("env -reveal does not set GH_TOKEN to the token")
 	}
 }
-
-// TestDotenvEscapes: a name that is not a shell name is refused, and a
-// value or a reference cannot add a line.
-func TestDotenvEscapes(t *testing.T) {
-	sc := &sessionContext{Slug: "a-task-20260621", Env: envVars{
-		{Name: "PLAIN", Value: "a\"b$c`d\\e\nEVIL=1"},
-		{Name: "TOKEN", Value: "infisical://p/e/f\nEVIL=2", secret: true},
-	}}
-	var b bytes.Buffer
-	if err := sc.writeDotenv(&b); err != nil {
-		t.Fatal(err)
-	}
-	vars := sourced(t, b.String())
-	if _, ok := vars["EVIL"]; ok {
-		t.Errorf("a value added a variable:\n%s", b.String())
-	}
-	if _, ok := vars["TOKEN"]; ok {
-		t.Errorf("an unrevealed credential is set:\n%s", b.String())
-	}
-	if vars["PLAIN"] != "a\"b$c`d\\e\\nEVIL=1" {
-		t.Errorf("PLAIN = %q", vars["PLAIN"])
-	}
-	sc.Env = append(sc.Env, envVar{Name: "BAD\nEVIL", Value: "x"})
-	if err := sc.writeDotenv(&b); err == nil {
-		t.Error("a variable name with a newline was printed")
-	}
-	sc.Env, sc.Slug = nil, "a\nEVIL=3"
-	if err := sc.writeDotenv(&b); err == nil {
-		t.Error("a slug with a newline was printed")
-	}
-}

@@ -22,7 +22,9 @@ func main() {
 	// SIGINT and SIGTERM cancel the command's context: `handoff dev` saves
 	// its state and stops, an apply stops between steps.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile(os.Getenv)
 	code := runContext(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stopProfile()
 	stop()
 	os.Exit(code)
 }

@@ -886,13 +886,14 @@ func TestWorkflowRunsAgainstDevServers(t *testing.T) {
 		"secrets.INFISICAL_PROJECT_ID":           dev["INFISICAL_PROJECT_ID"],
 		"secrets.HANDOFF_GITHUB_APP_ID":          dev["HANDOFF_GITHUB_APP_ID"],
 		"secrets.HANDOFF_GITHUB_APP_PRIVATE_KEY": pem,
+		"secrets.CLOUDFLARE_API_TOKEN":           dev["CLOUDFLARE_API_TOKEN"],
 		"vars.INFISICAL_SITE_URL":                dev["INFISICAL_SITE_URL"],
 		"vars.HANDOFF_GITHUB_API_URL":            dev["HANDOFF_GITHUB_API_URL"],
 		"github.token":                           dev["GITHUB_TOKEN"],
 		"secrets.GITHUB_TOKEN":                   dev["GITHUB_TOKEN"],
 	}
 	var secrets []string
-	for _, k := range []string{"INFISICAL_CLIENT_SECRET", "GITHUB_TOKEN"} {
+	for _, k := range []string{"INFISICAL_CLIENT_SECRET", "GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN"} {
 		secrets = append(secrets, dev[k])
 	}
 	for _, line := range strings.Split(pem, "\n") {
@@ -942,8 +943,9 @@ func TestWorkflowRunsAgainstDevServers(t *testing.T) {
 				"GITHUB_RUN_ID": "1234", "GITHUB_ACTOR": "octocat",
 				// The test bed: the dev servers' API URL, which handoff.hcl
 				// would give in production, and their clock.
-				"HANDOFF_GITHUB_API_URL": dev["HANDOFF_GITHUB_API_URL"],
-				"HANDOFF_DEV_CLOCK_URL":  dev["HANDOFF_DEV_CLOCK_URL"],
+				"HANDOFF_GITHUB_API_URL":     dev["HANDOFF_GITHUB_API_URL"],
+				"HANDOFF_CLOUDFLARE_API_URL": dev["HANDOFF_CLOUDFLARE_API_URL"],
+				"HANDOFF_DEV_CLOCK_URL":      dev["HANDOFF_DEV_CLOCK_URL"],
 			}
 			if eventName == "pull_request" {
 				environ["GITHUB_EVENT_PATH"] = event
@@ -984,8 +986,8 @@ func TestWorkflowRunsAgainstDevServers(t *testing.T) {
 	before := len(s.GitHub.Comments(owner, repo, 42))
 	runEvent("pull_request", "refs/pull/42/merge", map[string]int{"validate": 0, "plan": exitChanges})
 	comments := s.GitHub.Comments(owner, repo, 42)
-	if len(comments) != before+1 || !strings.Contains(comments[len(comments)-1].Body, "2 to create") {
-		t.Fatalf("after the pull request: %d comments (%d before), want the plan of 2 creates", len(comments), before)
+	if len(comments) != before+1 || !strings.Contains(comments[len(comments)-1].Body, "3 to create") {
+		t.Fatalf("after the pull request: %d comments (%d before), want the plan of 3 creates", len(comments), before)
 	}
 
 	runEvent("push", "refs/heads/main", map[string]int{"apply": 0})

@@ -1,7 +1,8 @@
 # Connection settings and policy of the handoffs in specs/. No secrets here:
 # the provisioner's credentials come from the environment only
 # (INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET, GITHUB_APP_PRIVATE_KEY or
-# GITHUB_APP_PRIVATE_KEY_FILE), which the workflow fills from Actions secrets.
+# GITHUB_APP_PRIVATE_KEY_FILE, CLOUDFLARE_API_TOKEN), which the workflow
+# fills from Actions secrets.
 # Reference of every block and argument: docs/spec-reference.md.
 
 infisical {
@@ -30,4 +31,8 @@ policy {
 
   # Vault folders a handoff may read besides its own folder.
   vault_read_roots = ["/MooseQuest/queue/staging"]
+
+  # Cloudflare zones a handoff's API token may reach (none unless listed).
+  # Give the provisioner token Zone Read on exactly these.
+  cloudflare_zones = ["example.com"]
 }

@@ -98,6 +98,10 @@ var scenarios = []scenario{
 	}},
 }
 
+func init() {
+	registerCrashCase(crashCase{slug: iapSlug, scenarios: scenarios, window: mintWindow, flagNames: "raxx-app/TradeMasterAPI"})
+}
+
 // mintWindow reports whether a run stopped before step name has minted a
 // token whose value may not have reached the vault: it stopped at the mint
 // itself (after the journal recorded it in flight: a possible window, no
@@ -120,18 +124,25 @@ func mintWindow(name string) (flagged, token bool) {
 // before its value reached the vault), which must be narrowed and flagged;
 // and the end state must equal a clean run's.
 func TestCrashAtEveryStep(t *testing.T) {
-	for _, sc := range scenarios {
+	for _, c := range crashCases {
+		t.Run(c.slug, func(t *testing.T) { crashAtEveryStep(t, c) })
+	}
+}
+
+func crashAtEveryStep(t *testing.T, c crashCase) {
+	slug := c.slug
+	for _, sc := range c.scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			// The clean run: its steps and its end state.
-			ref := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+			ref := newWorld(t, worldOptions{slugs: []string{slug}})
 			sc.setup(ref)
 			var log stepLog
 			if err := sc.run(ref, log.fp); err != nil {
 				t.Fatal(err)
 			}
-			steps := log.of(iapSlug, sc.op)
-			if len(steps) < 3 {
-				t.Fatalf("the clean %s ran %d steps: %v", sc.name, len(steps), steps)
+			steps := log.of(slug, sc.op)
+			if len(steps) == 0 {
+				t.Fatalf("the clean %s ran no step", sc.name)
 			}
 			want := asJSON(ref.snapshot())
 			ref.assertNoOrphans(false)
@@ -141,21 +152,21 @@ func TestCrashAtEveryStep(t *testing.T) {
 
 			for _, st := range steps {
 				t.Run(fmt.Sprintf("%02d-%s", st.Index, strings.ReplaceAll(st.Name, " ", "_")), func(t *testing.T) {
-					w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+					w := newWorld(t, worldOptions{slugs: []string{slug}})
 					sc.setup(w)
-					err := sc.run(w, crashAt(iapSlug, sc.op, st.Index))
+					err := sc.run(w, crashAt(slug, sc.op, st.Index))
 					if !errors.Is(err, apply.ErrCrash) {
 						t.Fatalf("crash at %s: got %v", st, err)
 					}
 					// H4: right after the crash, the gate admits the task only
 					// when everything its manifest names is there for it.
-					if w.gateRefusal(iapSlug) == "" {
-						w.assertDispatchable(iapSlug)
+					if w.gateRefusal(slug) == "" {
+						w.assertDispatchable(slug)
 					}
 					// The crashed run's lease expires; the next apply takes it over.
 					w.advance(leaseTTL + time.Second)
 					rep := sc.converge(w)
-					flagged, token := mintWindow(st.Name)
+					flagged, token := c.windowAt(st.Name)
 					window := w.assertNoOrphans(token)
 					switch {
 					case token && len(window) != 1:
@@ -167,10 +178,10 @@ func TestCrashAtEveryStep(t *testing.T) {
 						t.Errorf("flags %v, want flagged=%t", rep.Flags, flagged)
 					}
 					if flagged {
-						if !strings.Contains(strings.Join(rep.Flags, "\n"), "raxx-app/TradeMasterAPI") {
-							t.Errorf("the flag does not name the repository: %v", rep.Flags)
+						if !strings.Contains(strings.Join(rep.Flags, "\n"), c.flagNames) {
+							t.Errorf("the flag does not name %s: %v", c.flagNames, rep.Flags)
 						}
-						if m := w.manifests()[iapSlug]; m != nil && !hasFlagEvent(m) {
+						if m := w.manifests()[slug]; m != nil && !hasFlagEvent(m) {
 							t.Errorf("the manifest's history does not record the window: %s", asJSON(m.History))
 						}
 						if token {
@@ -206,20 +217,27 @@ func hasFlagEvent(m *manifest.Manifest) bool {
 // before every step: the run undoes in memory what it minted (no window
 // token, ever), returns a clear error, and a rerun converges.
 func TestFailureAtEveryStepCompensates(t *testing.T) {
-	for _, sc := range scenarios {
+	for _, c := range crashCases {
+		t.Run(c.slug, func(t *testing.T) { failureAtEveryStep(t, c) })
+	}
+}
+
+func failureAtEveryStep(t *testing.T, c crashCase) {
+	slug := c.slug
+	for _, sc := range c.scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			ref := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+			ref := newWorld(t, worldOptions{slugs: []string{slug}})
 			sc.setup(ref)
 			var log stepLog
 			if err := sc.run(ref, log.fp); err != nil {
 				t.Fatal(err)
 			}
 			want := asJSON(ref.snapshot())
-			for _, st := range log.of(iapSlug, sc.op) {
+			for _, st := range log.of(slug, sc.op) {
 				t.Run(fmt.Sprintf("%02d", st.Index), func(t *testing.T) {
-					w := newWorld(t, worldOptions{slugs: []string{iapSlug}})
+					w := newWorld(t, worldOptions{slugs: []string{slug}})
 					sc.setup(w)
-					err := sc.run(w, failAt(iapSlug, sc.op, st.Index))
+					err := sc.run(w, failAt(slug, sc.op, st.Index))
 					if err == nil || errors.Is(err, apply.ErrCrash) || !strings.Contains(err.Error(), st.Name) {
 						t.Fatalf("failure at %s: got %v", st, err)
 					}
@@ -231,7 +249,7 @@ func TestFailureAtEveryStepCompensates(t *testing.T) {
 					}
 					rep := sc.converge(w)
 					w.assertNoOrphans(false)
-					if _, token := mintWindow(st.Name); token && len(rep.Flags) == 0 {
+					if _, token := c.windowAt(st.Name); token && len(rep.Flags) == 0 {
 						// The mint's value did not reach the vault: the rerun
 						// cannot know the compensation revoked it, so it
 						// flags a possible window. That is the safe side.
@@ -265,6 +283,14 @@ func (w *world) assertDispatchable(slug string) {
 	if inf := infRec(m); inf != nil && !slices.Contains(m.KilledSurfaces(), "infisical") {
 		if _, ok := w.srv.Infisical.Identity(inf.IdentityID); !ok {
 			w.t.Errorf("the gate admits %s but its identity %s is gone", slug, inf.IdentityID)
+		}
+	}
+	for _, p := range probes {
+		if p.dispatchable == nil || slices.Contains(m.KilledSurfaces(), p.surface) {
+			continue
+		}
+		for _, msg := range p.dispatchable(w, slug, m) {
+			w.t.Errorf("the gate admits %s but its %s credential does not work: %s", slug, p.surface, msg)
 		}
 	}
 	if g := ghRec(m); g != nil && !slices.Contains(m.KilledSurfaces(), "github") {

@@ -14,14 +14,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/raxx-app/handoff/internal/apply"
 	"github.com/raxx-app/handoff/internal/devserver"
+	"github.com/raxx-app/handoff/internal/devserver/cloudflaresrv"
 	"github.com/raxx-app/handoff/internal/devserver/devkit"
 	"github.com/raxx-app/handoff/internal/devserver/githubsrv"
 	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
+	awsprov "github.com/raxx-app/handoff/internal/provider/aws"
+	"github.com/raxx-app/handoff/internal/provider/cloudflare"
 	"github.com/raxx-app/handoff/internal/provider/github"
+	"github.com/raxx-app/handoff/internal/provider/heroku"
 	"github.com/raxx-app/handoff/internal/provider/httpx"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/reconcile"
@@ -102,7 +108,10 @@ func (s *syncBuffer) String() string {
 }
 
 type worldOptions struct {
-	slugs     []string // specs to keep (all when empty)
+	// slugs are the specs to keep: classicSlugs when empty, unless
+	// everySpec (every spec of testdata/repo, each surface's fixture too).
+	slugs     []string
+	everySpec bool
 	fixture   *infisicalsrv.Fixture
 	noCleanup bool
 	// maxWait is the longest Retry-After the clients honour (50 ms).
@@ -119,8 +128,12 @@ func newWorld(tb testing.TB, opts worldOptions) *world {
 	}
 	ghs := httptest.NewServer(srv.GitHub)
 	infs := httptest.NewServer(srv.Infisical)
-	tb.Cleanup(ghs.Close)
-	tb.Cleanup(infs.Close)
+	cfs := httptest.NewServer(srv.Cloudflare)
+	aws := httptest.NewServer(srv.AWS)
+	hks := httptest.NewServer(srv.Heroku)
+	for _, s := range []*httptest.Server{ghs, infs, cfs, aws, hks} {
+		tb.Cleanup(s.Close)
+	}
 	hc := httpx.Config{MinWait: time.Millisecond, MaxWait: 50 * time.Millisecond, MaxRetries: 4}
 	if opts.maxWait > 0 {
 		hc.MaxWait = opts.maxWait
@@ -140,6 +153,9 @@ func newWorld(tb testing.TB, opts worldOptions) *world {
 	if diags.HasErrors() {
 		tb.Fatal(diags)
 	}
+	if len(opts.slugs) == 0 && !opts.everySpec {
+		opts.slugs = classicSlugs
+	}
 	if len(opts.slugs) > 0 {
 		var keep []*spec.Handoff
 		for _, h := range repo.Handoffs {
@@ -150,11 +166,33 @@ func newWorld(tb testing.TB, opts worldOptions) *world {
 		repo.Handoffs = keep
 	}
 	w := &world{t: tb, kit: kit, srv: srv, inf: inf, gh: gh, repo: repo, values: map[string]bool{}}
+	cf, err := cloudflare.New(cloudflare.Config{BaseURL: cfs.URL + cloudflaresrv.BasePath,
+		Token: cloudflare.Secret(srv.Cloudflare.ProvisionerToken()), HTTP: hc, Timeout: 10 * time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	awsKey, awsSecret := srv.AWS.ProvisionerCredentials()
+	awsClient, err := awsprov.New(context.Background(), awsprov.Config{Region: "us-east-1", Endpoint: aws.URL,
+		Credentials: credentials.NewStaticCredentialsProvider(awsKey, awsSecret, ""),
+		HTTPClient:  httpx.New(hc).Standard(), MaxAttempts: 1, Now: kit.Clock.Now, Timeout: 10 * time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hk, err := heroku.New(heroku.Config{BaseURL: hks.URL, APIKey: srv.Heroku.ProvisionerAPIKey(), HTTP: hc,
+		Timeout: 10 * time.Second, Now: kit.Clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	w.reg = surfaces.New(surfaces.Clients{
-		GitHub:    func() (*github.Client, error) { return gh, nil },
-		Infisical: func() (*infisical.Client, error) { return inf, nil },
+		GitHub:     func() (*github.Client, error) { return gh, nil },
+		Infisical:  func() (*infisical.Client, error) { return inf, nil },
+		Cloudflare: func() (*cloudflare.Client, error) { return cf, nil },
+		AWS:        func() (*awsprov.Client, error) { return awsClient, nil },
+		Heroku:     func() (*heroku.Client, error) { return hk, nil },
 	})
-	w.values[secret] = true
+	for _, v := range []string{secret, srv.Cloudflare.ProvisionerToken(), awsSecret, srv.Heroku.ProvisionerAPIKey()} {
+		w.values[v] = true
+	}
 	for _, s := range infisicalsrv.DefaultFixture().Projects[0].Secrets {
 		w.values[s.Value] = true
 	}
@@ -289,6 +327,22 @@ func (w *world) record(rep apply.Report, err error) {
 	w.harvest()
 }
 
+// revokeWith is `handoff revoke` of slug with opts and the fail point fp
+// (nil: none), recording its texts.
+func (w *world) revokeWith(slug string, opts apply.RevokeOptions, fp func(apply.Step) error) error {
+	d := w.deps()
+	d.FailPoint = fp
+	rep, err := apply.Revoke(context.Background(), slug, opts, d)
+	w.record(rep, err)
+	return err
+}
+
+// dropSpec deletes slug's spec from the repository, as a merged pull
+// request that removes the file does.
+func (w *world) dropSpec(slug string) {
+	w.repo.Handoffs = slices.DeleteFunc(slices.Clone(w.repo.Handoffs), func(h *spec.Handoff) bool { return h.Slug.Value == slug })
+}
+
 // mustApply plans and applies, failing on error.
 func (w *world) mustApply() apply.Report {
 	w.t.Helper()
@@ -317,6 +371,12 @@ func (w *world) harvest() {
 		case "GH_HANDOFF_TOKEN", "INFISICAL_CLIENT_SECRET":
 			if s.Value != "" {
 				w.values[s.Value] = true
+			}
+		default:
+			for _, p := range probes {
+				if slices.Contains(p.secrets, s.Key) && s.Value != "" {
+					w.values[s.Value] = true
+				}
 			}
 		}
 	}
@@ -453,6 +513,11 @@ func (w *world) assertNoOrphans(allowWindow bool) []windowToken {
 			}
 		}
 	}
+	for _, p := range probes {
+		for _, msg := range p.orphans(w, ms) {
+			w.t.Errorf("%s: orphan: %s", p.surface, msg)
+		}
+	}
 	var window []windowToken
 	for _, tok := range w.srv.GitHub.LiveTokens() {
 		if tokens[tok.Fingerprint[:12]] {
@@ -499,6 +564,8 @@ type snapshot struct {
 	ReadPaths  []string
 	Identities int
 	LiveTokens int
+	// Vendors are the probes' snapshots, by surface.
+	Vendors map[string]any `json:",omitempty"`
 }
 
 func (w *world) snapshot() []snapshot {
@@ -532,6 +599,14 @@ func (w *world) snapshot() []snapshot {
 		for _, id := range w.handoffIdentities() {
 			if sl, ok := infsurface.IdentitySlug(id.Name); ok && sl == slug {
 				s.Identities++
+			}
+		}
+		for _, p := range probes {
+			if v := p.snapshot(w, slug, m); v != nil {
+				if s.Vendors == nil {
+					s.Vendors = map[string]any{}
+				}
+				s.Vendors[p.surface] = v
 			}
 		}
 		out = append(out, s)

@@ -19,7 +19,7 @@ import (
 // (Every test of this package runs the same scan at cleanup; this one makes
 // sure it has something to find.)
 func TestNoSecretInAnyOutput(t *testing.T) {
-	w := newWorld(t, worldOptions{})
+	w := newWorld(t, worldOptions{everySpec: true})
 	ctx := context.Background()
 	savePlan := func() {
 		b, err := planfile.Marshal(w.plan())

@@ -37,7 +37,7 @@ func (pl *planner) checkPlan(p *plan.Plan) {
 		if !ok {
 			continue
 		}
-		in := surface.PlanInput{Specs: pl.repo.Handoffs, Live: pl.live}
+		in := surface.PlanInput{Specs: pl.repo.Handoffs, Live: pl.live, Config: pl.repo.Config}
 		for _, ph := range p.Handoffs {
 			h := pl.repo.Handoff(ph.Slug)
 			if h == nil || !h.HasSurface(sf.Name()) {

@@ -276,7 +276,7 @@ func (pl *planner) specFile(h *spec.Handoff) string {
 // target is what a create (or replace) of h is planned against: a new TTL
 // from now.
 func (pl *planner) target(h *spec.Handoff) surface.Target {
-	t := surface.Target{Slug: h.Slug.Value, Spec: h, Root: pl.live.Root, Folder: pl.folder(h.Slug.Value), Environment: pl.env, Now: pl.now}
+	t := surface.Target{Slug: h.Slug.Value, Spec: h, Root: pl.live.Root, Folder: pl.folder(h.Slug.Value), Environment: pl.env, Now: pl.now, Live: pl.live}
 	if h.TTL.Valid() && h.TTL.Value > 0 {
 		t.ExpiresAt = pl.now.Add(h.TTL.Value)
 	}
@@ -288,7 +288,7 @@ func (pl *planner) target(h *spec.Handoff) surface.Target {
 // surface the manifest lacks).
 func (pl *planner) keepTarget(h *spec.Handoff, m *manifest.Manifest, rec surface.Record) surface.Target {
 	return surface.Target{Slug: m.Slug, Spec: h, Root: pl.live.Root, Folder: pl.folder(m.Slug), Environment: pl.env,
-		Now: pl.now, ExpiresAt: m.ExpiresAt, Record: rec}
+		Now: pl.now, ExpiresAt: m.ExpiresAt, Record: rec, Live: pl.live}
 }
 
 func (pl *planner) folder(slug string) string { return pl.live.Root + "/" + slug }

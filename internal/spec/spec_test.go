@@ -17,7 +17,9 @@ import (
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/surfaces"
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
+	cfsurface "github.com/raxx-app/handoff/internal/surfaces/cloudflare"
 	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	herokusurface "github.com/raxx-app/handoff/internal/surfaces/heroku"
 	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"github.com/raxx-app/handoff/internal/surfaces/pending"
 )
@@ -223,8 +225,8 @@ func TestParseHandoffValues(t *testing.T) {
 		t.Errorf("infisical read = %v", got)
 	}
 	aws := pendingBlock(t, h, "aws").Durs["duration"]
-	heroku := pendingBlock(t, h, "heroku").Durs["ttl"]
-	cloudflare := pendingBlock(t, h, "cloudflare").Durs["ttl"]
+	heroku := herokusurface.Of(h).TTL
+	cloudflare := cfsurface.Of(h).TTL
 	if aws.Value != 30*time.Minute || heroku.Value != 2*time.Hour || cloudflare.Value != time.Hour {
 		t.Errorf("surface durations: aws %v heroku %v cloudflare %v", aws.Value, heroku.Value, cloudflare.Value)
 	}
@@ -293,8 +295,8 @@ func TestDefaults(t *testing.T) {
 		{"apple_iap environment", byref.AppleIAP().Of(h).Mode.Value, "sandbox"},
 		{"alpaca mode", byref.Alpaca().Of(h).Mode.Value, "paper"},
 		{"aws duration", pendingBlock(t, h, "aws").Durs["duration"].Value, time.Hour},
-		{"cloudflare ttl", pendingBlock(t, h, "cloudflare").Durs["ttl"].Value, 6 * time.Hour},
-		{"heroku ttl", pendingBlock(t, h, "heroku").Durs["ttl"].Value, 6 * time.Hour},
+		{"cloudflare ttl", cfsurface.Of(h).TTL.Value, 6 * time.Hour},
+		{"heroku ttl", herokusurface.Of(h).TTL.Value, 6 * time.Hour},
 		{"stripe mode range is the block header", stripe.Mode.Range, stripe.DefRange},
 		{"infisical environment unset", infsurface.Of(h).Environment.Valid(), false},
 		{"description unset", h.Description.Valid(), false},

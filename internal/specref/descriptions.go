@@ -67,11 +67,23 @@ var descriptions = map[string]Description{
 		"the root itself. A root must not overlap `handoff_root`, or every handoff could read the others' " +
 		"credentials. Roots carry no environment: `vault_read_environments` says in which environments they may be read.",
 		Default: "[]"},
+	"config.policy.cloudflare_permission_groups": {Text: "Ceiling of the Cloudflare permission groups any handoff's token " +
+		"may hold, by Cloudflare's exact names. Forbidden groups (`Zone Settings Write`, `Bot Management Write`, " +
+		"`Zone Write`, and any that administers API tokens, the account, billing or memberships) are errors here too.",
+		Default: `["Zone Read", "DNS Read", "DNS Write", "Cache Purge"]`},
+	"config.policy.cloudflare_zones": {Text: "Zones (names or ids) a handoff's Cloudflare token may reach. Empty by " +
+		"default: no spec gets a Cloudflare token until this lists its zones, through a reviewed change.",
+		Default: "[]"},
 	"config.policy.vault_read_environments": {Text: "Environment slugs a spec's `infisical` read paths may be in (its " +
 		"`environment`, or the infisical block's when it names none). Without it, handoffs read only in the " +
 		"infisical block's `environment`, so a spec cannot read the `prod` copy of a root meant for `staging`. " +
 		"List another environment only through a reviewed change; an empty list forbids every read path.",
 		Default: "the infisical block's environment"},
+	"config.policy.heroku_apps": {Text: "Heroku apps a handoff may work on, by name. A Heroku token reaches every app " +
+		"of the dedicated handoff account, so a spec's `app` must be listed here, and plan refuses to mint while " +
+		"the account reaches an app that is neither the spec's nor listed. The default allows none: list the apps " +
+		"the handoff account has access to, through a reviewed change.",
+		Default: "[]"},
 
 	// specs/<slug>.hcl
 	"handoff": {Text: "One handoff: a task's set of least-privilege, time-bound credentials. The slug is lower-case " +
@@ -119,13 +131,23 @@ var descriptions = map[string]Description{
 	"handoff.stripe.permissions": {Text: "Stripe resource (snake case, such as `checkout_sessions`) → `read` or `write`; " +
 		"not empty. Recorded in the manifest."},
 
-	"handoff.cloudflare": {Text: "A Cloudflare API token limited to named zones and permission groups, with an expiry. " +
-		"Parsed and checked by the policy; this build has no provider for it yet, so plan reports it as an error."},
-	"handoff.cloudflare.zones": {Text: "Zone names (`example.com`) or 32-hex-digit zone ids; no wildcard; not empty."},
-	"handoff.cloudflare.permission_groups": {Text: "Cloudflare permission group names, such as `DNS Write`; no wildcard; " +
-		"not empty."},
-	"handoff.cloudflare.ttl": {Text: "Life of the token; positive and at most the handoff's `ttl`.",
+	"handoff.cloudflare": {Text: "A Cloudflare user API token named `handoff-<slug>`, limited to the listed zones and " +
+		"permission groups, expiring with the handoff (or sooner, at the end of its `ttl`, and then refreshed by " +
+		"scheduled applies). Written to the vault as `CLOUDFLARE_API_TOKEN`. The provisioner token " +
+		"(`CLOUDFLARE_API_TOKEN` in apply's environment) needs API Tokens Write and Zone Read on the zones: see " +
+		"docs/vendors/cloudflare.md."},
+	"handoff.cloudflare.zones": {Text: "Zone names (`example.com`) or 32-hex-digit zone ids, each listed in the policy's " +
+		"`cloudflare_zones`; no wildcard, no duplicate; not empty. Plan refuses a zone the provisioner token does not see."},
+	"handoff.cloudflare.permission_groups": {Text: "Zone permission groups by Cloudflare's exact names, such as `DNS Write`, " +
+		"each within the policy's `cloudflare_permission_groups`; no wildcard; not empty. Never `Zone Settings Write`, " +
+		"`Bot Management Write`, `Zone Write`, or a group that administers API tokens, the account, billing or " +
+		"memberships. Plan refuses a group not in Cloudflare's catalogue or not of zones."},
+	"handoff.cloudflare.ttl": {Text: "Life of the token; positive and at most the handoff's `ttl`. Shorter, the token is " +
+		"minted again before it ends, within the handoff's life.",
 		Default: "the handoff's ttl"},
+	"handoff.cloudflare.request_ip": {Text: "CIDRs the token may be used from (Cloudflare's `condition.request.ip.in`), " +
+		"such as `192.0.2.0/24`; a single address as `/32` or `/128`; no host bits, not `0.0.0.0/0`, not empty. " +
+		"When omitted, the token works from any address."},
 
 	"handoff.aws": {Text: "AWS credentials from STS AssumeRole with an inline session policy. Parsed and checked by the " +
 		"policy; this build has no provider for it yet, so plan reports it as an error."},
@@ -135,12 +157,18 @@ var descriptions = map[string]Description{
 	"handoff.aws.duration": {Text: "Length of one session: from `15m` to `1h`, and at most the handoff's `ttl`; " +
 		"scheduled applies refresh it.", Default: `"1h"`},
 
-	"handoff.heroku": {Text: "A Heroku OAuth authorization on one app, with scopes and an expiry. Parsed and checked by " +
-		"the policy; this build has no provider for it yet, so plan reports it as an error."},
-	"handoff.heroku.app": {Text: "The app's name: 3 to 30 lower-case letters, digits and hyphens, starting with a letter."},
+	"handoff.heroku": {Text: "A Heroku OAuth authorization of the dedicated handoff account (`HEROKU_API_KEY` in the " +
+		"handoff's folder and session, with the app's name as `HEROKU_APP`), described `handoff <slug>`, with the " +
+		"block's scopes and an expiry. Heroku cannot limit a token to one app: it reaches every app of the " +
+		"account, which plan reads and refuses when it exceeds the spec's app and the policy's `heroku_apps`."},
+	"handoff.heroku.app": {Text: "The app the task works on: its name, 3 to 30 lower-case letters, digits and " +
+		"hyphens, starting with a letter and not ending with a hyphen. It must be in the policy's `heroku_apps` " +
+		"and within the handoff account's reach."},
 	"handoff.heroku.scope": {Text: "OAuth scopes among `identity`, `read`, `write`, `read-protected` and " +
-		"`write-protected`; never `global`; not empty."},
-	"handoff.heroku.ttl": {Text: "Life of the authorization; positive and at most the handoff's `ttl`.",
+		"`write-protected`; never `global`; not empty. Ask for the narrowest that serves the task: `read` for the " +
+		"app without its config vars, `read-protected` to read config vars, `write-protected` to set them."},
+	"handoff.heroku.ttl": {Text: "Life of the authorization; positive and at most the handoff's `ttl`. When shorter, " +
+		"apply mints a new token ahead of each expiry until the handoff ends.",
 		Default: "the handoff's ttl"},
 
 	"handoff.apple_iap": {Text: "App Store Server API access for one app. Such keys are made in App Store Connect, so " +

@@ -401,6 +401,10 @@ from the environment only: ` + "`INFISICAL_CLIENT_ID`" + `, ` + "`INFISICAL_CLIE
 ` + "`GITHUB_APP_PRIVATE_KEY`" + ` (the PEM) or ` + "`GITHUB_APP_PRIVATE_KEY_FILE`" + ` (its path), and
 ` + "`CF_ACCESS_CLIENT_ID`" + ` / ` + "`CF_ACCESS_CLIENT_SECRET`" + ` when the vault sits behind
 Cloudflare Access.
+
+The ` + "`heroku`" + ` surface mints with the API key of the dedicated Heroku account, from
+` + "`HEROKU_API_KEY`" + `; ` + "`HANDOFF_HEROKU_API_URL`" + ` points it at another API (the local server of
+` + "`handoff dev`" + `).
 `
 
 func kib(n int) string { return fmt.Sprintf("%d KiB", n>>10) }

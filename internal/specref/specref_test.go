@@ -11,11 +11,14 @@ import (
 
 	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/provider/github"
+	hk "github.com/raxx-app/handoff/internal/provider/heroku"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/spec"
 	_ "github.com/raxx-app/handoff/internal/surfaces" // the language the reference documents
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
+	cfsurface "github.com/raxx-app/handoff/internal/surfaces/cloudflare"
 	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
+	herokusurface "github.com/raxx-app/handoff/internal/surfaces/heroku"
 	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"github.com/raxx-app/handoff/internal/surfaces/pending"
 	"github.com/raxx-app/handoff/internal/vault/infisicalvault"
@@ -239,6 +242,12 @@ func TestDocumentedDefaults(t *testing.T) {
 			}
 			return "[" + strings.Join(q, ", ") + "]"
 		},
+		"config.policy.cloudflare_permission_groups": func(*spec.Config, *spec.Handoff) string {
+			return quoteList(defaultPolicyBlock[*cfsurface.PolicyBlock](t, defPolicy, cfsurface.Name).PermissionGroups.Strings())
+		},
+		"config.policy.cloudflare_zones": func(*spec.Config, *spec.Handoff) string {
+			return quoteList(defaultPolicyBlock[*cfsurface.PolicyBlock](t, defPolicy, cfsurface.Name).Zones.Strings())
+		},
 		"config.policy.vault_read_environments": func(c *spec.Config, _ *spec.Handoff) string {
 			// Computed: the policy applies the infisical block's environment
 			// when the argument is omitted.
@@ -268,13 +277,20 @@ func TestDocumentedDefaults(t *testing.T) {
 			return quote(pendingDuration(t, h, "aws", "duration").Raw)
 		},
 		"handoff.cloudflare.ttl": func(_ *spec.Config, h *spec.Handoff) string {
-			if d := pendingDuration(t, h, "cloudflare", "ttl"); d.Raw != h.TTL.Raw || h.TTL.Raw == "" {
+			if d := cfsurface.Of(h).TTL; d.Raw != h.TTL.Raw || h.TTL.Raw == "" {
 				return quote(d.Raw)
 			}
 			return handoffTTL
 		},
+		"config.policy.heroku_apps": func(*spec.Config, *spec.Handoff) string {
+			var q []string
+			for _, v := range defaultPolicyBlock[*herokusurface.PolicyBlock](t, defPolicy, herokusurface.Name).Apps.Strings() {
+				q = append(q, quote(v))
+			}
+			return "[" + strings.Join(q, ", ") + "]"
+		},
 		"handoff.heroku.ttl": func(_ *spec.Config, h *spec.Handoff) string {
-			if d := pendingDuration(t, h, "heroku", "ttl"); d.Raw != h.TTL.Raw || h.TTL.Raw == "" {
+			if d := herokusurface.Of(h).TTL; d.Raw != h.TTL.Raw || h.TTL.Raw == "" {
 				return quote(d.Raw)
 			}
 			return handoffTTL
@@ -310,6 +326,15 @@ func TestDocumentedDefaults(t *testing.T) {
 	}
 }
 
+// quoteList writes a list as HCL: ["a", "b"].
+func quoteList(l []string) string {
+	q := make([]string, len(l))
+	for i, v := range l {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
 // defaultPolicyBlock is what surface name decoded of the default policy.
 func defaultPolicyBlock[T spec.Block](t *testing.T, def *spec.Config, name string) T {
 	t.Helper()
@@ -341,6 +366,7 @@ func TestEnvironmentSectionNamesRealVariables(t *testing.T) {
 		infisical.EnvCFAccessID, infisical.EnvCFAccessSecret,
 		workspace.EnvOrganizationID, workspace.EnvGitHubAPIURL, workspace.EnvGitHubAppID,
 		github.EnvPrivateKey, github.EnvPrivateKeyFile,
+		hk.EnvAPIKey, workspace.EnvHerokuAPIURL,
 	} {
 		if !strings.Contains(footer, "`"+v+"`") {
 			t.Errorf("the Environment section does not name %s", v)

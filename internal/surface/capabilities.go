@@ -128,6 +128,9 @@ type PlanInput struct {
 	// Uses are the plan's changes of the surface, by handoff.
 	Uses []Use
 	Live *state.Live
+	// Config is handoff.hcl (nil when missing), for checks against the
+	// surface's effective policy (policy.Effective).
+	Config *spec.Config
 }
 
 // PlanChecker is a surface with plan-time checks against its live state

@@ -238,6 +238,9 @@ type Target struct {
 	// place of it (a refresh or a repair): what it keeps (an identity's
 	// name) is kept. Nil for a create or a replace.
 	Record Record
+	// Live is the live state the plan is made against, for a grant that
+	// depends on it (the apps a Heroku token reaches); nil when unknown.
+	Live *state.Live
 }
 
 // Check is what a surface's policy rules see of a repository.

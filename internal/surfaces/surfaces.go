@@ -9,11 +9,13 @@ import (
 	"github.com/raxx-app/handoff/internal/provider/aws"
 	"github.com/raxx-app/handoff/internal/provider/cloudflare"
 	gh "github.com/raxx-app/handoff/internal/provider/github"
-	"github.com/raxx-app/handoff/internal/provider/heroku"
+	hk "github.com/raxx-app/handoff/internal/provider/heroku"
 	inf "github.com/raxx-app/handoff/internal/provider/infisical"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/surfaces/byref"
+	cfsurface "github.com/raxx-app/handoff/internal/surfaces/cloudflare"
 	"github.com/raxx-app/handoff/internal/surfaces/github"
+	"github.com/raxx-app/handoff/internal/surfaces/heroku"
 	"github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"github.com/raxx-app/handoff/internal/surfaces/mcp"
 	"github.com/raxx-app/handoff/internal/surfaces/pending"
@@ -28,7 +30,7 @@ type Clients struct {
 	Infisical  func() (*inf.Client, error)
 	Cloudflare func() (*cloudflare.Client, error)
 	AWS        func() (*aws.Client, error)
-	Heroku     func() (*heroku.Client, error)
+	Heroku     func() (*hk.Client, error)
 }
 
 // All returns every surface of this build, in the language's order, with
@@ -39,9 +41,9 @@ func All(c Clients) []surface.Surface {
 		infisical.New(c.Infisical),
 		mcp.New(),
 		byref.Stripe(),
-		pending.Cloudflare(),
+		cfsurface.New(c.Cloudflare),
 		pending.AWS(),
-		pending.Heroku(),
+		heroku.New(c.Heroku),
 		byref.AppleIAP(),
 		byref.Alpaca(),
 	}

@@ -79,12 +79,23 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 }
 
-// TestProvisionerReachesNoZone pins that API Tokens Write grants nothing on
-// zones: the provisioner lists no zone and reads none.
-func TestProvisionerReachesNoZone(t *testing.T) {
+// TestProvisionerReachesOnlyItsZoneRead pins what the default provisioner
+// token reaches on zones: API Tokens Write grants nothing there, and its
+// Zone Read on the three zones of Raxx lets it list and read those (to
+// resolve their names), not other-team.io, and not their DNS records.
+func TestProvisionerReachesOnlyItsZoneRead(t *testing.T) {
 	e := newEnv(t, nil)
-	if got := e.zoneNames(t, e.prov, ""); len(got) != 0 {
+	if got := e.zoneNames(t, e.prov, ""); strings.Join(got, ",") != "example.com,moosequest.app,raxx.dev" {
 		t.Errorf("the provisioner lists zones %v", got)
+	}
+	expect(t, e.do("GET", "/zones/"+DefaultZoneExampleID, e.prov, nil), 200, 0)
+	expect(t, e.do("GET", "/zones/"+DefaultZoneOtherTeamID, e.prov, nil), 403, codeAuthError)
+	expect(t, e.do("GET", "/zones/"+DefaultZoneExampleID+"/dns_records", e.prov, nil), 403, codeAuthError)
+
+	// API Tokens Write alone reaches no zone.
+	e = newEnv(t, func(fx *Fixture) { fx.Tokens[0].Policies = fx.Tokens[0].Policies[:1] })
+	if got := e.zoneNames(t, e.prov, ""); len(got) != 0 {
+		t.Errorf("API Tokens Write alone lists zones %v", got)
 	}
 	expect(t, e.do("GET", "/zones/"+DefaultZoneExampleID, e.prov, nil), 403, codeAuthError)
 }

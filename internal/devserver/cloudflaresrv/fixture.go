@@ -190,8 +190,11 @@ func DefaultPermissionGroups() []PermissionGroup {
 // accounts "Raxx" (zones example.com, raxx.dev, moosequest.app) and "Other
 // Team" (zone other-team.io), with the built-in permission-group catalogue
 // and one token, "handoff-provisioner" (id DefaultProvisionerTokenID, value
-// generated at New), which holds only API Tokens Write on the user: all
-// handoff needs to mint, read, verify and revoke narrowed tokens.
+// generated at New), the provisioner token docs/vendors/cloudflare.md
+// documents: API Tokens Write on the user (to mint, list, read and revoke
+// narrowed tokens) and Zone Read on the zones handoffs may use, here the
+// three of Raxx (so that it resolves their names with GET /zones; it does
+// not see other-team.io).
 func DefaultFixture() Fixture {
 	a := func(name, content string) FixtureDNSRecord {
 		return FixtureDNSRecord{Type: "A", Name: name, Content: content, TTL: 1, Proxied: true}
@@ -215,6 +218,14 @@ func DefaultFixture() Fixture {
 				Effect:           "allow",
 				PermissionGroups: []string{GroupAPITokensWrite},
 				Resources:        map[string]any{ScopeUser + "." + DefaultUserID: "*"},
+			}, {
+				Effect:           "allow",
+				PermissionGroups: []string{GroupZoneRead},
+				Resources: map[string]any{
+					ScopeZone + "." + DefaultZoneExampleID:    "*",
+					ScopeZone + "." + DefaultZoneRaxxDevID:    "*",
+					ScopeZone + "." + DefaultZoneMooseQuestID: "*",
+				},
 			}},
 		}},
 	}

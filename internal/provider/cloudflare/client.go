@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/raxx-app/handoff/internal/provider/pace"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/raxx-app/handoff/internal/provider/httpx"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 )
 
 // Client calls Cloudflare's API v4 with one user API token. It is safe for
@@ -38,7 +38,11 @@ func New(cfg Config) (*Client, error) {
 	if err := checkToken(cfg.Token); err != nil {
 		return nil, err
 	}
-	c := &Client{base: base, token: cfg.Token, http: httpx.New(cfg.HTTP), timeout: cfg.Timeout}
+	hc := httpx.New(cfg.HTTP)
+	if err := hc.Pacer().Register(base, cfg.RateLimits.Model()); err != nil {
+		return nil, fmt.Errorf("cloudflare: %w", err)
+	}
+	c := &Client{base: base, token: cfg.Token, http: hc, timeout: cfg.Timeout}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}

@@ -81,6 +81,9 @@ type Config struct {
 	Token Secret
 	// HTTP configures retries, pacing, the transport and extra headers.
 	HTTP httpx.Config
+	// RateLimits is the model of Cloudflare's rate limit the client paces
+	// itself to (default: 1,200 requests per five minutes).
+	RateLimits RateLimits
 	// Timeout bounds each call, retries included (default 30 s).
 	Timeout time.Duration
 }

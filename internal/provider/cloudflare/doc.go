@@ -30,12 +30,19 @@
 //     the cf-ray; a remedy names what to change. No error, String or %v
 //     output of this package ever contains a token value.
 //   - ZonesByName makes one GET /zones?name= per name (an exact match; names
-//     with ':' are refused, as Cloudflare would read an operator). A zone
-//     appears only to a token holding some zone permission on it: the
-//     provisioner's API Tokens Write grants none (see ZonesByName).
+//     with ':' are refused, as Cloudflare would read an operator), Zones one
+//     listing of every zone the token sees. A zone appears only to a token
+//     holding some zone permission on it: API Tokens Write grants none, so
+//     the provisioner token also holds Zone Read on the zones handoffs may
+//     use (docs/vendors/cloudflare.md).
+//   - Self verifies the client's own token, for its id.
+//   - The client paces itself to Cloudflare's limit (RateLimits), on the
+//     pacer of its httpx.Config.
 //   - Cloudflare limits each user to 1,200 requests per five minutes, all of
-//     the user's tokens together; a 429 whose retry-after is beyond
-//     httpx.Config.MaxWait is returned with a remedy rather than waited out.
+//     the user's tokens together: the client registers that model on its
+//     pacer (RateLimits), which waits rather than go over it; a 429 whose
+//     retry-after would pass the deadline is returned with a remedy rather
+//     than waited out.
 //   - Only user-owned tokens (/user/tokens) are handled; account-owned
 //     tokens are not in the contract subset.
 package cloudflare

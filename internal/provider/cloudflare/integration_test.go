@@ -193,7 +193,7 @@ func TestHandoffLifecycle(t *testing.T) {
 }
 
 // TestLeastPrivilegeThroughTheClient: a token narrowed to one zone finds
-// that zone only; the provisioner finds none.
+// that zone only; the provisioner finds the zones of its Zone Read.
 func TestLeastPrivilegeThroughTheClient(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -207,9 +207,13 @@ func TestLeastPrivilegeThroughTheClient(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `zone "nope.example", "raxx.dev" does not exist or the token cannot see it`) {
 		t.Errorf("other zones: %v", err)
 	}
-	_, err = h.c.ZonesByName(ctx, []string{"example.com"})
-	if err == nil || !strings.Contains(err.Error(), `"example.com"`) {
-		t.Errorf("the provisioner sees example.com: %v", err)
+	// The provisioner's Zone Read covers the zones of Raxx only.
+	if z, err := h.c.ZonesByName(ctx, []string{"example.com"}); err != nil || z["example.com"].ID != cloudflaresrv.DefaultZoneExampleID {
+		t.Errorf("the provisioner does not see example.com: %v %v", z, err)
+	}
+	_, err = h.c.ZonesByName(ctx, []string{"other-team.io"})
+	if err == nil || !strings.Contains(err.Error(), `"other-team.io"`) {
+		t.Errorf("the provisioner sees other-team.io: %v", err)
 	}
 	for _, bad := range []string{"", "contains:example", "a b.com"} {
 		if _, err := narrow.ZonesByName(ctx, []string{bad}); err == nil {

@@ -366,3 +366,10 @@ func (c *Client) VerifyToken(ctx context.Context, value Secret) (Verification, e
 	}
 	return v, nil
 }
+
+// Self verifies the client's own token (GET /user/tokens/verify) and
+// returns what Cloudflare says of it: its id, by which a sweep of tokens
+// named for handoffs leaves the provisioner's own token alone.
+func (c *Client) Self(ctx context.Context) (Verification, error) {
+	return c.VerifyToken(ctx, c.token)
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -37,8 +38,8 @@ func normalizeZoneName(s string) string {
 // case-insensitive match) and returns the zones by the names as given. It
 // fails naming every zone that does not exist or that the client's token
 // cannot see: Cloudflare lists only the zones a token holds some zone
-// permission on, so a token with API Tokens Write alone sees none (look
-// zones up with a short-lived token holding Zone Read, minted for that).
+// permission on, so a token with API Tokens Write alone sees none (the
+// provisioner token also holds Zone Read on the zones handoffs may use).
 func (c *Client) ZonesByName(ctx context.Context, names []string) (map[string]Zone, error) {
 	out := make(map[string]Zone, len(names))
 	var missing []string
@@ -85,4 +86,32 @@ func quoteAll(ss []string) []string {
 		out[i] = fmt.Sprintf("%q", s)
 	}
 	return out
+}
+
+// MaxZonePages bounds Zones: 200 pages of 50, 10,000 zones.
+const MaxZonePages = 200
+
+// Zones lists every zone the client's token sees (GET /zones, 50 a page):
+// the zones it holds some zone permission on. A provisioner whose Zone Read
+// is limited to the zones handoffs may use lists just those, in one page
+// up to 50. More than MaxZonePages pages is an error saying to narrow it.
+func (c *Client) Zones(ctx context.Context) ([]Zone, error) {
+	var all []Zone
+	for page := 1; ; page++ {
+		if page > MaxZonePages {
+			return nil, fmt.Errorf("cloudflare: the token sees more than %d zones: give it Zone Read on the zones handoffs use only", MaxZonePages*50)
+		}
+		var zones []zoneJSON
+		info, err := c.do(ctx, &call{op: "list zones", method: http.MethodGet, path: "/zones",
+			query: url.Values{"page": {strconv.Itoa(page)}, "per_page": {"50"}}}, &zones)
+		if err != nil {
+			return nil, err
+		}
+		for _, zj := range zones {
+			all = append(all, Zone{ID: zj.ID, Name: zj.Name, Status: zj.Status, AccountID: zj.Account.ID, AccountName: zj.Account.Name})
+		}
+		if info == nil || len(zones) == 0 || page >= info.TotalPages {
+			return all, nil
+		}
+	}
 }

@@ -92,7 +92,10 @@ type rateState struct {
 	seen      bool
 }
 
-// New checks cfg and returns a client. It makes no request.
+// New checks cfg and returns a client. It makes no request. It registers
+// Heroku's rate limit (RateLimitModel) on the pacer of cfg.HTTP, so that
+// every client sharing that pacer stays inside the account's 4,500
+// requests an hour.
 func New(cfg Config) (*Client, error) {
 	if strings.TrimSpace(cfg.APIKey) == "" {
 		return nil, fmt.Errorf("heroku: no API key: export %s with the API key of the dedicated handoff account", EnvAPIKey)
@@ -104,7 +107,11 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{base: base, key: NewSecret(cfg.APIKey), http: httpx.New(cfg.HTTP), timeout: cfg.Timeout, now: cfg.Now, rate: &rateState{}}
+	hc := httpx.New(cfg.HTTP)
+	if err := hc.Pacer().Register(base.String(), RateLimitModel()); err != nil {
+		return nil, fmt.Errorf("heroku: %w", err)
+	}
+	c := &Client{base: base, key: NewSecret(cfg.APIKey), http: hc, timeout: cfg.Timeout, now: cfg.Now, rate: &rateState{}}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/raxx-app/handoff/internal/devserver/herokucontract"
 	"github.com/raxx-app/handoff/internal/devserver/herokusrv"
 	"github.com/raxx-app/handoff/internal/provider/httpx"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 )
 
 var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -46,7 +47,9 @@ func newEnv(t *testing.T, fx herokusrv.Fixture) *env {
 func (e *env) client(key string) *Client {
 	e.t.Helper()
 	c, err := New(Config{BaseURL: e.url, APIKey: key, Now: e.kit.Clock.Now,
-		HTTP: httpx.Config{MinWait: time.Millisecond, MaxWait: 20 * time.Millisecond, MaxRetries: 2, Transport: e.val.Transport(e.t, nil)}})
+		HTTP: httpx.Config{MinWait: time.Millisecond, MaxWait: 20 * time.Millisecond, MaxRetries: 2, Transport: e.val.Transport(e.t, nil),
+			// Waits for Heroku's rate limit pass on a virtual clock.
+			Pacer: pace.New(pace.Config{Clock: pace.NewVirtualClock(testNow)})}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -372,4 +375,58 @@ func TestConfigAndValidation(t *testing.T) {
 		t.Error("APIError of a plain error")
 	}
 	var _ http.RoundTripper = herokucontract.MustNew(t).Transport(t, nil)
+}
+
+// TestAuthorizationsPaging: the account's authorizations, every page of
+// Heroku's default size, oldest first, without tokens; and config vars set
+// and removed.
+func TestAuthorizationsPaging(t *testing.T) {
+	e := newEnv(t, herokusrv.DefaultFixture())
+	ctx := context.Background()
+	c := e.client(herokusrv.DefaultProvisionerAPIKey)
+	var tokens []string
+	for i := range 205 {
+		a, err := c.CreateAuthorization(ctx, AuthorizationRequest{Scope: []string{"read"}, Description: fmt.Sprintf("handoff n-%03d", i), ExpiresIn: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, a.Token.Reveal())
+		e.kit.Clock.Advance(time.Second)
+	}
+	e.kit.Stats.Reset()
+	list, err := c.Authorizations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 205 || list[0].Description != "handoff n-000" || list[204].Description != "handoff n-204" {
+		t.Fatalf("%d authorizations, first %s", len(list), list[0])
+	}
+	if n := e.srv.RequestCount("GET /oauth/authorizations"); n != 2 {
+		t.Errorf("%d pages, want 2 (Heroku's default of 200)", n)
+	}
+	for _, a := range list {
+		if !a.Token.IsZero() || a.ExpiresIn <= 0 || a.UserEmail != herokusrv.DefaultProvisionerEmail {
+			t.Fatalf("listed %s", a)
+		}
+	}
+	assertHidden(t, "listing", renderings(list), append(tokens, herokusrv.DefaultProvisionerAPIKey)...)
+	h, err := c.WithToken(NewSecret(tokens[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Authorizations(ctx); !IsForbidden(err) {
+		t.Errorf("a read token lists authorizations: %v", err)
+	}
+
+	v := "on"
+	if err := c.SetConfigVars(ctx, herokusrv.DefaultAllowedApp, map[string]*string{"HANDOFF_PROBE": &v, "RAILS_ENV": nil}); err != nil {
+		t.Fatal(err)
+	}
+	vars, _ := e.srv.ConfigVars(herokusrv.DefaultAllowedApp)
+	if vars["HANDOFF_PROBE"] != "on" || vars["RAILS_ENV"] != "" {
+		t.Errorf("config vars after PATCH: %v", vars)
+	}
+	if err := c.SetConfigVars(ctx, "bad/app", nil); err == nil {
+		t.Error("a malformed app name was sent")
+	}
 }

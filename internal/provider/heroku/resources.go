@@ -89,29 +89,39 @@ const maxPages = 1000
 // policy's allowlist.
 func (c *Client) Apps(ctx context.Context) ([]App, error) {
 	var out []App
-	rng := fmt.Sprintf("id ..; max=%d", pageSize)
+	err := listAll(c, ctx, "list apps", "/apps", fmt.Sprintf("id ..; max=%d", pageSize), func(w wireApp) { out = append(out, w.app()) })
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// listAll reads every page of a list (GET path with Range rng, none when
+// empty, then each Next-Range Heroku sends until it answers 200) and hands
+// each item to add.
+func listAll[T any](c *Client, ctx context.Context, op, path, rng string, add func(T)) error {
 	seen := map[string]bool{}
 	for range maxPages {
-		var page []wireApp
-		h, err := c.do(ctx, &call{op: "list apps", method: http.MethodGet, path: "/apps", rng: rng}, &page)
+		var page []T
+		h, err := c.do(ctx, &call{op: op, method: http.MethodGet, path: path, rng: rng}, &page)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, w := range page {
-			out = append(out, w.app())
+			add(w)
 		}
 		next := h.Get("Next-Range")
 		if next == "" {
-			sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-			return out, nil
+			return nil
 		}
 		if seen[next] {
-			return nil, fmt.Errorf("heroku: list apps: the server repeated the range %q", next)
+			return fmt.Errorf("heroku: %s: the server repeated the range %q", op, next)
 		}
 		seen[next] = true
 		rng = next
 	}
-	return nil, fmt.Errorf("heroku: list apps: more than %d pages", maxPages)
+	return fmt.Errorf("heroku: %s: more than %d pages", op, maxPages)
 }
 
 // App returns one app by name or id (GET /apps/{app}).
@@ -187,6 +197,23 @@ func (c *Client) ConfigVars(ctx context.Context, app string) (ConfigVars, error)
 		}
 	}
 	return out, nil
+}
+
+// SetConfigVars updates an app's config vars (PATCH
+// /apps/{app}/config-vars): a nil value removes the var. It needs the
+// global or write-protected scope and the deploy or manage permission on
+// the app: the negative tests of a handoff use it to prove a token cannot
+// write what it may only read. The answer (every config var of the app) is
+// discarded.
+func (c *Client) SetConfigVars(ctx context.Context, app string, vars map[string]*string) error {
+	if err := checkIdent("app", app); err != nil {
+		return err
+	}
+	if vars == nil {
+		vars = map[string]*string{}
+	}
+	_, err := c.do(ctx, &call{op: "update config vars", method: http.MethodPatch, path: "/apps/" + url.PathEscape(app) + "/config-vars", body: vars, app: app}, nil)
+	return err
 }
 
 // AuthorizationRequest describes an OAuth authorization to create.
@@ -312,6 +339,32 @@ func (c *Client) Authorization(ctx context.Context, id string) (Authorization, e
 	a := c.authorizationFrom(&w)
 	a.Token = Secret{}
 	return a, nil
+}
+
+// Authorizations lists the OAuth authorizations of the client's account
+// (GET /oauth/authorizations, every page), oldest first (their Tokens are
+// empty). The credential must be global (the API key): handoff lists them
+// once per plan to find every authorization it made by its description,
+// including one a crash left unrecorded.
+func (c *Client) Authorizations(ctx context.Context) ([]Authorization, error) {
+	var out []Authorization
+	// Heroku's schema declares no range fields for this list: the first
+	// page is Heroku's default (200), the next ones as Next-Range says.
+	err := listAll(c, ctx, "list OAuth authorizations", "/oauth/authorizations", "", func(w wireAuthorization) {
+		a := c.authorizationFrom(&w)
+		a.Token = Secret{}
+		out = append(out, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
 }
 
 // DeleteAuthorization revokes an OAuth authorization: its token is refused

@@ -26,6 +26,7 @@ import (
 	"github.com/raxx-app/handoff/internal/state"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/surfaces"
+	cfsurface "github.com/raxx-app/handoff/internal/surfaces/cloudflare"
 	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
 	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 	"github.com/raxx-app/handoff/internal/vault/infisicalvault"
@@ -72,10 +73,15 @@ func (w *World) Sources() state.Sources {
 	return state.Sources{Vault: infisicalvault.New(w.Infisical), Readers: Readers(w.Registry)}
 }
 
-// Readers are the registry's surfaces that read live state of their own.
+// Readers are the registry's surfaces that read live state of their own,
+// but those built without a client (a world that configures no Cloudflare
+// client reads no Cloudflare state, as a workspace whose specs use none).
 func Readers(reg *surface.Registry) []state.LiveReader {
 	var out []state.LiveReader
 	for _, s := range reg.All() {
+		if c, ok := s.(*cfsurface.Surface); ok && c.Client == nil {
+			continue
+		}
 		if lr, ok := s.(state.LiveReader); ok {
 			out = append(out, lr)
 		}

@@ -18,6 +18,15 @@
 // in place to withhold them, and revoking the handoff ends the identity.
 // Create refuses a handoff whose read paths reach none of the surface's
 // keys (STRIPE_*, APPLE_IAP_*, ALPACA_*): its task could not read a key.
+//
+// A key's value can say its mode (H7): a Stripe secret or restricted key
+// starts with sk_test_ or rk_test_ in test mode, sk_live_ or rk_live_ in
+// live mode. Under a test-mode spec, Create (at apply, before the
+// handoff's identity is given its credentials) and Verify read, with the
+// provisioner, every secret the key paths reach, and refuse a live key
+// (or a Stripe key whose mode its prefix does not tell), naming its vault
+// path and at most the mode marker, never the value. A live-approved
+// live spec may read test and live keys: nothing is read for it.
 package byref
 
 import (
@@ -27,6 +36,7 @@ import (
 	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -38,6 +48,7 @@ import (
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/surfaces/infisical"
+	"github.com/raxx-app/handoff/internal/vault"
 )
 
 // Block is the block of a by-reference surface in a handoff.
@@ -114,6 +125,11 @@ type kind struct {
 	syntax   *spec.BlockSyntax
 	// liveSummary and liveDetail are the H7 diagnostic.
 	liveSummary, liveDetail string
+	// keyMode, when set, tells the mode of a key from its value (see
+	// stripeKeyMode); safeMarkers name the prefixes of safe keys, for
+	// messages.
+	keyMode     func(value string) (mode, marker string, ok bool)
+	safeMarkers string
 }
 
 func (k *kind) canonical(b *Block) any {
@@ -154,6 +170,8 @@ func Stripe() *Surface {
 			{Name: "mode", Example: `mode = "test"`},
 			{Name: "permissions", Required: true, Example: `permissions = { checkout_sessions = "write", subscriptions = "read" }`},
 		}},
+		keyMode:     stripeKeyMode,
+		safeMarkers: "sk_test_… or rk_test_…",
 		liveSummary: "Live Stripe key without approval",
 		liveDetail:  "mode = \"live\" mints a key that moves real money; it needs a recorded operator approval (H7). Add live_approval { by = \"<who>\", reason = \"<why>\" } to the handoff, or use mode = \"test\".",
 	}}
@@ -342,8 +360,9 @@ func (s *Surface) KeyPaths(rec surface.Record) []string {
 func (s *Surface) Steps(surface.Op, *surface.Request, surface.Record) []surface.Step { return nil }
 
 // Create records the mode and declared permissions, and the vault paths
-// through which the handoff's identity reads the key.
-func (s *Surface) Create(_ context.Context, req *surface.Request) (surface.Result, error) {
+// through which the handoff's identity reads the key. In the safe mode it
+// refuses key paths that reach a live key (unsafeKeys).
+func (s *Surface) Create(ctx context.Context, req *surface.Request) (surface.Result, error) {
 	blk := s.Of(req.Spec)
 	if blk == nil {
 		return surface.Result{}, fmt.Errorf("%s: handoff %s has no %s block", s.k.name, req.Slug, s.k.name)
@@ -369,6 +388,16 @@ func (s *Surface) Create(_ context.Context, req *surface.Request) (surface.Resul
 	if len(rec.KeyPaths) == 0 {
 		return surface.Result{}, fmt.Errorf("%s: handoff %s has no infisical read path reaching a %s* secret, so its identity could not read the pre-provisioned key: add one such as /MooseQuest/queue/staging/%s* to infisical.read",
 			s.k.name, req.Slug, s.k.prefix, s.k.prefix)
+	}
+	if !blk.Live() {
+		found, err := s.unsafeKeys(ctx, req, rec.KeyPaths)
+		if err != nil {
+			return surface.Result{}, fmt.Errorf("%s: handoff %s: %w", s.k.name, req.Slug, err)
+		}
+		if len(found) > 0 {
+			return surface.Result{}, fmt.Errorf("%s: handoff %s is in %s mode, but its read paths reach %s: refusing to let it read them (H7). Point infisical.read at %s keys (%s), or ask for %s = %q with a live_approval block",
+				s.k.name, req.Slug, s.k.safe, strings.Join(found, "; "), s.k.safe, s.k.safeMarkers, s.k.modeAttr, s.k.live)
+		}
 	}
 	return surface.Result{
 		Record: rec,
@@ -409,8 +438,9 @@ func (s *Surface) Refresh(ctx context.Context, req *surface.Request, _ surface.R
 // deletes the identity when the handoff is revoked.
 func (s *Surface) Revoke(context.Context, *surface.Request, surface.Record) error { return nil }
 
-// Verify checks the recorded mode against the spec and the live approval.
-func (s *Surface) Verify(_ context.Context, req *surface.Request, rec surface.Record) []surface.Violation {
+// Verify checks the recorded mode against the spec and the live approval,
+// and, in the safe mode, that the key paths reach no live key.
+func (s *Surface) Verify(ctx context.Context, req *surface.Request, rec surface.Record) []surface.Violation {
 	r := Decode(rec)
 	if r == nil {
 		return nil
@@ -436,7 +466,85 @@ func (s *Surface) Verify(_ context.Context, req *surface.Request, rec surface.Re
 	if want := blk.Mode.Value; want != "" && want != mode {
 		v.Add(live, "mode %s recorded, the spec asks for %s", mode, want)
 	}
+	if mode == s.k.safe {
+		found, err := s.unsafeKeys(ctx, req, r.KeyPaths)
+		if err != nil {
+			v.Add(false, "%v", err)
+		}
+		for _, f := range found {
+			v.Add(true, "%s mode, but its identity can read %s", mode, f)
+		}
+	}
 	return v.List
+}
+
+// stripeKeyMode tells the mode of a Stripe secret (sk_) or restricted
+// (rk_) key from its prefix: "test" or "live", with the marker that says
+// so (sk_test_, …); "" and no marker for such a key of another form. ok is
+// false for a value that is not a secret or restricted key (a webhook
+// secret, a publishable key, anything else).
+func stripeKeyMode(value string) (mode, marker string, ok bool) {
+	value = strings.TrimSpace(value)
+	for _, kind := range []string{"sk_", "rk_"} {
+		if !strings.HasPrefix(value, kind) {
+			continue
+		}
+		for _, m := range []string{"test", "live"} {
+			if strings.HasPrefix(value, kind+m+"_") {
+				return m, kind + m + "_", true
+			}
+		}
+		return "", "", true
+	}
+	return "", "", false
+}
+
+// unsafeKeys reads, with the provisioner's vault, every secret the key
+// paths reach in the handoff's read environment, and describes those whose
+// value is a key of another mode than the safe one, or whose mode cannot
+// be told: by vault path and mode marker, never more of the value. Nothing
+// is read for a surface that cannot tell a key's mode, or without a vault
+// (a request made outside apply and verify). A folder that does not exist
+// holds no key; a withheld path (a killed surface) is read by no grant.
+func (s *Surface) unsafeKeys(ctx context.Context, req *surface.Request, keyPaths []string) ([]string, error) {
+	if s.k.keyMode == nil || req == nil || req.Vault == nil || req.Spec == nil {
+		return nil, nil
+	}
+	env := infisical.ReadEnvironment(req)
+	var found []string
+	for _, p := range keyPaths {
+		if slices.Contains(req.Withhold, p) {
+			continue // killed: no grant holds it
+		}
+		dir, glob := path.Split(p)
+		dir = strings.TrimSuffix(dir, "/")
+		if dir == "" {
+			dir = "/"
+		}
+		recursive := glob == "**"
+		list, err := req.Vault.ListSecrets(ctx, env, dir, recursive)
+		if vault.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s (environment %s) to check the mode of its keys: %w", p, env, err)
+		}
+		for _, sec := range list {
+			if ok, _ := path.Match(glob, sec.Key); !ok && !recursive {
+				continue
+			}
+			mode, marker, ok := s.k.keyMode(sec.Value)
+			switch {
+			case !ok || mode == s.k.safe:
+			case marker != "":
+				found = append(found, fmt.Sprintf("%s (environment %s), a %s key (%s)", sec.FullPath(), env, mode, marker))
+			default:
+				found = append(found, fmt.Sprintf("%s (environment %s), a %s key whose prefix does not say its mode", sec.FullPath(), env, s.k.title))
+			}
+		}
+	}
+	sort.Strings(found)
+	return slices.Compact(found), nil
 }
 
 func sortedKeys(m map[string]string) []string {

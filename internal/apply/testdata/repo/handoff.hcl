@@ -28,4 +28,11 @@ policy {
 
   # Vault folders a handoff may read besides its own folder.
   vault_read_roots = ["/MooseQuest/queue/staging"]
+
+  # Heroku apps a handoff may work on: every app the dedicated handoff
+  # account reaches (its token reaches them all).
+  heroku_apps = ["moosequest-staging", "trademaster-api"]
+
+  # Cloudflare zones a handoff's API token may reach.
+  cloudflare_zones = ["example.com"]
 }

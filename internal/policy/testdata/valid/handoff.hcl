@@ -17,4 +17,6 @@ policy {
   vault_read_roots   = ["/MooseQuest/queue/staging", "/Shared/public"]
   # handoff folders live in prod; handoffs read only the staging copies
   vault_read_environments = ["staging"]
+  heroku_apps             = ["moosequest-staging", "trademaster-api"]
+  cloudflare_zones        = ["example.com", "023e105f4ecef8ad9ca31a8372d0c353"]
 }
