@@ -12,11 +12,17 @@ GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -
 # dependency of the module.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test vet lint fmt fmt-check demo bench clean
+.PHONY: all deps build test vet lint fmt fmt-check demo bench clean
 
 all: build
 
-build:
+# The modules, from the module proxy, said as they come: on a fresh machine
+# the first download takes minutes, which go build would spend in silence.
+# Nothing is printed when they are cached.
+deps:
+	@GO=$(GO) ./scripts/mod-download.sh
+
+build: deps
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/handoff
 
 # The test command of the README and of CI.
@@ -37,6 +43,7 @@ fmt-check:
 
 # The main job on the embedded local servers.
 demo: build
+	@echo "demo: the GitOps story with $(BIN) on local API servers (the first run compiles the demo too)"
 	$(GO) run ./tools/demo -bin $(BIN)
 
 # Every benchmark of the project; figures land in docs/benchmarks.md.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 )
 
 // Exit codes of the contract shared by several commands. Command-specific
@@ -86,17 +86,6 @@ func (e *env) close() {
 	e.closers = nil
 }
 
-// color reports whether stderr output may be colored: not with -no-color,
-// not with NO_COLOR set (https://no-color.org), not on TERM=dumb, and only
-// when stderr is a terminal.
-func (e *env) color(c *cli.Context) bool {
-	if c.Bool("no-color") || e.getenv("NO_COLOR") != "" || e.getenv("TERM") == "dumb" {
-		return false
-	}
-	f, ok := e.stderr.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
 // registry lists the constructors of the commands; each cmd_*.go file adds
 // its own in an init function, so commands are added without touching each
 // other's files.
@@ -109,15 +98,30 @@ func newApp(e *env) *cli.App {
 	app := &cli.App{
 		Name:  "handoff",
 		Usage: "least-privilege, time-bound credentials for unattended agents",
-		UsageText: "handoff [global options] command [command options] [arguments...]\n\n" +
-			"Specs live in specs/<slug>.hcl next to handoff.hcl; see the product contract.",
-		HideVersion: true,
-		Reader:      e.stdin,
-		Writer:      e.stdout,
-		ErrWriter:   e.stderr,
+		UsageText: "handoff [-chdir=DIR] [-no-color] COMMAND [options] [arguments...]\n\n" +
+			"Specs live in specs/<slug>.hcl next to handoff.hcl; see the product contract.\n" +
+			"Options come before arguments: handoff -chdir=ops revoke -reason R SLUG.",
+		HideVersion:     true,
+		HideHelpCommand: true, // ours is registered with the other commands
+		Reader:          e.stdin,
+		Writer:          e.stdout,
+		ErrWriter:       e.stderr,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "no-color", Usage: "never color output (also when NO_COLOR is set)"},
+			&cli.StringFlag{Name: "chdir", Usage: "switch to `DIR` before the command, as terraform's -chdir: every path is read from there"},
+			noColorFlagDef(),
 			&cli.BoolFlag{Name: "version", Usage: "print the version and commit, then exit"},
+			// urfave/cli adds it only with its own help command.
+			cli.HelpFlag,
+		},
+		Before: func(c *cli.Context) error {
+			dir := c.String("chdir")
+			if dir == "" {
+				return nil
+			}
+			if err := os.Chdir(dir); err != nil {
+				return exitf(exitError, "handoff: -chdir=%s: %v. Run 'handoff -help' for usage.", dir, pathError(err))
+			}
+			return nil
 		},
 		// run alone turns errors into exit codes; never os.Exit from inside.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -139,6 +143,15 @@ func newApp(e *env) *cli.App {
 		if cmd.OnUsageError == nil {
 			cmd.OnUsageError = usageError
 		}
+		if !hasFlag(cmd, "no-color") {
+			cmd.Flags = append(cmd.Flags, noColorFlagDef())
+		}
+		if !hasFlag(cmd, "help") {
+			cmd.Flags = append(cmd.Flags, cli.HelpFlag)
+		}
+		if cmd.UsageText == "" {
+			cmd.UsageText = strings.TrimSpace("handoff [global options] " + cmd.Name + " [options] " + cmd.ArgsUsage)
+		}
 		app.Commands = append(app.Commands, cmd)
 	}
 	sort.Sort(cli.CommandsByName(app.Commands))
@@ -154,6 +167,29 @@ func misplacedFlag(args []string) error {
 		}
 	}
 	return nil
+}
+
+// hasFlag reports whether cmd defines a flag called name.
+func hasFlag(cmd *cli.Command, name string) bool {
+	for _, f := range cmd.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pathError is err without the operation and path an *os.PathError
+// repeats ("chdir ops: no such file or directory" → "no such file or
+// directory"), for messages that name the path themselves.
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // usageError reports a bad flag or argument with exit code 1.
@@ -179,8 +215,13 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return e.run(ctx, args)
 }
 
-// run runs the program in e and returns the exit code.
+// run runs the program in e and returns the exit code. The working
+// directory -chdir switched to is restored on return (tests run commands in
+// process).
 func (e *env) run(ctx context.Context, args []string) int {
+	if wd, err := os.Getwd(); err == nil {
+		defer os.Chdir(wd)
+	}
 	err := newApp(e).RunContext(ctx, args)
 	e.close()
 	if err == nil {

@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -19,10 +17,6 @@ import (
 	"github.com/raxx-app/handoff/internal/planfile"
 	"github.com/raxx-app/handoff/internal/state"
 )
-
-// progressLineThreshold is the number of changed handoffs from which apply
-// on a terminal shows one redrawn progress line instead of every step.
-const progressLineThreshold = 20
 
 func init() { register(applyCommand) }
 
@@ -35,14 +29,14 @@ func applyCommand(e *env) *cli.Command {
 			"(-auto-approve in CI; with no terminal and no flag it refuses). When another apply ran while\n" +
 			"it waited for the lock, it plans again under the lock, prints the new plan and asks again.\n" +
 			"With a plan FILE written by plan -out, applies exactly that plan, and refuses it when the\n" +
-			"specs or the live state changed since (the workspace is -chdir DIR). Steps are numbered on\n" +
-			"stderr; no secret is ever printed. A run that fails part-way leaves a journal from which the\n" +
-			"next apply converges.\n" +
+			"specs or the live state changed since (the workspace is the current directory, or the global\n" +
+			"-chdir=DIR). Steps are numbered on stderr; no secret is ever printed.\n" +
+			"A run that fails part-way leaves a journal from which the next apply converges.\n" +
 			"Exit status: 0 applied (or nothing to do), 1 error.",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "auto-approve", Usage: "apply without asking for confirmation"},
-			&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for another apply's lock (default: fail at once)"},
-			&cli.IntFlag{Name: "parallelism", Value: apply.DefaultParallelism, Usage: "handoffs applied at once (each runs its steps in order)"},
+			autoApproveFlag("apply"),
+			&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for another apply's lock, a `DURATION` (0 fails at once)"},
+			&cli.IntFlag{Name: "parallelism", Value: apply.DefaultParallelism, Usage: "`N` handoffs applied at once (each runs its steps in order)"},
 			chdirFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -63,7 +57,7 @@ func applyCommand(e *env) *cli.Command {
 				if p, err = e.planWorkspace(c, "apply", ws); err != nil {
 					return err
 				}
-				color := plan.ColorEnabled(stdoutFile(e), c.Bool("no-color"), e.getenv)
+				color := e.colorFor(c, e.stdout)
 				if err := plan.RenderText(e.stdout, p, plan.TextOptions{Color: color}); err != nil {
 					return exitf(exitError, "handoff apply: %v", err)
 				}
@@ -82,11 +76,6 @@ func applyCommand(e *env) *cli.Command {
 			deps.Lock.Owner = e.lockOwner(c)
 			if deps.Parallelism = c.Int("parallelism"); deps.Parallelism < 1 || deps.Parallelism > 64 {
 				return usageError(c, fmt.Errorf("-parallelism %d: want 1 to 64 (GitHub allows 100 concurrent requests)", deps.Parallelism), true)
-			}
-			if n := changedHandoffs(p); n >= progressLineThreshold && e.stderrIsTerminal() {
-				line := newProgressLine(e.stderr, n)
-				deps.Progress, deps.Done = io.Discard, line.done
-				defer line.finish()
 			}
 			run := apply.Apply
 			if file != "" {
@@ -114,7 +103,7 @@ func applyCommand(e *env) *cli.Command {
 				}
 				deps.Confirm = func(np *plan.Plan) error {
 					fmt.Fprintln(e.stdout, "\nThe plan went stale while this apply waited for the lock (another apply ran, or the live state changed): planned again. The new plan:")
-					color := plan.ColorEnabled(stdoutFile(e), c.Bool("no-color"), e.getenv)
+					color := e.colorFor(c, e.stdout)
 					if err := plan.RenderText(e.stdout, np, plan.TextOptions{Color: color}); err != nil {
 						return err
 					}
@@ -124,7 +113,9 @@ func applyCommand(e *env) *cli.Command {
 					return e.confirm(c)
 				}
 			}
+			prog := e.startProgress(&deps, p, ws.Pacer(), &ws.OnWait)
 			rep, err := run(c.Context, p, deps)
+			prog.stop()
 			if rep.Replanned != nil {
 				p = rep.Replanned
 			}
@@ -150,7 +141,7 @@ func applyArgs(c *cli.Context) (dir, file string, err error) {
 	arg := c.Args().First()
 	st, err := os.Stat(arg)
 	if err != nil {
-		return "", "", exitf(exitError, "handoff apply: %v", err)
+		return "", "", exitf(exitError, "handoff apply: %s: %v", arg, pathError(err))
 	}
 	if st.IsDir() {
 		return arg, "", nil
@@ -159,26 +150,11 @@ func applyArgs(c *cli.Context) (dir, file string, err error) {
 }
 
 // confirm asks for "yes" on a terminal; without one it refuses unless
-// -auto-approve was given. An interrupt (the command's context) stops the
-// wait for an answer.
+// -auto-approve was given (env.approve).
 func (e *env) confirm(c *cli.Context) error {
-	if c.Bool("auto-approve") {
-		return nil
-	}
-	if !e.stdinIsTerminal() {
-		return exitf(exitError, "handoff apply: refusing to apply without confirmation: stdin is not a terminal.\n"+
-			"Pass -auto-approve (CI, after the plan was reviewed on the pull request), or save a plan with\n"+
-			"'handoff plan -out FILE', review it, and run 'handoff apply FILE'. Nothing was changed.")
-	}
-	fmt.Fprint(e.stderr, "\nDo you want to apply this plan? Only 'yes' will be accepted: ")
-	answer, err := e.readLine(c.Context)
-	if err != nil && c.Context != nil && c.Context.Err() != nil {
-		return exitf(exitError, "handoff apply: interrupted; nothing was changed.")
-	}
-	if strings.TrimSpace(answer) != "yes" {
-		return exitf(exitError, "handoff apply: cancelled; nothing was changed.")
-	}
-	return nil
+	return e.approve(c, "apply", "apply", "Do you want to apply this plan?",
+		" (CI, after the plan was reviewed on the pull request), or save a plan with\n"+
+			"'handoff plan -out FILE', review it, and run 'handoff apply FILE'")
 }
 
 // readLine reads one line of stdin, or returns when ctx ends (a blocked
@@ -215,9 +191,9 @@ func (e *env) reportApply(p *plan.Plan, rep apply.Report, err error) error {
 	var locked *apply.LockedError
 	switch {
 	case errors.As(err, &locked), errors.Is(err, apply.ErrStalePlan):
-		return exitf(exitError, "handoff apply: %v\nNothing was changed.", err)
+		return exitf(exitError, "handoff apply: %s\nNothing was changed.", bare(err, "apply: "))
 	case err != nil && len(rep.Handoffs) == 0:
-		return exitf(exitError, "handoff apply: %v", err)
+		return exitf(exitError, "handoff apply: %s", bare(err, "apply: "))
 	}
 	for _, f := range rep.Flags {
 		fmt.Fprintf(e.stderr, "warning: %s\n", f)
@@ -280,46 +256,4 @@ func changedHandoffs(p *plan.Plan) int {
 		}
 	}
 	return n
-}
-
-// progressLine redraws one line on a terminal: handoffs done of total and
-// the last one finished. It replaces the numbered steps of long applies.
-type progressLine struct {
-	mu              sync.Mutex
-	w               io.Writer
-	total, finished int
-	failed          int
-}
-
-func newProgressLine(w io.Writer, total int) *progressLine {
-	l := &progressLine{w: w, total: total}
-	l.draw("")
-	return l
-}
-
-func (l *progressLine) done(r apply.HandoffReport) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.finished++
-	if r.Err != nil {
-		l.failed++
-	}
-	l.draw(r.Slug)
-}
-
-func (l *progressLine) draw(slug string) {
-	msg := fmt.Sprintf("applying: %d/%d handoffs", l.finished, l.total)
-	if l.failed > 0 {
-		msg += fmt.Sprintf(" (%d failed)", l.failed)
-	}
-	if slug != "" {
-		msg += " · " + slug
-	}
-	fmt.Fprintf(l.w, "\r\033[K%s", msg)
-}
-
-func (l *progressLine) finish() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintln(l.w)
 }

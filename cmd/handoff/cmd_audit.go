@@ -29,7 +29,7 @@ func auditCommand(e *env) *cli.Command {
 			"Exit status: 0, 1.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the records as JSON on stdout"},
-			&cli.DurationFlag{Name: "since", Value: 7 * 24 * time.Hour, Usage: "how far back to read the vault's audit log"},
+			&cli.DurationFlag{Name: "since", Value: 7 * 24 * time.Hour, Usage: "how far back to read the vault's audit log, a `DURATION`"},
 			chdirFlag(),
 		},
 		Action: func(c *cli.Context) error {

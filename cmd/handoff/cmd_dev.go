@@ -19,7 +19,7 @@ func init() { register(devCommand) }
 func devCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "dev",
-		Usage: "run local GitHub, Infisical, Cloudflare, AWS and Heroku API servers, so every command works with no account",
+		Usage: "serve local GitHub, Infisical, Cloudflare, AWS and Heroku APIs: every command works with no account",
 		Description: "Serves the GitHub REST API (also under /api/v3), the Infisical API, Cloudflare's user tokens and\n" +
 			"zones, AWS STS/IAM/SSM and the Heroku Platform API on loopback, with the fixtures of a GitHub App\n" +
 			"installed on raxx-app and an Infisical project, until interrupted. The vendors' real rate limits\n" +
@@ -27,9 +27,11 @@ func devCommand(e *env) *cli.Command {
 			"The provisioner's credentials go to DIR/dev.env and the App key to DIR/app.pem (both 0600);\n" +
 			"load them with: set -a; . DIR/dev.env; set +a. They are never printed.\n" +
 			"Control endpoints on both servers: GET /_dev/stats, POST /_dev/stats/reset,\n" +
-			"POST /_dev/clock {\"advance\":\"61m\"}, POST /_dev/faults {\"fault\":\"ROUTE=STATUS,...\"}, DELETE /_dev/faults.",
+			"POST /_dev/clock {\"advance\":\"61m\"}, POST /_dev/faults {\"fault\":\"ROUTE=STATUS,...\"}, DELETE /_dev/faults.\n" +
+			"A -fault is ROUTE=STATUS|drop|delay[,nth=N][,rate=R][,count=N][,retry-after=D][,delay=D].\n" +
+			"Exit status: 0 once interrupted (the state saved), 1 error.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Value: ".handoff-dev", Usage: "where credentials, App key and state are kept"},
+			&cli.StringFlag{Name: "dir", Value: ".handoff-dev", Usage: "`DIR` where credentials, App key and state are kept"},
 			&cli.StringFlag{Name: "github-addr", Value: "127.0.0.1:0", Usage: "loopback `ADDR` of the GitHub API"},
 			&cli.StringFlag{Name: "infisical-addr", Value: "127.0.0.1:0", Usage: "loopback `ADDR` of the Infisical API"},
 			&cli.StringFlag{Name: "cloudflare-addr", Value: "127.0.0.1:0", Usage: "loopback `ADDR` of the Cloudflare API"},
@@ -38,10 +40,10 @@ func devCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "no-limits", Usage: "switch every vendor's rate limits off (benchmarks; say so in their reports)"},
 			&cli.BoolFlag{Name: "infisical-self-hosted", Usage: "Infisical as a self-hosted server: no rate limits (Infisical Cloud's are the default)"},
 			&cli.StringFlag{Name: "fixtures", Usage: "JSON `FILE` replacing the default fixtures ({\"github\": …, \"infisical\": …})"},
-			&cli.StringFlag{Name: "state", Usage: "state `FILE` kept across restarts (default DIR/state.json; \"none\" keeps nothing)"},
-			&cli.DurationFlag{Name: "latency", Usage: "added to every request"},
-			&cli.DurationFlag{Name: "jitter", Usage: "random extra latency, uniform in [0, jitter)"},
-			&cli.StringSliceFlag{Name: "fault", Usage: "inject a failure: ROUTE=STATUS|drop|delay[,nth=N][,rate=R][,count=N][,retry-after=D][,delay=D] (repeatable)"},
+			&cli.StringFlag{Name: "state", Usage: "state `FILE` kept across restarts (\"none\" keeps nothing; default: DIR/state.json)"},
+			&cli.DurationFlag{Name: "latency", Usage: "`DURATION` added to every request"},
+			&cli.DurationFlag{Name: "jitter", Usage: "random extra latency, uniform in [0, `DURATION`)"},
+			&cli.StringSliceFlag{Name: "fault", Usage: "inject a failure described by `FAULT` (see above)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

@@ -53,7 +53,10 @@ func envCommand(e *env) *cli.Command {
 				}
 			}
 			if format == "dotenv" {
-				return sc.writeDotenv(e.stdout)
+				if err := sc.writeDotenv(e.stdout); err != nil {
+					return exitf(exitError, "handoff env: %v", err)
+				}
+				return nil
 			}
 			enc := json.NewEncoder(e.stdout)
 			enc.SetIndent("", "  ")

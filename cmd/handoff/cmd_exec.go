@@ -34,7 +34,7 @@ func execCommand(e *env) *cli.Command {
 		Usage:     "run a command as the handoff: refused unless gate admits SLUG; the session context in its environment",
 		ArgsUsage: "SLUG -- CMD [ARGS...]",
 		Description: "What an orchestrator runs at spawn time, like `infisical run` or `aws-vault exec`:\n" +
-			"  handoff exec -chdir ops iap-notif-handler-20260621 -- claude -p \"$(cat task.md)\"\n" +
+			"  handoff -chdir=ops exec iap-notif-handler-20260621 -- claude -p \"$(cat task.md)\"\n" +
 			"Refused, with gate's decision and reason, unless the handoff is active, unexpired and applied\n" +
 			"from the spec on disk. Then the provisioner reads the handoff's client id and secret in its\n" +
 			"folder (nothing else), exec logs in as the handoff's OWN identity, reads its folder and its read\n" +

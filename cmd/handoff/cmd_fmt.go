@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/urfave/cli/v2"
 
+	"github.com/raxx-app/handoff/internal/atomicfile"
 	"github.com/raxx-app/handoff/internal/diag"
 	"github.com/raxx-app/handoff/internal/spec"
 )
@@ -30,7 +31,8 @@ func fmtCommand(e *env) *cli.Command {
 		Usage:     "rewrite handoff.hcl and specs/*.hcl in the canonical layout",
 		ArgsUsage: "[DIR|FILE...]",
 		Description: "For a DIR (default \".\"), formats the *.hcl files in DIR and in DIR/specs; HCL JSON files are left alone.\n" +
-			"Files are read as validate reads them: a link, a FIFO or a device is refused, and so is a file over 64 KiB or not UTF-8 text.\n" +
+			"Files are read as validate reads them: a link, a FIFO or a device is refused, and so is a file\n" +
+			"over 64 KiB or not UTF-8 text.\n" +
 			"Exit status: 0 done, 1 syntax error, 3 with -check when a file is not formatted.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "check", Usage: "write nothing; exit 3 if any file is not formatted"},
@@ -87,14 +89,14 @@ func fmtCommand(e *env) *cli.Command {
 					fmt.Fprint(e.stdout, unifiedDiff(f.path, string(src), string(out)))
 				}
 				if write {
-					if err := writeFileAtomic(f.path, out, info.Mode().Perm()); err != nil {
+					if err := atomicfile.WriteFile(f.path, out, info.Mode().Perm()); err != nil {
 						return exitf(exitError, "handoff fmt: %v", err)
 					}
 				}
 			}
 			if len(diags) > 0 {
 				diags = diag.Limit(diags, diag.MaxPerFile, diag.MaxTotal)
-				if err := diag.WriteText(e.stderr, diags, sources, e.color(c)); err != nil {
+				if err := diag.WriteText(e.stderr, diags, sources, e.colorFor(c, e.stderr)); err != nil {
 					return exitf(exitError, "handoff fmt: %v", err)
 				}
 				if e.getenv("GITHUB_ACTIONS") == "true" {
@@ -154,7 +156,7 @@ func fmtFiles(targets []string) (files []fmtFile, diags hcl.Diagnostics, closeDi
 	for _, t := range targets {
 		st, err := os.Stat(t)
 		if err != nil {
-			return nil, nil, closeDirs, err
+			return nil, nil, closeDirs, fmt.Errorf("%s: %w", t, pathError(err))
 		}
 		if !st.IsDir() {
 			if strings.HasSuffix(t, ".json") {
@@ -199,28 +201,4 @@ func fmtFiles(targets []string) (files []fmtFile, diags hcl.Diagnostics, closeDi
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
 	return files, diags, closeDirs, nil
-}
-
-// writeFileAtomic replaces name with data through a temporary file in the
-// same directory, with permissions perm (the file's own, from the read).
-// The rename replaces the directory entry: a link put there meanwhile is
-// replaced, never written through.
-func writeFileAtomic(name string, data []byte, perm fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }

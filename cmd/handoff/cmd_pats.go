@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
 	"maps"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/raxx-app/handoff/internal/policy"
 	"github.com/raxx-app/handoff/internal/provider/github"
+	ghsurface "github.com/raxx-app/handoff/internal/surfaces/github"
 	"github.com/raxx-app/handoff/internal/workspace"
 )
 
@@ -29,14 +29,16 @@ func patsCommand(e *env) *cli.Command {
 			"organization endpoints, with the App's organization_personal_access_tokens permission.\n" +
 			"Each PAT is checked for what no handoff may hold: organization permissions, forbidden or admin\n" +
 			"repository permissions, permissions above the policy ceiling, every repository, no expiry or an\n" +
-			"expiry beyond max_ttl. -revoke ID revokes one. The organization is -org, else the owner of\n" +
+			"expiry beyond max_ttl. -revoke ID revokes one, after showing it and asking for 'yes' on a\n" +
+			"terminal (-auto-approve in scripts). The organization is -org, else the owner of\n" +
 			"GITHUB_REPOSITORY, else the one owner of the specs' repositories.\n" +
 			"Exit status: 0, 1 error, 4 with -check when a live PAT has a finding.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "org", Usage: "the `ORGANIZATION` whose PATs to list"},
 			&cli.BoolFlag{Name: "json", Usage: "print the PATs and findings as JSON on stdout"},
 			&cli.BoolFlag{Name: "check", Usage: "exit 4 when a live PAT has a finding"},
-			&cli.Int64Flag{Name: "revoke", Usage: "revoke the PAT with this grant `ID` (the ID column)"},
+			&cli.Int64Flag{Name: "revoke", Usage: "revoke the PAT with this grant `ID` (the ID column), after confirmation"},
+			autoApproveFlag("revoke"),
 			chdirFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -59,11 +61,7 @@ func patsCommand(e *env) *cli.Command {
 				return exitf(exitError, "handoff pats: %v", err)
 			}
 			if id := c.Int64("revoke"); id != 0 {
-				if err := gh.RevokePAT(c.Context, org, id); err != nil {
-					return exitf(exitError, "handoff pats: %v", err)
-				}
-				fmt.Fprintf(e.stdout, "Revoked fine-grained PAT grant %d of %s.\n", id, org)
-				return nil
+				return e.revokePAT(c, gh, org, id)
 			}
 			pats, err := gh.ListPATs(c.Context, org, github.PATFilter{})
 			if err != nil {
@@ -95,6 +93,36 @@ func patsCommand(e *env) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// revokePAT shows the PAT, asks for confirmation as apply does, then
+// revokes it. An id the organization does not list is refused before any
+// write.
+func (e *env) revokePAT(c *cli.Context, gh *github.Client, org string, id int64) error {
+	pats, err := gh.ListPATs(c.Context, org, github.PATFilter{})
+	if err != nil {
+		return exitf(exitError, "handoff pats: %v", err)
+	}
+	i := slices.IndexFunc(pats, func(p github.PAT) bool { return p.ID == id })
+	if i < 0 {
+		return exitf(exitError, "handoff pats: %s lists no fine-grained PAT grant %d (the ID column of 'handoff pats'); nothing was revoked.", org, id)
+	}
+	p := pats[i]
+	expires := "never"
+	if !p.TokenExpiresAt.IsZero() {
+		expires = p.TokenExpiresAt.UTC().Format("2006-01-02")
+	}
+	fmt.Fprintf(e.stderr, "Fine-grained PAT grant %d of %s: token %q of %s, repositories %s, permissions %s, expires %s.\n"+
+		"Revoking it ends the token's access to %s at once; only its owner can make another.\n",
+		p.ID, org, p.TokenName, p.Owner, p.RepositorySelection, patPermissions(p.Permissions), expires, org)
+	if err := e.approve(c, "pats", fmt.Sprintf("revoke fine-grained PAT grant %d of %s", id, org), "Do you want to revoke it?", " to revoke it anyway"); err != nil {
+		return err
+	}
+	if err := gh.RevokePAT(c.Context, org, id); err != nil {
+		return exitf(exitError, "handoff pats: %v", err)
+	}
+	fmt.Fprintf(e.stdout, "Revoked fine-grained PAT grant %d of %s (token %q of %s).\n", id, org, p.TokenName, p.Owner)
+	return nil
 }
 
 // patOrg picks the organization: the flag, the Actions repository's owner,

@@ -38,8 +38,8 @@ func planCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON on stdout"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when there are changes"},
 			&cli.BoolFlag{Name: "pr-comment", Usage: "post or update the plan as a comment on the pull request"},
-			&cli.StringFlag{Name: "repo", Usage: "`OWNER/NAME` of the pull request (default GITHUB_REPOSITORY)"},
-			&cli.IntFlag{Name: "pr", Usage: "pull request `NUMBER` (default from GITHUB_EVENT_PATH)"},
+			&cli.StringFlag{Name: "repo", Usage: "`OWNER/NAME` of the pull request (default: GITHUB_REPOSITORY)"},
+			&cli.IntFlag{Name: "pr", Usage: "pull request `NUMBER` (default: the one of GITHUB_EVENT_PATH)"},
 		},
 		Action: func(c *cli.Context) error {
 			dir, err := dirArg(c)
@@ -53,7 +53,7 @@ func planCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				err = plan.RenderJSON(e.stdout, p)
 			} else {
-				err = plan.RenderText(e.stdout, p, plan.TextOptions{Color: plan.ColorEnabled(stdoutFile(e), c.Bool("no-color"), e.getenv)})
+				err = plan.RenderText(e.stdout, p, plan.TextOptions{Color: e.colorFor(c, e.stdout)})
 			}
 			if err != nil {
 				return exitf(exitError, "handoff plan: %v", err)
@@ -127,7 +127,7 @@ func (e *env) loadWorkspaceWith(c *cli.Context, cmd, dir string,
 // printDiags writes diagnostics as text on stderr, and as GitHub annotations
 // too when running in GitHub Actions.
 func (e *env) printDiags(c *cli.Context, diags hcl.Diagnostics, sources map[string][]byte) error {
-	if err := diag.WriteText(e.stderr, diags, sources, e.color(c)); err != nil {
+	if err := diag.WriteText(e.stderr, diags, sources, e.colorFor(c, e.stderr)); err != nil {
 		return err
 	}
 	if e.getenv("GITHUB_ACTIONS") == "true" {
@@ -164,11 +164,6 @@ func (e *env) planWorkspace(c *cli.Context, cmd string, ws *workspace.Workspace)
 		return nil, exitf(exitError, "handoff %s: %s; the plan cannot be applied", cmd, plural(errs, "error"))
 	}
 	return p, nil
-}
-
-func stdoutFile(e *env) *os.File {
-	f, _ := e.stdout.(*os.File)
-	return f
 }
 
 // postPlanComment posts the Markdown plan on the pull request, or updates

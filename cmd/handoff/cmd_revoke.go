@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -32,9 +33,9 @@ func revokeCommand(e *env) *cli.Command {
 			"Who and why are recorded in the manifest.\n" +
 			"Exit status: 0 revoked, 1 error, 8 nothing found for SLUG.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "reason", Usage: "why the handoff is revoked (recorded in the manifest)"},
-			&cli.StringSliceFlag{Name: "surface", Usage: "revoke only this `NAME`d surface (repeatable; default every surface)"},
-			&cli.StringFlag{Name: "by", Usage: "who revokes (default GITHUB_ACTOR, else USER)"},
+			&cli.StringFlag{Name: "reason", Usage: "`REASON` the handoff is revoked for, recorded in the manifest (default: \"emergency revocation\")"},
+			&cli.StringSliceFlag{Name: "surface", Usage: "revoke only the surface `NAME` (repeatable; default: every surface)"},
+			&cli.StringFlag{Name: "by", Usage: "`NAME` of who revokes, recorded in the manifest (default: GITHUB_ACTOR, else USER)"},
 			// Kept so that scripts that pass it still run: the kill switch
 			// takes no lock.
 			&cli.DurationFlag{Name: "lock-timeout", Hidden: true, Usage: "ignored: revoke never waits for a lock"},
@@ -70,9 +71,9 @@ func revokeCommand(e *env) *cli.Command {
 			}
 			switch {
 			case errors.Is(err, apply.ErrNothingFound):
-				return exitf(exitNothingFound, "handoff revoke: %v", err)
+				return exitf(exitNothingFound, "handoff revoke %s: %s", slug, bare(err, "apply: ", "revoke "+slug+": ", "handoff "+slug+": "))
 			case err != nil:
-				return exitf(exitError, "handoff revoke: %v\nRun it again: revocation is idempotent.", err)
+				return exitf(exitError, "handoff revoke %s: %s\nRun it again: revocation is idempotent.", slug, bare(err, "apply: ", "revoke "+slug+": ", "handoff "+slug+": "))
 			}
 			what := "every surface"
 			if len(surfaces) > 0 {
@@ -95,7 +96,7 @@ func untombstoneCommand(e *env) *cli.Command {
 			"history. Refused while a revocation is unfinished (run apply first).\n" +
 			"Exit status: 0, 1 error, 8 no manifest for SLUG.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "by", Usage: "who lifts the tombstone, recorded in the manifest's history (default GITHUB_ACTOR, else USER)"},
+			&cli.StringFlag{Name: "by", Usage: "`NAME` of who lifts the tombstone, recorded in the manifest's history (default: GITHUB_ACTOR, else USER)"},
 			chdirFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -115,13 +116,19 @@ func untombstoneCommand(e *env) *cli.Command {
 			m, err := apply.Untombstone(c.Context, slug, deps)
 			switch {
 			case errors.Is(err, apply.ErrNothingFound):
-				return exitf(exitNothingFound, "handoff untombstone: %v", err)
+				return exitf(exitNothingFound, "handoff untombstone %s: %s", slug, bare(err, "apply: ", "untombstone "+slug+": "))
 			case err != nil:
-				return exitf(exitError, "handoff untombstone: %v", err)
+				return exitf(exitError, "handoff untombstone %s: %s", slug, bare(err, "apply: ", "untombstone "+slug+": "))
 			}
 			by := "an operator"
 			if m != nil && m.Revocation != nil && m.Revocation.By != "" {
 				by = m.Revocation.By
+			}
+			if m != nil && m.Untombstoned() {
+				// Lifted by an earlier untombstone: nothing was written.
+				fmt.Fprintf(e.stdout, "Tombstone of %s was lifted already, at %s (revoked by %s); nothing written. The next 'handoff apply' mints what its spec asks for.\n",
+					slug, m.Revocation.UntombstonedAt.UTC().Format(time.RFC3339), by)
+				return nil
 			}
 			fmt.Fprintf(e.stdout, "Tombstone of %s lifted (revoked by %s); the next 'handoff apply' mints what its spec asks for.\n", slug, by)
 			return nil

@@ -34,7 +34,7 @@ func showCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				err = plan.RenderJSON(e.stdout, p)
 			} else {
-				err = plan.RenderText(e.stdout, p, plan.TextOptions{Color: plan.ColorEnabled(stdoutFile(e), c.Bool("no-color"), e.getenv)})
+				err = plan.RenderText(e.stdout, p, plan.TextOptions{Color: e.colorFor(c, e.stdout)})
 			}
 			if err != nil {
 				return exitf(exitError, "handoff show: %v", err)

@@ -64,7 +64,7 @@ func (e *env) report(c *cli.Context, cmd string, diags hcl.Diagnostics, sources 
 			return exitf(exitError, "handoff %s: %v", cmd, err)
 		}
 	} else {
-		if err := diag.WriteText(e.stderr, diags, sources, e.color(c)); err != nil {
+		if err := diag.WriteText(e.stderr, diags, sources, e.colorFor(c, e.stderr)); err != nil {
 			return exitf(exitError, "handoff %s: %v", cmd, err)
 		}
 	}

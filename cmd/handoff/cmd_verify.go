@@ -53,7 +53,7 @@ func verifyCommand(e *env) *cli.Command {
 			}
 			vs, err := apply.Verify(c.Context, c.Args().Slice(), deps)
 			if err != nil {
-				return exitf(exitError, "handoff verify: %v", err)
+				return exitf(exitError, "handoff verify: %s", bare(err, "apply: ", "verify: "))
 			}
 			scope, drift := 0, 0
 			for _, v := range vs {

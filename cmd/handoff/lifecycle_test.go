@@ -8,6 +8,7 @@ import (
 	"github.com/raxx-app/handoff/internal/workspace"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/raxx-app/handoff/internal/devserver"
 	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
+	infsurface "github.com/raxx-app/handoff/internal/surfaces/infisical"
 )
 
 const (
@@ -135,7 +137,7 @@ func (c *gitops) writes() int64 {
 func (c *gitops) liveIdentities() int {
 	n := 0
 	for _, id := range c.s.Infisical.Identities() {
-		if strings.HasPrefix(id.Name, "infisical-handoff-") {
+		if _, ok := infsurface.IdentitySlug(id.Name); ok {
 			n++
 		}
 	}
@@ -247,7 +249,7 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("env -reveal shows more than the handoff's grant")
 	}
 	stdout, _ = c.must(0, "audit", iapSlug)
-	if !strings.Contains(stdout, "infisical-handoff-"+iapSlug) || !strings.Contains(stdout, "get-secrets") {
+	if !strings.Contains(stdout, infsurface.IdentityName(iapSlug, time.Time{})) || !strings.Contains(stdout, "get-secrets") {
 		t.Errorf("audit does not show the identity's reads:\n%s", stdout)
 	}
 
@@ -349,6 +351,7 @@ func TestVerifyReportsAScopeViolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Named the way earlier versions named identities: still found.
 	if _, err := inf.CreateIdentity(context.Background(), "infisical-handoff-"+iapSlug+"-20260622", "no-access"); err != nil {
 		t.Fatal(err)
 	}
@@ -422,6 +425,9 @@ func TestApplyShowsAProgressLineForLongRuns(t *testing.T) {
 	if !strings.Contains(stderr, "applying: 20/20 handoffs") || strings.Contains(stderr, "step 1/") {
 		t.Errorf("want one progress line and no steps on a terminal:\n%s", stderr)
 	}
+	if !regexp.MustCompile(`applied: 20/20 handoffs, \d+/\d+ steps, \d+ requests; `).MatchString(stderr) {
+		t.Errorf("the last progress line does not count the steps and requests:\n%s", stderr)
+	}
 	// Not on a terminal: the numbered steps, no progress line.
 	c.s.Kit.Clock.Advance(3 * time.Hour)
 	code, _, stderr = c.run("apply", "-auto-approve")
@@ -461,7 +467,26 @@ func TestPatsListsChecksAndRevokes(t *testing.T) {
 	if !strings.Contains(stderr, "live PATs of raxx-app with a finding") {
 		t.Errorf("pats -check: %s", stderr)
 	}
-	c.must(0, "pats", "-revoke", "25383")
+	// -revoke asks first, as apply does (issue 12, item 20): refused
+	// without a terminal, cancelled unless the answer is yes, and an id
+	// the organization does not list is refused; none writes.
+	_, stderr = c.must(1, "pats", "-revoke", "25383")
+	if !strings.Contains(stderr, "refusing to revoke fine-grained PAT grant 25383 of raxx-app without confirmation") {
+		t.Errorf("pats -revoke without a terminal: %s", stderr)
+	}
+	if code, _, stderr := c.runIO(true, "no\n", "pats", "-revoke", "25383"); code != 1 || !strings.Contains(stderr, "Do you want to revoke it?") || !strings.Contains(stderr, "cancelled") {
+		t.Errorf("pats -revoke answered no: exit %d\n%s", code, stderr)
+	}
+	_, stderr = c.must(1, "pats", "-revoke", "999", "-auto-approve")
+	if !strings.Contains(stderr, "lists no fine-grained PAT grant 999") {
+		t.Errorf("pats -revoke of an unknown id: %s", stderr)
+	}
+	if stdout, _ := c.must(0, "pats", "-json", "-org", "raxx-app"); !strings.Contains(stdout, `"id": 25383`) {
+		t.Errorf("PAT 25383 is gone after refused revocations")
+	}
+	if code, stdout, stderr := c.runIO(true, "yes\n", "pats", "-revoke", "25383"); code != 0 || !strings.Contains(stdout, "Revoked fine-grained PAT grant 25383 of raxx-app") {
+		t.Errorf("pats -revoke answered yes: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	stdout, _ = c.must(0, "pats", "-json", "-org", "raxx-app")
 	var doc struct {
 		PATs []struct {

@@ -14,9 +14,12 @@ import (
 )
 
 // chdirFlag is the directory of handoff.hcl and specs/ for the commands
-// whose arguments are slugs or files (revoke, gate, env, …).
+// whose arguments are slugs or files (revoke, gate, env, …), given after
+// the command's name as earlier versions documented it. It is hidden: the
+// global -chdir (before the command) is the one to use; this one, when
+// given, is read from the directory the global one switched to.
 func chdirFlag() cli.Flag {
-	return &cli.StringFlag{Name: "chdir", Aliases: []string{"C"}, Value: ".", Usage: "the GitOps `DIR` holding handoff.hcl and specs/"}
+	return &cli.StringFlag{Name: "chdir", Aliases: []string{"C"}, Value: ".", Hidden: true, Usage: "the GitOps `DIR` holding handoff.hcl and specs/ (prefer the global -chdir)"}
 }
 
 // applyDeps builds what package apply needs from a loaded workspace: the
@@ -76,13 +79,7 @@ func (e *env) stdinIsTerminal() bool {
 }
 
 // stderrIsTerminal reports whether a progress line may be redrawn.
-func (e *env) stderrIsTerminal() bool {
-	if e.interactive != nil {
-		return e.interactive()
-	}
-	f, ok := e.stderr.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
+func (e *env) stderrIsTerminal() bool { return e.isTerminal(e.stderr) }
 
 // slugArg returns the one SLUG argument of a command.
 func slugArg(c *cli.Context) (string, error) {

@@ -69,7 +69,7 @@ func TestCreateGrantsLeastPrivilegeAndRevokeEndsIt(t *testing.T) {
 	}
 	inf := infRec(m)
 	id, ok := w.srv.Infisical.Identity(inf.IdentityID)
-	if !ok || id.Name != "infisical-handoff-"+iapSlug+"-20260621" || id.OrgRole != "no-access" {
+	if !ok || id.Name != "infisical-handoff_"+iapSlug || id.OrgRole != "no-access" {
 		t.Errorf("identity: %+v", id)
 	}
 	for _, mb := range w.srv.Infisical.Memberships(inf.IdentityID) {

@@ -116,7 +116,7 @@
 // PROVISION_JOURNAL, in the handoff's folder: the operation, the slug, the
 // identity name, when it started and the steps it intends. Remote objects
 // are found again by deterministic names: the identity is
-// "infisical-handoff-<slug>-<YYYYMMDD>" and deleting it ends its client
+// "infisical-handoff_<slug>[_<YYYYMMDD>]" and deleting it ends its client
 // secrets, membership and privilege; a GitHub token whose value reached the
 // vault is revoked with itself. So the journal is updated only before a step
 // whose product could be found neither way (provider.Step.Untraceable: the

@@ -123,7 +123,9 @@ func TestVerifyFindsScopeViolations(t *testing.T) {
 	w.mu.Lock()
 	w.values[cs.Value] = true
 	w.mu.Unlock()
-	if _, err := w.inf.CreateIdentity(ctx, infsurface.IdentityName(iapSlug, t0.Add(-24*time.Hour)), "no-access"); err != nil {
+	// Named by an earlier version (infisical-handoff-<slug>-<date>): still
+	// named for the handoff.
+	if _, err := w.inf.CreateIdentity(ctx, "infisical-handoff-"+iapSlug+"-20260620", "no-access"); err != nil {
 		t.Fatal(err)
 	}
 	w.advance(61 * time.Minute)
@@ -141,9 +143,9 @@ func TestVerifyFindsScopeViolations(t *testing.T) {
 	all := strings.Join(text, "\n")
 	w.text(all)
 	for _, want := range []string{
-		"infisical: scope violation: identity infisical-handoff-" + iapSlug + "-20260621 holds privilege extra",
-		"infisical: scope violation: identity infisical-handoff-" + iapSlug + "-20260621 has a live client secret",
-		"client secret " + cs.ID + " of infisical-handoff-" + iapSlug + "-20260621 never expires",
+		"infisical: scope violation: identity " + infsurface.IdentityName(iapSlug, t0) + " holds privilege extra",
+		"infisical: scope violation: identity " + infsurface.IdentityName(iapSlug, t0) + " has a live client secret",
+		"client secret " + cs.ID + " of " + infsurface.IdentityName(iapSlug, t0) + " never expires",
 		"infisical: scope violation: identity infisical-handoff-" + iapSlug + "-20260620",
 		"github: drift: the token expired at",
 	} {

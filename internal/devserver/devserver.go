@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/raxx-app/handoff/internal/atomicfile"
 	"github.com/raxx-app/handoff/internal/devserver/awssrv"
 	"github.com/raxx-app/handoff/internal/devserver/cloudflaresrv"
 	"github.com/raxx-app/handoff/internal/devserver/devkit"
@@ -380,27 +381,13 @@ func (s *Servers) WriteEnvFile(path, keyFile string) error {
 	return writeFileAtomic(path, []byte(b.String()), 0o600)
 }
 
+// writeFileAtomic writes a file of the dev directory, which it creates
+// (0700: it holds credentials) when missing.
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, data, mode)
 }
 
 // NoRateLimits switches every emulator's rate limits off, for benchmarks

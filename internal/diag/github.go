@@ -51,8 +51,17 @@ func WriteGitHubActions(w io.Writer, diags hcl.Diagnostics, workspace string) er
 }
 
 func actionsPath(name, workspace string) string {
-	if workspace != "" && filepath.IsAbs(name) {
-		if rel, err := filepath.Rel(workspace, name); err == nil && !strings.HasPrefix(rel, "..") {
+	if workspace != "" {
+		// A relative name is relative to the working directory, which
+		// need not be the workspace (handoff -chdir=DIR, a step's
+		// working-directory).
+		abs := name
+		if !filepath.IsAbs(abs) {
+			if a, err := filepath.Abs(name); err == nil {
+				abs = a
+			}
+		}
+		if rel, err := filepath.Rel(workspace, abs); err == nil && !strings.HasPrefix(rel, "..") {
 			name = rel
 		}
 	}

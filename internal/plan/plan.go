@@ -12,7 +12,9 @@ package plan
 
 import (
 	"sort"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // FormatVersion is the version of the plan's JSON shape (plan -json, show
@@ -109,10 +111,14 @@ type PolicyResult struct {
 
 // Handoff is the plan for one handoff.
 type Handoff struct {
-	Slug       string `json:"slug"`
-	Card       int    `json:"card,omitempty"`
-	SpecFile   string `json:"spec_file,omitempty"` // empty when the spec was deleted
-	SpecDigest string `json:"spec_digest,omitempty"`
+	Slug string `json:"slug"`
+	Card int    `json:"card,omitempty"`
+	// Description is the spec's, on one line and at most
+	// MaxDescription characters (ClipDescription); empty when the spec
+	// has none or was deleted.
+	Description string `json:"description,omitempty"`
+	SpecFile    string `json:"spec_file,omitempty"` // empty when the spec was deleted
+	SpecDigest  string `json:"spec_digest,omitempty"`
 	// Action is the most disruptive action among Changes (NoOp when none).
 	Action Action `json:"action"`
 	// Reason explains Action in a sentence: "new spec", "past its TTL
@@ -121,10 +127,66 @@ type Handoff struct {
 	// ExpiresAt is the end of the handoff's TTL (for a create: as it will
 	// be if applied now).
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Held says why apply leaves unminted a handoff whose spec is in the
+	// repository (wholly, or some of its surfaces); nil when nothing holds
+	// it back. Such a handoff is often a no-op: the renderers show it all
+	// the same, so that a plan never calls it up to date.
+	Held *Hold `json:"held,omitempty"`
 	// Changes holds one entry per surface, in the fixed surface order.
 	Changes []Change `json:"changes"`
 	// Operation is what apply does, step by step; nil when nothing.
 	Operation *Operation `json:"operation,omitempty"`
+}
+
+// HoldKind says what holds a handoff back.
+type HoldKind string
+
+// The kinds of hold.
+const (
+	// HoldTombstone: `handoff revoke` revoked the whole handoff; apply
+	// mints it again only after `handoff untombstone`.
+	HoldTombstone HoldKind = "tombstone"
+	// HoldKill: `handoff revoke -surface` killed the surfaces named in
+	// Hold.Surfaces; the rest lives on. `handoff untombstone` lifts it.
+	HoldKill HoldKind = "kill"
+	// HoldDeleted: the handoff was revoked when its spec was deleted; the
+	// spec is back, but a revoked slug is never minted again.
+	HoldDeleted HoldKind = "deleted"
+	// HoldExpired: the handoff's TTL ended and it was revoked; its spec is
+	// still in the repository.
+	HoldExpired HoldKind = "expired"
+)
+
+// Hold is why apply leaves a handoff unminted although its spec is in the
+// repository: who revoked it, when, why, and how to proceed.
+type Hold struct {
+	Kind HoldKind `json:"kind"`
+	// Surfaces are the killed surfaces of a HoldKill.
+	Surfaces []string `json:"surfaces,omitempty"`
+	// By, At and Reason are the revocation's, as its manifest records
+	// them (By is empty for apply's own revocations).
+	By     string    `json:"by,omitempty"`
+	At     time.Time `json:"at,omitzero"`
+	Reason string    `json:"reason,omitempty"`
+	// Untombstone says `handoff untombstone SLUG` lifts the hold;
+	// otherwise only a new slug mints the spec again.
+	Untombstone bool `json:"untombstone"`
+}
+
+// MaxDescription is the most characters of a spec's description a plan
+// carries and shows.
+const MaxDescription = 200
+
+// ClipDescription returns s on one line (runs of white space, newlines
+// included, become one space), cut to MaxDescription characters with an
+// ellipsis.
+func ClipDescription(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= MaxDescription {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:MaxDescription-1])) + "…"
 }
 
 // Change is the plan for one surface of a handoff.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -25,12 +24,81 @@ func (s Summary) String() string {
 const noChangesSentence = "No changes. Live credentials match the specs."
 
 // summaryLine is the last line of the text plan and the headline of the
-// Markdown one.
+// Markdown one. A plan that changes nothing but holds handoffs back does
+// not say that the live credentials match the specs.
 func summaryLine(p *Plan) string {
-	if !p.HasChanges() {
-		return noChangesSentence
+	if p.HasChanges() {
+		return "Plan: " + p.Summary().String() + "."
 	}
-	return "Plan: " + p.Summary().String() + "."
+	if n := len(heldHandoffs(p)); n > 0 {
+		return heldNoChangesSentence(n)
+	}
+	return noChangesSentence
+}
+
+// heldNoChangesSentence replaces noChangesSentence when n handoffs are held
+// back.
+func heldNoChangesSentence(n int) string {
+	return "No changes. " + plural(n, "handoff is", "handoffs are") + " held back and not minted: see above."
+}
+
+// heldHandoffs returns the handoffs a hold keeps from being minted, in plan
+// order.
+func heldHandoffs(p *Plan) []Handoff {
+	var out []Handoff
+	for _, h := range p.Handoffs {
+		if h.Held != nil {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// holdStyle is how a renderer writes the parts of holdWords.
+type holdStyle struct {
+	// code renders a command (quoted, or as a code span); text a user's
+	// words (by, reason, surface names); time an instant.
+	code, text func(string) string
+	time       func(time.Time) string
+}
+
+// holdWords says in a clause what holds h back (who, when, why) and in a
+// sentence how to proceed, for the text and Markdown renderers.
+func holdWords(h Handoff, st holdStyle) (what, next string) {
+	x := h.Held
+	code, text := st.code, st.text
+	at := st.time(x.At)
+	by := ""
+	if x.By != "" {
+		by = " by " + text(x.By)
+	}
+	why := ""
+	if x.Reason != "" {
+		why = ": " + text(x.Reason)
+	}
+	untombstone := code("handoff untombstone " + h.Slug)
+	switch x.Kind {
+	case HoldTombstone:
+		what = "tombstoned" + by + " at " + at + " (handoff revoke)" + why
+		next = "To mint it again: " + untombstone + ", or give the task a new slug."
+	case HoldKill:
+		what = oneOrMany(len(x.Surfaces), "surface ", "surfaces ") + text(strings.Join(x.Surfaces, ", ")) + " killed" + by + " at " + at +
+			" (handoff revoke -surface)" + why + "; the rest of the handoff lives on"
+		next = "To mint " + itOrThem(len(x.Surfaces)) + " again: " + untombstone + "."
+	case HoldDeleted:
+		what = "revoked at " + at + " when its spec was deleted; the spec is back, but a revoked slug is never minted again"
+		next = "To mint it again, give the task a new slug; or delete this spec."
+	case HoldExpired:
+		what = "expired at " + at + " and was revoked; its spec is still in the repository"
+		next = "To mint it again, give the task a new slug; or delete this spec."
+	default:
+		what = "held back (" + text(string(x.Kind)) + ")" + by + " at " + at + why
+		next = "To mint it again, give the task a new slug."
+		if x.Untombstone {
+			next = "To mint it again: " + untombstone + "."
+		}
+	}
+	return what, next
 }
 
 // GrantEscalations returns what after grants beyond before, in the words of
@@ -181,13 +249,13 @@ func diffGrant(before, after *Grant) []grantField {
 	}
 	scalar("environment", b.Environment, a.Environment, scope)
 	scalar("mode", b.Mode, a.Mode, scope)
-	for _, k := range unionKeys(b.Attributes, a.Attributes) {
+	for _, k := range SortedKeys(b.Attributes, a.Attributes) {
 		bv, hb := b.Attributes[k]
 		av, ha := a.Attributes[k]
 		out = append(out, grantField{Group: groupScalar, Key: k, Before: bv, After: av, HasBefore: hb, HasAfter: ha})
 	}
 
-	for _, k := range unionKeys(b.Permissions, a.Permissions) {
+	for _, k := range SortedKeys(b.Permissions, a.Permissions) {
 		bv, hb := b.Permissions[k]
 		av, ha := a.Permissions[k]
 		f := grantField{Group: groupPermissions, Key: k, Before: bv, After: av, HasBefore: hb, HasAfter: ha}
@@ -239,18 +307,18 @@ func orNone(s string) string {
 	return s
 }
 
-func unionKeys(a, b map[string]string) []string {
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
+// SortedKeys returns the keys of every map given, sorted, without
+// duplicates: the order in which grants list their permissions and
+// attributes, here and in the planner.
+func SortedKeys(maps ...map[string]string) []string {
+	var keys []string
+	for _, m := range maps {
+		for k := range m {
 			keys = append(keys, k)
 		}
 	}
-	sort.Strings(keys)
-	return keys
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // formatTime renders an instant in UTC, RFC 3339, to the second.

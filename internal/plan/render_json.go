@@ -57,6 +57,12 @@ func (p *Plan) Canonical() *Plan {
 	n.Handoffs = make([]Handoff, len(p.Handoffs))
 	for i, h := range p.Handoffs {
 		h.ExpiresAt = h.ExpiresAt.UTC()
+		if h.Held != nil {
+			held := *h.Held
+			held.At = held.At.UTC()
+			held.Surfaces = cloneStrings(held.Surfaces)
+			h.Held = &held
+		}
 		changes := make([]Change, len(h.Changes))
 		for j, c := range h.Changes {
 			c.Before = cloneGrant(c.Before)

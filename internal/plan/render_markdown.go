@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -88,6 +89,7 @@ type markdown struct {
 	marker  string
 	runURL  string
 	changed []Handoff
+	held    []Handoff
 	noop    int
 	// escalations per changed handoff, parallel to changed.
 	escalations [][]surfaceEscalation
@@ -99,7 +101,7 @@ type surfaceEscalation struct {
 }
 
 func newMarkdown(p *Plan, opts MarkdownOptions) *markdown {
-	m := &markdown{p: p, marker: markerComment(opts.Marker), runURL: opts.RunURL, changed: changedHandoffs(p), escalating: map[string]bool{}}
+	m := &markdown{p: p, marker: markerComment(opts.Marker), runURL: opts.RunURL, changed: changedHandoffs(p), held: heldHandoffs(p), escalating: map[string]bool{}}
 	m.noop = len(p.Handoffs) - len(m.changed)
 	for _, h := range m.changed {
 		var es []surfaceEscalation
@@ -147,9 +149,13 @@ func (m *markdown) head(short bool) string {
 	var b strings.Builder
 	p := m.p
 	b.WriteString(m.marker + "\n")
-	if p.HasChanges() {
+	switch {
+	case p.HasChanges():
 		b.WriteString("### handoff plan: " + p.Summary().String() + "\n\n")
-	} else {
+	case len(m.held) > 0:
+		b.WriteString("### handoff plan: no changes, " + plural(len(m.held), "handoff", "handoffs") + " held back\n\n" +
+			strings.Replace(heldNoChangesSentence(len(m.held)), "see above", "see below", 1) + "\n\n")
+	default:
 		b.WriteString("### handoff plan: no changes\n\n" + noChangesSentence + "\n\n")
 	}
 	ctx := []string{"Environment " + mdCode(p.Environment, false), "vault root " + mdCode(p.HandoffRoot, false)}
@@ -204,6 +210,28 @@ func (m *markdown) escalationBlock(short bool) string {
 	return b.String()
 }
 
+// heldBlock lists the handoffs held back, with who, when, why and how to
+// proceed; when short, it only counts them.
+func (m *markdown) heldBlock(short bool) string {
+	if len(m.held) == 0 {
+		return ""
+	}
+	title := "**⏸️ " + plural(len(m.held), "handoff held back", "handoffs held back") + "**: " +
+		oneOrMany(len(m.held), "its spec is", "their specs are") + " in the repository, but apply does not mint " + itOrThem(len(m.held))
+	if short {
+		return title + "; " + m.fullPlanPointer() + " for who revoked " + itOrThem(len(m.held)) + ", when and why.\n\n"
+	}
+	var b strings.Builder
+	b.WriteString(title + ":\n\n")
+	st := holdStyle{code: func(s string) string { return mdCode(s, false) }, text: mdText, time: mdTime}
+	for _, h := range m.held {
+		what, next := holdWords(h, st)
+		b.WriteString("- " + mdCode(h.Slug, false) + ": " + what + ". " + next + "\n")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
 const tableHeader = "| action | handoff | card | expires | reason |\n|:--|:--|--:|:--|:--|\n"
 
 func (m *markdown) row(h Handoff, escalates bool) string {
@@ -213,6 +241,9 @@ func (m *markdown) row(h Handoff, escalates bool) string {
 	}
 	if escalates {
 		action += " ⚠️"
+	}
+	if h.Held != nil {
+		action += " ⏸️"
 	}
 	card := ""
 	if h.Card != 0 {
@@ -265,6 +296,7 @@ func (m *markdown) render(level int) string {
 	var b strings.Builder
 	b.WriteString(m.head(false))
 	b.WriteString(m.escalationBlock(false))
+	b.WriteString(m.heldBlock(false))
 	b.WriteString(m.table(level == mdFull))
 	if level > mdFull && m.noop > 0 && len(m.changed) > 0 {
 		b.WriteString("_" + plural(m.noop, "unchanged handoff is", "unchanged handoffs are") + " not listed, to fit GitHub's comment size limit._\n\n")
@@ -289,7 +321,7 @@ func (m *markdown) render(level int) string {
 // partial fills the limit with as many table rows as fit, escalating
 // handoffs first, then by action (revoke, replace, create, refresh) and slug.
 func (m *markdown) partial(limit int) (string, error) {
-	head := m.head(true) + m.escalationBlock(true)
+	head := m.head(true) + m.escalationBlock(true) + m.heldBlock(true)
 	order := make([]int, len(m.changed))
 	for i := range order {
 		order[i] = i
@@ -359,6 +391,9 @@ func (m *markdown) details(h Handoff, escs []surfaceEscalation, withUnchanged bo
 		summary += " ⚠️"
 	}
 	b.WriteString("<details><summary>" + summary + "</summary>\n\n")
+	if h.Description != "" {
+		b.WriteString("_" + mdText(ClipDescription(h.Description)) + "_\n\n")
+	}
 
 	var rows, paths strings.Builder
 	for _, c := range h.Changes {
@@ -529,6 +564,13 @@ func mdText(s string) string {
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		default:
+			if !unicode.IsPrint(r) {
+				// A control or format character (an escape, a
+				// bidirectional override) is shown, not obeyed.
+				q := strconv.QuoteRune(r)
+				b.WriteString(`\\` + q[2:len(q)-1])
+				continue
+			}
 			b.WriteRune(r)
 		}
 	}

@@ -133,6 +133,8 @@ func TestTextSummaryLine(t *testing.T) {
 		{"replace-escalation", "Plan: 0 to create, 0 to refresh, 1 to replace, 0 to revoke."},
 		{"revoke", "Plan: 0 to create, 0 to refresh, 0 to replace, 2 to revoke."},
 		{"mix", "Plan: 1 to create, 1 to refresh, 1 to replace, 1 to revoke."},
+		{"held", "No changes. 3 handoffs are held back and not minted: see above."},
+		{"held-with-changes", "Plan: 1 to create, 0 to refresh, 0 to replace, 0 to revoke."},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			p := scenario(t, tc.scenario)
@@ -143,6 +145,65 @@ func TestTextSummaryLine(t *testing.T) {
 				t.Errorf("summaryLine = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestHeldHandoffsAreShown: a plan that holds handoffs back never says
+// that the live credentials match the specs, and says, in text and in
+// Markdown, who revoked each, when, why and how to proceed.
+func TestHeldHandoffsAreShown(t *testing.T) {
+	for _, format := range []string{"text", "md"} {
+		out := renderFormat(t, format, scenario(t, "held"))
+		if format == "text" { // unwrap the comment lines
+			out = strings.Join(strings.Fields(strings.ReplaceAll(out, "\n  #", " ")), " ")
+		}
+		if strings.Contains(out, noChangesSentence) {
+			t.Errorf("%s: a plan holding handoffs back says %q", format, noChangesSentence)
+		}
+		for _, want := range []string{
+			"tombstoned by alice at", "token pasted in a log", "handoff untombstone iap-notif-handler-20260621", "or give the task a new slug",
+			"surface stripe killed by bob", "handoff untombstone founders-checkout-20260621",
+			"when its spec was deleted", "give the task a new slug; or delete this spec",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: the held plan lacks %q:\n%s", format, want, out)
+			}
+		}
+		if strings.Contains(out, "\x1b") {
+			t.Errorf("%s: a control character of a manifest's reason reaches the output", format)
+		}
+	}
+	// With changes, the held handoff is listed too, and not counted as an
+	// unchanged one that is not shown.
+	out := renderFormat(t, "text", scenario(t, "held-with-changes"))
+	if !strings.Contains(out, "expired at 2026-06-21T06:00:00Z") || strings.Contains(out, "unchanged handoff is not shown") {
+		t.Errorf("held beside changes:\n%s", out)
+	}
+}
+
+// TestDescriptionIsShown: the spec's description appears in every format,
+// on one line, bounded, and escaped for Markdown.
+func TestDescriptionIsShown(t *testing.T) {
+	p := scenario(t, "two-creates")
+	for _, format := range []string{"text", "json", "md"} {
+		if out := renderFormat(t, format, p); !strings.Contains(out, "StoreKit 2 server notification handler") {
+			t.Errorf("%s lacks the description", format)
+		}
+	}
+	md := renderFormat(t, "md", scenario(t, "held-with-changes"))
+	if !strings.Contains(md, "_Handles the StoreKit 2 server notifications of the App Store: renewals,") || !strings.Contains(md, "ma…_") {
+		t.Errorf("Markdown does not show the description on one bounded line:\n%s", md)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"  a\n\tb  ", "a b"},
+		{strings.Repeat("é", MaxDescription), strings.Repeat("é", MaxDescription)},
+		{strings.Repeat("é", MaxDescription+1), strings.Repeat("é", MaxDescription-1) + "…"},
+	} {
+		got := ClipDescription(tc.in)
+		if got != tc.want || utf8.RuneCountInString(got) > MaxDescription {
+			t.Errorf("ClipDescription(%.20q) = %.20q (%d characters), want %.20q", tc.in, got, utf8.RuneCountInString(got), tc.want)
+		}
 	}
 }
 
@@ -241,55 +302,6 @@ func TestTextWrapsProseOnly(t *testing.T) {
 	// Diff lines are never wrapped.
 	if !strings.Contains(out, `~ repository`) && !strings.Contains(out, `+ read_paths`) && !strings.Contains(out, `"/MooseQuest/queue/staging/STRIPE_PRICE_*",  (!) escalation`) {
 		t.Errorf("a diff line was wrapped:\n%s", out)
-	}
-}
-
-func TestColorEnabled(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	env := func(kv ...string) func(string) string {
-		return func(k string) string {
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == k {
-					return kv[i+1]
-				}
-			}
-			return ""
-		}
-	}
-	tty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
-	if err == nil {
-		defer tty.Close()
-	}
-	for _, tc := range []struct {
-		name   string
-		file   *os.File
-		flag   bool
-		getenv func(string) string
-		want   bool
-		tty    bool
-	}{
-		{name: "pipe", file: w, getenv: env(), want: false},
-		{name: "nil file", file: nil, getenv: env(), want: false},
-		{name: "terminal", file: tty, getenv: env("TERM", "xterm"), want: true, tty: true},
-		{name: "terminal -no-color", file: tty, flag: true, getenv: env(), want: false, tty: true},
-		{name: "terminal NO_COLOR=1", file: tty, getenv: env("NO_COLOR", "1"), want: false, tty: true},
-		{name: "terminal NO_COLOR=0 (any value)", file: tty, getenv: env("NO_COLOR", "0"), want: false, tty: true},
-		{name: "terminal NO_COLOR empty", file: tty, getenv: env("NO_COLOR", ""), want: true, tty: true},
-		{name: "terminal TERM=dumb", file: tty, getenv: env("TERM", "dumb"), want: false, tty: true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.tty && tty == nil {
-				t.Skip("no pseudo-terminal available")
-			}
-			if got := ColorEnabled(tc.file, tc.flag, tc.getenv); got != tc.want {
-				t.Errorf("ColorEnabled = %v, want %v", got, tc.want)
-			}
-		})
 	}
 }
 

@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/term"
 )
 
 // DefaultTextWidth is the width prose is wrapped to when TextOptions.Width is
@@ -19,8 +17,9 @@ const DefaultTextWidth = 80
 // TextOptions tunes RenderText.
 type TextOptions struct {
 	// Color adds ANSI colour codes: green +, yellow ~, red -, magenta -/+,
-	// bold red escalation markers. Decide it with ColorEnabled; never set it
-	// when the output is not a terminal.
+	// bold red escalation markers. The command decides it (flags,
+	// NO_COLOR, whether the output is a terminal); never set it when the
+	// output is not a terminal.
 	Color bool
 	// Width is the terminal width prose paragraphs (the header, warnings)
 	// are wrapped to; 0 means DefaultTextWidth.
@@ -37,21 +36,6 @@ const (
 	ansiMagenta = "\x1b[35m"
 	ansiBoldRed = "\x1b[1;31m"
 )
-
-// ColorEnabled decides TextOptions.Color for a command writing the plan to
-// stdout: false with the -no-color flag, when NO_COLOR is set to any
-// non-empty value (https://no-color.org), when TERM is "dumb", or when stdout
-// is not a terminal (a pipe, a file, CI logs). getenv is os.Getenv in
-// production; nil means os.Getenv.
-func ColorEnabled(stdout *os.File, noColorFlag bool, getenv func(string) string) bool {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	if noColorFlag || getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" || stdout == nil {
-		return false
-	}
-	return term.IsTerminal(int(stdout.Fd()))
-}
 
 // RenderText writes the plan for a terminal in the style of terraform plan: a
 // header (environment, commit, policy result), a legend of the symbols used,
@@ -74,19 +58,32 @@ func RenderText(w io.Writer, p *Plan, opts TextOptions) error {
 	}
 	t.header(p)
 	changed := changedHandoffs(p)
+	held := heldHandoffs(p)
 	if len(changed) > 0 {
 		t.legend(changed)
 		t.b.WriteString("handoff will perform the following actions:\n\n")
 		for _, h := range changed {
 			t.handoff(p, h)
 		}
-		if n := p.Summary().NoOp; n > 0 {
-			t.b.WriteString("  " + plural(n, "unchanged handoff is", "unchanged handoffs are") + " not shown.\n\n")
+		hidden := p.Summary().NoOp
+		for _, h := range held {
+			if !h.Action.IsChange() {
+				hidden--
+			}
+		}
+		if hidden > 0 {
+			t.b.WriteString("  " + plural(hidden, "unchanged handoff is", "unchanged handoffs are") + " not shown.\n\n")
 		}
 	}
-	if p.HasChanges() {
+	if len(held) > 0 {
+		t.held(held)
+	}
+	switch {
+	case p.HasChanges():
 		t.b.WriteString(t.paint(ansiBold, "Plan:") + " " + p.Summary().String() + ".\n")
-	} else {
+	case len(held) > 0:
+		t.b.WriteString(t.paint(ansiBold, heldNoChangesSentence(len(held))) + "\n")
+	default:
 		t.b.WriteString(t.paint(ansiBold, noChangesSentence) + "\n")
 	}
 	_, err := io.WriteString(w, t.b.String())
@@ -143,16 +140,20 @@ func (t *textWriter) closer(depth int, s string) {
 }
 
 // para writes prose wrapped to the width; continuation lines are indented by
-// hang spaces.
-func (t *textWriter) para(prefix, text string, hang int) {
+// hang spaces, or start with cont when given (of width hang).
+func (t *textWriter) para(prefix, text string, hang int, cont ...string) {
 	words := strings.Fields(text)
 	col := visibleLen(prefix)
 	t.b.WriteString(prefix)
+	next := strings.Repeat(" ", hang)
+	if len(cont) > 0 {
+		next = cont[0]
+	}
 	first := true
 	for _, w := range words {
 		n := len([]rune(w))
 		if !first && col+1+n > t.width {
-			t.b.WriteString("\n" + strings.Repeat(" ", hang))
+			t.b.WriteString("\n" + next)
 			col = hang
 			first = true
 		}
@@ -188,6 +189,25 @@ func (t *textWriter) header(p *Plan) {
 	t.b.WriteString("\n")
 }
 
+// held lists the handoffs a hold keeps from being minted: who revoked them,
+// when, why, and how to proceed. Its words are the user's and the
+// manifest's: control characters are escaped.
+func (t *textWriter) held(held []Handoff) {
+	t.para("", t.paint(ansiYellow, "Held back:")+" "+plural(len(held), "handoff has its spec in the repository", "handoffs have their specs in the repository")+
+		", but apply does not mint "+itOrThem(len(held))+":", 0)
+	t.b.WriteString("\n")
+	quote := func(s string) string { return "'" + printable(s) + "'" }
+	for _, h := range held {
+		what, next := holdWords(h, holdStyle{code: quote, text: printable, time: formatTime})
+		t.para("  # ", fmt.Sprintf("handoff %q: %s.", h.Slug, what), 4, "  # ")
+		if h.Description != "" {
+			t.para("  #   ", "("+printable(ClipDescription(h.Description))+")", 6, "  #   ")
+		}
+		t.para("  #   ", next, 6, "  #   ")
+		t.b.WriteString("\n")
+	}
+}
+
 func (t *textWriter) legend(changed []Handoff) {
 	used := map[Action]bool{}
 	for _, h := range changed {
@@ -216,7 +236,7 @@ func (t *textWriter) legend(changed []Handoff) {
 func (t *textWriter) handoff(p *Plan, h Handoff) {
 	comment := fmt.Sprintf("handoff %q will be %s", h.Slug, h.Action.pastTense())
 	if h.Reason != "" {
-		comment += ": " + h.Reason
+		comment += ": " + printable(h.Reason)
 	}
 	t.line(0, "#", comment)
 	t.line(0, h.Action.Symbol(), fmt.Sprintf("handoff %q {", h.Slug))
@@ -224,6 +244,9 @@ func (t *textWriter) handoff(p *Plan, h Handoff) {
 	var meta []textEntry
 	if h.Card != 0 {
 		meta = append(meta, textEntry{key: "card", value: strconv.Itoa(h.Card)})
+	}
+	if h.Description != "" {
+		meta = append(meta, textEntry{key: "description", value: strconv.Quote(ClipDescription(h.Description))})
 	}
 	if h.SpecFile != "" {
 		meta = append(meta, textEntry{key: "spec_file", value: strconv.Quote(h.SpecFile)})
@@ -355,7 +378,7 @@ func fieldEntry(f grantField) textEntry {
 func (t *textWriter) change(p *Plan, h Handoff, c Change) {
 	fields := diffGrant(c.Before, c.After)
 	if c.Reason != "" && c.Reason != h.Reason {
-		t.line(1, "#", fmt.Sprintf("%s will be %s: %s", c.Surface, c.Action.pastTense(), c.Reason))
+		t.line(1, "#", fmt.Sprintf("%s will be %s: %s", c.Surface, c.Action.pastTense(), printable(c.Reason)))
 	}
 	label := c.Surface
 	if c.Resource != "" {
@@ -410,6 +433,36 @@ func (t *textWriter) change(p *Plan, h Handoff, c Change) {
 		t.line(2, "#", t.paint(ansiBoldRed, "(!) escalation:")+" "+e)
 	}
 	t.closer(2, "}")
+}
+
+// oneOrMany returns one when n is 1, else many.
+func oneOrMany(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func itOrThem(n int) string { return oneOrMany(n, "it", "them") }
+
+// printable returns s with every character a terminal would not print
+// (control and format characters: escapes, bidirectional overrides)
+// escaped Go-style, so that words from a spec or a manifest cannot move
+// the cursor or reorder the line.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsPrint(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
 }
 
 // visibleLen is the number of characters of s a terminal shows: runes,

@@ -7,6 +7,7 @@ package plan
 import (
 	"crypto/sha256"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -39,6 +40,8 @@ func Scenarios() []Scenario {
 		{"replace-escalation", newTestPlan(iapReplace(), foundersNoOp()), allFormats},
 		{"revoke", newTestPlan(pastTTLRevoke(), specDeletedRevoke()), allFormats},
 		{"mix", mixPlan(), allFormats},
+		{"held", heldPlan(), allFormats},
+		{"held-with-changes", heldWithChangesPlan(), allFormats},
 		{"many", manyPlan(1000), []string{"md"}},
 	}
 }
@@ -106,7 +109,7 @@ func iapChanges(action Action, reason string) []Change {
 	gh, inf, mcp, apple := iapGitHub(), infisicalGrant(iapSlug, "APPLE_IAP_*"), iapMCP(), iapApple()
 	c := []Change{
 		{Surface: "github", Resource: "installation token for raxx-app/TradeMasterAPI", After: &gh, Secrets: []string{"GH_HANDOFF_TOKEN"}},
-		{Surface: "infisical", Resource: "identity infisical-handoff-" + iapSlug + "-20260621", After: &inf, Secrets: []string{"INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"}},
+		{Surface: "infisical", Resource: "identity infisical-handoff_" + iapSlug, After: &inf, Secrets: []string{"INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"}},
 		{Surface: "mcp", Resource: "tool lists", After: &mcp},
 		{Surface: "apple_iap", Resource: "App Store Server API access (sandbox)", After: &apple, Secrets: []string{"APPLE_IAP_CONFIG"}},
 	}
@@ -121,7 +124,8 @@ func iapChanges(action Action, reason string) []Change {
 
 func iapCreate() Handoff {
 	return Handoff{
-		Slug: iapSlug, Card: 3629, SpecFile: "specs/" + iapSlug + ".hcl", SpecDigest: digest(iapSlug),
+		Slug: iapSlug, Card: 3629, Description: "StoreKit 2 server notification handler",
+		SpecFile: "specs/" + iapSlug + ".hcl", SpecDigest: digest(iapSlug),
 		ExpiresAt: t0.Add(24 * time.Hour),
 		Changes:   iapChanges(Create, "new spec"),
 	}
@@ -172,7 +176,7 @@ func iapReplace() Handoff {
 func foundersChanges(action Action, reason string) []Change {
 	inf, stripe := infisicalGrant(foundersSlug, "STRIPE_*"), foundersStripe()
 	c := []Change{
-		{Surface: "infisical", Resource: "identity infisical-handoff-" + foundersSlug + "-20260621", After: &inf, Secrets: []string{"INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"}},
+		{Surface: "infisical", Resource: "identity infisical-handoff_" + foundersSlug, After: &inf, Secrets: []string{"INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"}},
 		{Surface: "stripe", Resource: "restricted key (test mode)", After: &stripe, Secrets: []string{"STRIPE_RESTRICTED_KEY"}},
 	}
 	for i := range c {
@@ -186,7 +190,8 @@ func foundersChanges(action Action, reason string) []Change {
 
 func foundersCreate() Handoff {
 	return Handoff{
-		Slug: foundersSlug, Card: 3206, SpecFile: "specs/" + foundersSlug + ".hcl", SpecDigest: digest(foundersSlug),
+		Slug: foundersSlug, Card: 3206, Description: "Founders' plan checkout on a restricted Stripe test key",
+		SpecFile: "specs/" + foundersSlug + ".hcl", SpecDigest: digest(foundersSlug),
 		ExpiresAt: t0.Add(24 * time.Hour),
 		Changes:   foundersChanges(Create, "new spec"),
 	}
@@ -211,7 +216,7 @@ func pastTTLRevoke() Handoff {
 		Reason: reason, ExpiresAt: t0.Add(-time.Hour),
 		Changes: []Change{
 			{Surface: "github", Action: Revoke, Reason: reason, Resource: "installation token for raxx-app/reports", Before: gh, Secrets: []string{"GH_HANDOFF_TOKEN"}},
-			{Surface: "infisical", Action: Revoke, Reason: reason, Resource: "identity infisical-handoff-" + slug + "-20260620", Before: &inf, Secrets: []string{"INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"}},
+			{Surface: "infisical", Action: Revoke, Reason: reason, Resource: "identity infisical-handoff_" + slug, Before: &inf, Secrets: []string{"INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"}},
 		},
 	}
 }
@@ -242,7 +247,7 @@ func mixPlan() *Plan {
 		Slug: pricing, Card: 3590, SpecFile: "specs/" + pricing + ".hcl", SpecDigest: digest(pricing + "v2"),
 		ExpiresAt: t0.Add(6 * time.Hour),
 		Changes: []Change{
-			{Surface: "infisical", Action: Replace, Reason: "spec changed", Resource: "identity infisical-handoff-" + pricing + "-20260620",
+			{Surface: "infisical", Action: Replace, Reason: "spec changed", Resource: "identity infisical-handoff_" + pricing,
 				Before: infBefore, After: infAfter, Escalations: GrantEscalations(infBefore, infAfter), Secrets: []string{"INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"}},
 			{Surface: "mcp", Action: Replace, Reason: "spec changed", Resource: "tool lists",
 				Before: mcpBefore, After: mcpAfter, Escalations: []string{"new MCP tool stripe_price_update"}},
@@ -270,7 +275,7 @@ func manyPlan(n int) *Plan {
 		inf := infisicalGrant(slug, "QUEUE_*")
 		h := Handoff{Slug: slug, Card: 4000 + i, SpecFile: "specs/" + slug + ".hcl", SpecDigest: digest(slug), ExpiresAt: t0.Add(time.Duration(1+i%23) * time.Hour)}
 		ghc := Change{Surface: "github", Resource: "installation token for " + gh.Repository, Before: gh, After: cloneGrant(gh), Secrets: []string{"GH_HANDOFF_TOKEN"}}
-		infc := Change{Surface: "infisical", Resource: "identity infisical-handoff-" + slug + "-20260621", Before: &inf, After: cloneGrant(&inf), Secrets: []string{"INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"}}
+		infc := Change{Surface: "infisical", Resource: "identity infisical-handoff_" + slug, Before: &inf, After: cloneGrant(&inf), Secrets: []string{"INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET"}}
 		switch i % 5 {
 		case 0:
 			ghc.Action, ghc.Reason, ghc.Before = Create, "new spec", nil
@@ -297,4 +302,38 @@ func manyPlan(n int) *Plan {
 		hs = append(hs, h)
 	}
 	return newTestPlan(hs...)
+}
+
+// heldPlan changes nothing but holds three handoffs back: one tombstoned,
+// one with a killed surface, one revoked when its spec was deleted and
+// whose spec is back. Their words (who, why) come from manifests: one
+// holds Markdown and a control character.
+func heldPlan() *Plan {
+	tomb := iapNoOp()
+	tomb.Changes = nil
+	tomb.Reason = "tombstoned by alice at 2026-06-21T08:30:00Z: token pasted in a log; run handoff untombstone or use a new slug"
+	tomb.Held = &Hold{Kind: HoldTombstone, By: "alice", At: t0.Add(-30 * time.Minute), Reason: "token pasted in a log", Untombstone: true}
+
+	killed := foundersNoOp()
+	killed.Reason = "up to date (expires 2026-06-22T07:00:00Z); stripe killed by bob at 2026-06-21T08:00:00Z: *rotated* | `key`\x1b[2J"
+	killed.Held = &Hold{Kind: HoldKill, Surfaces: []string{"stripe"}, By: "bob", At: t0.Add(-time.Hour), Reason: "*rotated* | `key`\x1b[2J", Untombstone: true}
+
+	back := Handoff{Slug: "stripe-webhooks-20260621", Card: 3611, Description: "Stripe webhook endpoints <b>test</b> [mode](https://x)",
+		SpecFile: "specs/stripe-webhooks-20260621.hcl", SpecDigest: digest("stripe-webhooks-20260621"),
+		Reason: "revoked (deleted) at 2026-06-20T18:00:00Z; a revoked slug is not minted again: use a new slug",
+		Held:   &Hold{Kind: HoldDeleted, At: t0.Add(-15 * time.Hour), Reason: "spec deleted"}}
+	return newTestPlan(tomb, killed, back)
+}
+
+// heldWithChangesPlan holds one handoff back beside a create whose
+// description is long and spans lines.
+func heldWithChangesPlan() *Plan {
+	create := iapCreate()
+	create.Description = "Handles the StoreKit 2 server notifications of the App Store:\nrenewals, refunds, revocations, " +
+		strings.Repeat("and many more notification types ", 8)
+	expired := foundersNoOp()
+	expired.Changes = nil
+	expired.Reason = "revoked (expired) at 2026-06-21T06:00:00Z: past its TTL; a revoked slug is not minted again: use a new slug"
+	expired.Held = &Hold{Kind: HoldExpired, At: t0.Add(-3 * time.Hour), Reason: "past its TTL"}
+	return newTestPlan(create, expired)
 }

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/raxx-app/handoff/internal/atomicfile"
 	"github.com/raxx-app/handoff/internal/plan"
 )
 
@@ -105,48 +105,16 @@ func Write(w io.Writer, p *plan.Plan) error {
 	return nil
 }
 
-// WriteFile writes the plan file for p at path with mode 0600, atomically: to
-// a temporary file in the same directory, synced, then renamed over path. On
-// error, path is left as it was and no temporary file remains.
-func WriteFile(path string, p *plan.Plan) (err error) {
+// WriteFile writes the plan file for p at path with mode 0600, atomically
+// (package atomicfile): a reader never sees half a plan, and on error path
+// is left as it was.
+func WriteFile(path string, p *plan.Plan) error {
 	b, err := Marshal(p)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, b, 0o600); err != nil {
 		return fmt.Errorf("plan file: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("plan file: write %s: %w", path, err)
-		}
-	}()
-	// CreateTemp already uses 0600; Chmod makes it explicit and independent
-	// of the umask.
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Persist the rename itself; not every platform can sync a directory.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func (pl *planner) deltas(s string, before, after *plan.Grant) (escalations, oth
 	if after.Repository != "" && before.Repository != "" && !strings.EqualFold(after.Repository, before.Repository) {
 		oth("drops repository %s", before.Repository)
 	}
-	for _, k := range sortedUnion(after.Permissions, before.Permissions) {
+	for _, k := range plan.SortedKeys(after.Permissions, before.Permissions) {
 		a, b := after.Permissions[k], before.Permissions[k]
 		switch {
 		case a == b || b == "":
@@ -69,7 +69,7 @@ func (pl *planner) deltas(s string, before, after *plan.Grant) (escalations, oth
 			oth("drops vault path %s", p)
 		}
 	}
-	for _, k := range sortedUnion(after.Attributes, nil) {
+	for _, k := range plan.SortedKeys(after.Attributes) {
 		a := after.Attributes[k]
 		b, known := before.Attributes[k]
 		if !known || a == b {
@@ -119,19 +119,6 @@ func splitList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ", ")
-}
-
-// sortedUnion returns the keys of a and b, sorted, without duplicates.
-func sortedUnion(a, b map[string]string) []string {
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return slices.Compact(keys)
 }
 
 // minus returns the elements of a not in b, in a's order.

@@ -213,6 +213,7 @@ func (pl *planner) handoff(slug string, h *spec.Handoff, lh *state.Handoff) plan
 	ph := plan.Handoff{Slug: slug, Changes: []plan.Change{}}
 	if h != nil {
 		ph.Card = int(h.Card.Value)
+		ph.Description = plan.ClipDescription(h.Description.Value)
 		ph.SpecFile = pl.specFile(h)
 		ph.SpecDigest = h.Digest()
 	}
@@ -261,6 +262,7 @@ func (pl *planner) handoff(slug string, h *spec.Handoff, lh *state.Handoff) plan
 	pl.sortChanges(ph.Changes)
 	pl.check(&ph, h, lh)
 	ph.Operation = pl.operation(&ph, h, lh)
+	ph.Held = held(h, lh)
 	return ph
 }
 

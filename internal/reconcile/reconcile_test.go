@@ -539,7 +539,7 @@ func TestPlan(t *testing.T) {
 			},
 			want: map[string]want{iapSlug: {action: plan.Replace, changes: map[string]string{
 				"github":    "no-op",
-				"infisical": "replace|identity infisical-handoff-iap-notif-handler-20260621-20260621 (id-iap-notif-handler-20260621) deleted out of band",
+				"infisical": "replace|identity infisical-handoff_iap-notif-handler-20260621 (id-iap-notif-handler-20260621) deleted out of band",
 			}}},
 		},
 		{

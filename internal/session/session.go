@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -316,22 +318,67 @@ func ValidName(name string) bool {
 	return name != "" && !strings.ContainsAny(name, "=\x00")
 }
 
-// WriteDotenv prints KEY="value" lines a shell or a dotenv loader reads
-// (Environ, secrets as vault references unless revealed).
+// WriteDotenv prints KEY="value" lines a shell or a dotenv loader reads:
+// Environ, secrets as values once revealed.
+//
+// Before Reveal, a credential's variable is never set: its vault reference
+// is named in a comment instead. A reference under the credential's own
+// name (GH_TOKEN="infisical://…") would hand every tool that reads the
+// variable a fake token; and a <NAME>_REF variable could still be taken for
+// a real one (a secret named GITHUB gives GITHUB_REF, which GitHub Actions
+// sets) and would be exported by `set -a` all the same. A comment is read
+// by people and by nothing else; programs that resolve references read the
+// JSON. Every name must be a shell variable's and the slug a slug, and
+// values and references are escaped, so that nothing from the vault can
+// add a line.
 func (c *Context) WriteDotenv(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# handoff %s: session context", c.Slug)
-	if !c.Revealed {
-		b.WriteString(" (secrets as vault references; values with -reveal)")
+	if !slugRE.MatchString(c.Slug) {
+		return fmt.Errorf("%q is not a handoff slug: refusing to print it", c.Slug)
 	}
-	b.WriteString("\n")
 	vars, _ := c.Environ()
+	var refs []Var
 	for _, v := range vars {
-		fmt.Fprintf(&b, "%s=%s\n", v.Name, DotenvQuote(v.Value))
+		if !shellNameRE.MatchString(v.Name) {
+			return fmt.Errorf("%q is not a shell variable name: refusing to print it", v.Name)
+		}
+		if v.secret != "" && !c.Revealed {
+			refs = append(refs, v)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# handoff %s: session context.\n", c.Slug)
+	if len(refs) > 0 {
+		are := "credentials are"
+		if len(refs) == 1 {
+			are = "credential is"
+		}
+		fmt.Fprintf(&b, "# Its %d %s not set here, so that sourcing this file never hands a tool a\n"+
+			"# vault reference in place of a credential; each is named below with its reference.\n"+
+			"# 'handoff env -format dotenv -reveal %s' prints the values,\n"+
+			"# read with the handoff's own identity.\n", len(refs), are, c.Slug)
+		width := 0
+		for _, v := range refs {
+			width = max(width, len(v.Name))
+		}
+		for _, v := range refs {
+			fmt.Fprintf(&b, "#   %-*s  %s\n", width, v.Name, strconv.Quote(v.Value))
+		}
+	}
+	for _, v := range vars {
+		if v.secret == "" || c.Revealed {
+			fmt.Fprintf(&b, "%s=%s\n", v.Name, DotenvQuote(v.Value))
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// shellNameRE is a POSIX shell variable name; slugRE a handoff slug's
+// characters.
+var (
+	shellNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	slugRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+)
 
 // DotenvQuote double-quotes v with the escapes dotenv loaders and POSIX
 // shells agree on.

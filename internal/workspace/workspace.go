@@ -82,6 +82,10 @@ type Settings struct {
 	HandoffRoot    string
 	GitHubAPIURL   string
 	GitHubAppID    int64
+	// GitHubAppIDFrom is EnvGitHubAppID when the environment set the App
+	// id (then GitHubAppID is 0 if it is not a positive number), else empty
+	// (handoff.hcl's app_id).
+	GitHubAppIDFrom string
 }
 
 // Workspace is a loaded GitOps directory with lazily built clients.
@@ -313,7 +317,10 @@ func resolve(cfg *spec.Config, getenv func(string) string) Settings {
 	override(&s.OrganizationID, EnvOrganizationID)
 	override(&s.GitHubAPIURL, EnvGitHubAPIURL)
 	if v := strings.TrimSpace(getenv(EnvGitHubAppID)); v != "" {
-		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+		// A value that is not an id is not ignored (handoff.hcl's would
+		// be used in its place): GitHub() refuses it.
+		s.GitHubAppID, s.GitHubAppIDFrom = 0, EnvGitHubAppID
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
 			s.GitHubAppID = id
 		}
 	}
@@ -333,9 +340,16 @@ func (w *Workspace) GitHub() (*github.Client, error) {
 		if w.ghErr = w.confirmedEndpoint("github", "api_url", EnvGitHubAPIURL, ghsurface.DefaultAPIURL, w.githubURLAttr()); w.ghErr != nil {
 			return
 		}
-		if w.Settings.GitHubAppID == 0 {
+		appIDFrom := "app_id in the github block of handoff.hcl"
+		switch {
+		case w.Settings.GitHubAppIDFrom == EnvGitHubAppID && w.Settings.GitHubAppID == 0:
+			w.ghErr = fmt.Errorf("github: %s=%q is not a GitHub App id (the number on the App's settings page)", EnvGitHubAppID, strings.TrimSpace(w.getenv(EnvGitHubAppID)))
+			return
+		case w.Settings.GitHubAppID == 0:
 			w.ghErr = errors.New("github: no app_id: set it in the github block of handoff.hcl or export " + EnvGitHubAppID)
 			return
+		case w.Settings.GitHubAppIDFrom != "":
+			appIDFrom = w.Settings.GitHubAppIDFrom + " (it overrides app_id in handoff.hcl)"
 		}
 		key, err := github.LoadPrivateKey(w.getenv)
 		if err != nil {
@@ -343,7 +357,7 @@ func (w *Workspace) GitHub() (*github.Client, error) {
 			return
 		}
 		w.gh, w.ghErr = github.New(github.Config{
-			APIURL: w.Settings.GitHubAPIURL, AppID: w.Settings.GitHubAppID, PrivateKeyPEM: key,
+			APIURL: w.Settings.GitHubAPIURL, AppID: w.Settings.GitHubAppID, AppIDFrom: appIDFrom, PrivateKeyPEM: key,
 			HTTP: w.httpConfig(), Now: w.Now,
 			RateLimits: github.RateLimits{Profile: github.Profile(strings.TrimSpace(w.getenv(EnvGitHubRateLimits)))},
 		})

@@ -22,6 +22,13 @@ func TestLoadResolvesSettingsWithEnvironmentOverrides(t *testing.T) {
 		}, Settings{
 			SiteURL: "http://127.0.0.1:9", OrganizationID: "o2", ProjectID: "p2",
 			Environment: "staging", HandoffRoot: "/MooseQuest/handoffs", GitHubAPIURL: "https://ghe.example/api/v3", GitHubAppID: 7,
+			GitHubAppIDFrom: "HANDOFF_GITHUB_APP_ID",
+		}},
+		// Not an id: not ignored (handoff.hcl's would be used), refused by
+		// GitHub().
+		{"App id from the environment that is not a number", map[string]string{"HANDOFF_GITHUB_APP_ID": "42x"}, Settings{
+			SiteURL: "https://app.infisical.com", OrganizationID: "org-raxx", ProjectID: "proj-moosequest",
+			Environment: "staging", HandoffRoot: "/MooseQuest/handoffs", GitHubAPIURL: "https://api.github.com", GitHubAppIDFrom: "HANDOFF_GITHUB_APP_ID",
 		}},
 	}
 	for _, tc := range cases {

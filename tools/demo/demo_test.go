@@ -41,4 +41,13 @@ func TestDemo(t *testing.T) {
 			t.Errorf("the demo output lacks %q", want)
 		}
 	}
+	// Each apply's steps (stderr) come before its verdict (stdout), as on a
+	// terminal (issue 12, item 23).
+	for _, verdict := range []string{"Apply complete: 1 created", "Apply complete: 1 refreshed", "Apply complete: 1 revoked"} {
+		i := strings.Index(out.String(), verdict)
+		start := strings.LastIndex(out.String()[:max(i, 0)], "$ handoff apply")
+		if i < 0 || start < 0 || !strings.Contains(out.String()[start:i], "step 1/") {
+			t.Errorf("%q is not preceded by its apply's steps:\n%s", verdict, out.String())
+		}
+	}
 }

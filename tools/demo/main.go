@@ -303,8 +303,11 @@ func (d *demo) handoff(want int, args ...string) (string, error) {
 	fmt.Fprintf(d.out, "$ handoff %s\n", strings.Join(args, " "))
 	cmd := exec.Command(d.bin, args...)
 	cmd.Dir, cmd.Env = d.repo, d.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// One writer for both: exec gives the command one pipe for stdout and
+	// stderr, so its lines come out in the order it wrote them (apply's
+	// steps on stderr before "Apply complete" on stdout), as on a terminal.
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	code := 0
 	var xe *exec.ExitError
@@ -313,17 +316,15 @@ func (d *demo) handoff(want int, args ...string) (string, error) {
 	} else if err != nil {
 		return "", err
 	}
-	for _, s := range []string{stdout.String(), stderr.String()} {
-		d.shown = append(d.shown, s)
-		if s = strings.TrimRight(s, "\n"); s != "" {
-			fmt.Fprintln(d.out, indent(s))
-		}
+	d.shown = append(d.shown, out.String())
+	if s := strings.TrimRight(out.String(), "\n"); s != "" {
+		fmt.Fprintln(d.out, indent(s))
 	}
 	fmt.Fprintf(d.out, "  (exit %d)\n", code)
 	if code != want {
 		return "", fmt.Errorf("handoff %s exited %d, want %d", strings.Join(args, " "), code, want)
 	}
-	return stdout.String(), nil
+	return out.String(), nil
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

@@ -45,6 +45,10 @@ type Config struct {
 	APIURL string
 	// AppID is the GitHub App's numeric id, the `iss` of its JWTs.
 	AppID int64
+	// AppIDFrom says where AppID was set, for the messages that ask to
+	// check it: "app_id in the github block of handoff.hcl" (the default)
+	// or "HANDOFF_GITHUB_APP_ID".
+	AppIDFrom string
 	// PrivateKeyPEM is the App's RSA private key (LoadPrivateKey reads it
 	// from the environment). New parses it and keeps only the parsed key.
 	PrivateKeyPEM []byte
@@ -84,14 +88,15 @@ func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 // Client talks to GitHub as the App (with a JWT) or with a given installation
 // or Actions token. It is safe for concurrent use.
 type Client struct {
-	appID   int64
-	key     *rsa.PrivateKey
-	now     func() time.Time
-	timeout time.Duration
-	baseURL *url.URL
-	ua      string
-	http    *httpx.Client
-	app     *gh.Client // authenticates with the App JWT
+	appID     int64
+	appIDFrom string
+	key       *rsa.PrivateKey
+	now       func() time.Time
+	timeout   time.Duration
+	baseURL   *url.URL
+	ua        string
+	http      *httpx.Client
+	app       *gh.Client // authenticates with the App JWT
 
 	jwtMu  sync.Mutex
 	jwt    string
@@ -105,7 +110,7 @@ type Client struct {
 // no request.
 func New(cfg Config) (*Client, error) {
 	if cfg.AppID <= 0 {
-		return nil, errors.New("github: app_id is missing: set it in the github block of handoff.hcl")
+		return nil, errors.New("github: app_id is missing: set it in the github block of handoff.hcl or in HANDOFF_GITHUB_APP_ID")
 	}
 	key, err := parsePrivateKey(cfg.PrivateKeyPEM)
 	if err != nil {
@@ -119,14 +124,18 @@ func New(cfg Config) (*Client, error) {
 	if err := hc.Pacer().Register(base.String(), cfg.RateLimits.Model(base.String())); err != nil {
 		return nil, fmt.Errorf("github: %w", err)
 	}
+	if cfg.AppIDFrom == "" {
+		cfg.AppIDFrom = "app_id in the github block of handoff.hcl"
+	}
 	c := &Client{
-		appID:   cfg.AppID,
-		key:     key,
-		now:     cfg.Now,
-		timeout: cfg.Timeout,
-		baseURL: base,
-		ua:      cfg.HTTP.UserAgent,
-		http:    hc,
+		appID:     cfg.AppID,
+		appIDFrom: cfg.AppIDFrom,
+		key:       key,
+		now:       cfg.Now,
+		timeout:   cfg.Timeout,
+		baseURL:   base,
+		ua:        cfg.HTTP.UserAgent,
+		http:      hc,
 	}
 	if c.now == nil {
 		c.now = time.Now

@@ -107,7 +107,7 @@ func (c *Client) translate(ctx context.Context, s *session, op string, resp *gh.
 	}
 	if ae.Remedy == "" && s.app && ae.Status == http.StatusNotFound && strings.Contains(ae.Message, "Integration not found") {
 		// GitHub knows no App with the JWT's iss.
-		ae.Remedy = fmt.Sprintf("GitHub knows no App with app_id %d: check app_id in handoff.hcl against the App's settings page", c.appID)
+		ae.Remedy = fmt.Sprintf("GitHub knows no App with id %d: check %s against the App's settings page", c.appID, c.appIDFrom)
 	}
 	if ae.Remedy == "" && remedy != nil {
 		remedy(ae)

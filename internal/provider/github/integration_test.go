@@ -628,7 +628,7 @@ func TestJWTLifecycle(t *testing.T) {
 	wrongID := newEnv(t, options{config: func(c *github.Config) { c.AppID = 7 }})
 	_, err = wrongID.c.InstallationForRepo(ctx, org, tradeMaster)
 	wrongID.errOf(err)
-	if ae := apiError(t, err, 404); !strings.Contains(ae.Remedy, "app_id 7") {
+	if ae := apiError(t, err, 404); !strings.Contains(ae.Remedy, "App with id 7") {
 		t.Errorf("wrong app id: %v", err)
 	}
 }

@@ -4,8 +4,9 @@
 //
 // What is created, in order (each a step):
 //
-//   - the identity "infisical-handoff-<slug>-<YYYYMMDD>" with organization
-//     role no-access and the metadata {handoff-slug: <slug>};
+//   - the identity "infisical-handoff_<slug>" (a slug that ends in a date),
+//     else "infisical-handoff_<slug>_<YYYYMMDD>" (IdentityName), with
+//     organization role no-access and the metadata {handoff-slug: <slug>};
 //   - universal auth with 15-minute access tokens (TTL = max TTL = 900 s:
 //     no renewal beyond one life);
 //   - one client secret, described "handoff <slug>", whose ttl ends at the

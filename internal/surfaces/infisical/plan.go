@@ -26,28 +26,109 @@ const (
 const AttrIdentity = "identity"
 
 // IdentityPrefix starts the name of every Infisical identity handoff
-// creates: "infisical-handoff-<slug>-<YYYYMMDD>". Only identities with this
-// prefix are part of the live state.
-const IdentityPrefix = "infisical-handoff-"
+// creates, or created in earlier versions: only identities with this prefix
+// are part of the live state. See IdentityName.
+const IdentityPrefix = "infisical-handoff"
+
+// The two ways of naming an identity: this version's, and the one of
+// earlier versions ("infisical-handoff-<slug>-<YYYYMMDD>", which repeated
+// the date of a dated slug), still recognised so that identities named
+// that way are found by their slug (leftovers, sweeps, verify).
+const (
+	namePrefix   = IdentityPrefix + "_"
+	legacyPrefix = IdentityPrefix + "-"
+	dayLayout    = "20060102"
+)
+
+// MaxIdentityName is the longest identity name Infisical stores (the
+// identities.name column is a varchar(255)). A name is at most
+// len(IdentityPrefix) + 1 + 63 (the longest slug) + 9 characters.
+const MaxIdentityName = 255
 
 // IdentityName returns the name of the Infisical identity of a handoff
-// created on day: "infisical-handoff-<slug>-<YYYYMMDD>" (UTC).
+// created on day, with one date in it: "infisical-handoff_<slug>" when the
+// slug ends in a date ("-YYYYMMDD", as the examples' slugs do), else
+// "infisical-handoff_<slug>_<YYYYMMDD>" with day (UTC).
+//
+// The underscores keep names of different slugs apart: a slug has only
+// lower-case letters, digits and hyphens, so "x" on 2026-12-05
+// ("infisical-handoff_x_20261205") never takes the name of the slug
+// "x-20261205" ("infisical-handoff_x-20261205"), and neither takes a name
+// of the earlier form, which used hyphens only. Infisical's identity search
+// accepts letters, digits, spaces, underscores and hyphens in a name.
 func IdentityName(slug string, day time.Time) string {
-	return IdentityPrefix + slug + "-" + day.UTC().Format("20060102")
+	if slugHasDate(slug) {
+		return namePrefix + slug
+	}
+	return namePrefix + slug + "_" + day.UTC().Format(dayLayout)
 }
 
-// IdentitySlug returns the slug of an identity name made by IdentityName.
-func IdentitySlug(name string) (string, bool) {
-	rest, ok := strings.CutPrefix(name, IdentityPrefix)
-	if !ok || len(rest) < 10 || rest[len(rest)-9] != '-' {
-		return "", false
+// identityNamePattern is what IdentityName gives for slug when the day is
+// not known yet.
+func identityNamePattern(slug string) string {
+	if slugHasDate(slug) {
+		return namePrefix + slug
 	}
-	for _, r := range rest[len(rest)-8:] {
-		if r < '0' || r > '9' {
+	return namePrefix + slug + "_<YYYYMMDD>"
+}
+
+// IdentitySlug returns the slug an identity name was made for, by
+// IdentityName or by earlier versions ("infisical-handoff-<slug>-<YYYYMMDD>").
+func IdentitySlug(name string) (string, bool) {
+	if rest, ok := strings.CutPrefix(name, namePrefix); ok {
+		slug := rest
+		if i := strings.LastIndexByte(rest, '_'); i >= 0 {
+			if !isDay(rest[i+1:]) {
+				return "", false
+			}
+			slug = rest[:i]
+		}
+		if !slugChars(slug) {
 			return "", false
 		}
+		return slug, true
+	}
+	rest, ok := strings.CutPrefix(name, legacyPrefix)
+	if !ok || len(rest) < 10 || rest[len(rest)-9] != '-' || !isDigits(rest[len(rest)-8:]) {
+		return "", false
 	}
 	return rest[:len(rest)-9], true
+}
+
+// slugHasDate reports whether slug ends in "-YYYYMMDD", a valid date.
+func slugHasDate(slug string) bool {
+	return len(slug) > 9 && slug[len(slug)-9] == '-' && isDay(slug[len(slug)-8:])
+}
+
+func isDay(s string) bool {
+	if len(s) != len(dayLayout) || !isDigits(s) {
+		return false
+	}
+	_, err := time.Parse(dayLayout, s)
+	return err == nil
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// slugChars reports whether s is made of a slug's characters (lower-case
+// letters, digits, hyphens; not starting or ending with a hyphen).
+func slugChars(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // ownFolderGlob is the read path of a handoff's own folder.
@@ -101,7 +182,7 @@ func (s *Surface) Resource(slug string, g *plan.Grant) string {
 	if g != nil && g.Attributes[AttrIdentity] != "" {
 		return "identity " + g.Attributes[AttrIdentity]
 	}
-	return "identity " + IdentityPrefix + slug + "-<date>"
+	return "identity " + identityNamePattern(slug)
 }
 
 // Secrets are the identity's client id and client secret.
@@ -126,10 +207,25 @@ func (s *Surface) Expiry(rec surface.Record) (time.Time, string, bool) {
 }
 
 // Identities is the surface's live state: the Infisical identities whose
-// name starts with IdentityPrefix, keyed by name.
+// name starts with IdentityPrefix.
 type Identities struct {
-	ByName   map[string]inf.Identity
+	// ByName holds one identity per name (of two with one name, the one
+	// with the smaller id).
+	ByName map[string]inf.Identity
+	// shadowed are the others with a name ByName holds: a slug's sweep
+	// must find them too (a dated slug's identities of two days share a
+	// name).
+	shadowed []inf.Identity
 	problems []string
+}
+
+// all returns every identity: ByName's, then the shadowed ones.
+func (l *Identities) all() []inf.Identity {
+	out := make([]inf.Identity, 0, len(l.ByName)+len(l.shadowed))
+	for _, id := range l.ByName {
+		out = append(out, id)
+	}
+	return append(out, l.shadowed...)
 }
 
 // NewIdentities keeps the identities handoff created (by name prefix); two
@@ -143,8 +239,10 @@ func NewIdentities(list []inf.Identity) *Identities {
 		if prev, dup := l.ByName[id.Name]; dup {
 			l.problems = append(l.problems, fmt.Sprintf("two Infisical identities are named %s (ids %s and %s); handoff names each identity once", id.Name, prev.ID, id.ID))
 			if prev.ID < id.ID {
+				l.shadowed = append(l.shadowed, id)
 				continue
 			}
+			l.shadowed = append(l.shadowed, prev)
 		}
 		l.ByName[id.Name] = id
 	}
@@ -153,9 +251,9 @@ func NewIdentities(list []inf.Identity) *Identities {
 
 // FingerprintLines cover every identity's name and id.
 func (l *Identities) FingerprintLines() []string {
-	out := make([]string, 0, len(l.ByName))
-	for name, id := range l.ByName {
-		out = append(out, "identity\t"+name+"\t"+id.ID)
+	var out []string
+	for _, id := range l.all() {
+		out = append(out, "identity\t"+id.Name+"\t"+id.ID)
 	}
 	return out
 }
@@ -163,22 +261,28 @@ func (l *Identities) FingerprintLines() []string {
 // Problems are two identities with one name.
 func (l *Identities) Problems() []string { return l.problems }
 
-// Of returns the identities named for slug (whatever their date), sorted
-// by name. A slug that is a prefix of another does not match the other's.
+// Of returns the identities named for slug (whatever their date, in this
+// version's form or the earlier one), sorted by name, then id. A slug that
+// is a prefix of another does not match the other's.
 func (l *Identities) Of(slug string) []inf.Identity {
 	var out []inf.Identity
-	for name, id := range l.ByName {
-		if sl, ok := IdentitySlug(name); ok && sl == slug {
+	for _, id := range l.all() {
+		if sl, ok := IdentitySlug(id.Name); ok && sl == slug {
 			out = append(out, id)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out
 }
 
 // HasID reports whether an identity with id is live.
 func (l *Identities) HasID(id string) bool {
-	for _, x := range l.ByName {
+	for _, x := range l.all() {
 		if x.ID == id {
 			return true
 		}
