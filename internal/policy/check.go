@@ -111,6 +111,7 @@ func (c *checker) config(reg *surface.Registry, cfg *spec.Config) {
 			}
 		}
 	}
+	c.rotation(cfg)
 	for _, s := range reg.All() {
 		if cs, ok := s.(surface.Configured); ok {
 			b, _ := cfg.Block(s.Name())

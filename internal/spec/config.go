@@ -28,6 +28,9 @@ type Config struct {
 	Vault VaultConfig
 	// Policy overrides the default policy; nil when absent.
 	Policy *PolicyConfig
+	// Rotation is where the rotation service's subscription document
+	// lives; nil when absent (enrollment off).
+	Rotation *RotationConfig
 
 	blocks map[string]Block
 }
@@ -118,6 +121,9 @@ func (l *Language) ParseConfig(filename string, src []byte) (*Config, hcl.Diagno
 				cfg.SetBlock(s.Spec.Type, b)
 			}
 		}
+	}
+	if blk := d.single(top, rotationSyntax.Type); blk != nil {
+		cfg.Rotation = decodeRotation(&Body{d: d, b: d.content(blk.Body, rotationSyntax, blk.DefRange)})
 	}
 	if blk := d.single(top, l.policy.Type); blk != nil {
 		b := &Body{d: d, b: d.content(blk.Body, l.policy, blk.DefRange)}

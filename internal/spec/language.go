@@ -85,7 +85,7 @@ type Language struct {
 // error: it panics.
 func NewLanguage(vault VaultSyntax, surfaces ...SurfaceSyntax) *Language {
 	l := &Language{vault: vault, surfaces: surfaces}
-	seen := map[string]bool{"live_approval": true, "handoff": true, "policy": true}
+	seen := map[string]bool{"live_approval": true, "handoff": true, "policy": true, "rotation": true}
 	handoffBlocks := []string{}
 	nested := []*BlockSyntax{}
 	for _, s := range surfaces {
@@ -137,8 +137,8 @@ func NewLanguage(vault VaultSyntax, surfaces ...SurfaceSyntax) *Language {
 			cfgNested = append(cfgNested, s.Config)
 		}
 	}
-	cfgBlocks = append(cfgBlocks, pol.Type)
-	cfgNested = append(cfgNested, pol)
+	cfgBlocks = append(cfgBlocks, rotationSyntax.Type, pol.Type)
+	cfgNested = append(cfgNested, rotationSyntax, pol)
 	l.policy = pol
 	l.configFile = &BlockSyntax{Name: ConfigFile, Blocks: cfgBlocks, Nested: cfgNested}
 	return l

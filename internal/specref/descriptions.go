@@ -53,6 +53,17 @@ var descriptions = map[string]Description{
 	"config.github.app_id": {Text: "Numeric id of the App, as shown on its settings page; positive. " +
 		"`HANDOFF_GITHUB_APP_ID` overrides it."},
 
+	"config.rotation": {Text: "Enrollment in the organisation's rotation service: where it reads its subscription " +
+		"document, which `handoff apply` keeps (one entry per long-lived credential of every active handoff, removed " +
+		"when the handoff is revoked) and `handoff rotation` prints. Absent, enrollment is off: nothing is read or " +
+		"written. The provisioner needs read and write on that one secret, and only the provisioner may write it: the " +
+		"service writes credentials where its entries say. The folder must exist; handoff never creates it."},
+	"config.rotation.path": {Text: "Absolute vault folder of the document, outside `handoff_root`; no `..`, no " +
+		"wildcard."},
+	"config.rotation.secret": {Text: "Name of the secret holding the document in that folder: letters, digits and `_`, " +
+		"not starting with a digit."},
+	"config.rotation.environment": {Text: "Environment slug of the folder.", Default: "the infisical block's environment"},
+
 	"config.policy": {Text: "Overrides of the default policy (schema/default-policy.hcl), argument by argument: an " +
 		"argument left out keeps the default. Whatever it says, the hard rules hold: a TTL of at most 24h, and never " +
 		"`administration`, `secrets`, `dependabot_secrets`, `workflows`, an organization- or account-wide permission, " +

@@ -14,6 +14,7 @@ import (
 	"github.com/raxx-app/handoff/internal/provider/github"
 	hk "github.com/raxx-app/handoff/internal/provider/heroku"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/spec"
 	_ "github.com/raxx-app/handoff/internal/surfaces" // the language the reference documents
 	awssurface "github.com/raxx-app/handoff/internal/surfaces/aws"
@@ -284,6 +285,22 @@ func TestDocumentedDefaults(t *testing.T) {
 				return "the infisical block's environment"
 			}
 			return quote(strings.Join(vp.Environments.Strings(), ","))
+		},
+		"config.rotation.environment": func(c *spec.Config, _ *spec.Handoff) string {
+			const probeEnv = "probe-env"
+			withEnv := *c
+			withEnv.Vault = &infisicalvault.Config{
+				Env:  spec.String{Value: probeEnv, Range: spec.FileRange(spec.ConfigFile)},
+				Root: spec.String{Value: "/probe/handoffs", Range: spec.FileRange(spec.ConfigFile)},
+			}
+			loc := reconcile.RotationLocation(&withEnv)
+			switch {
+			case loc == nil:
+				return "no location"
+			case loc.Environment == probeEnv:
+				return "the infisical block's environment"
+			}
+			return quote(loc.Environment)
 		},
 		"handoff.stripe.mode":           func(_ *spec.Config, h *spec.Handoff) string { return quote(byref.Stripe().Of(h).Mode.Value) },
 		"handoff.apple_iap.environment": func(_ *spec.Config, h *spec.Handoff) string { return quote(byref.AppleIAP().Of(h).Mode.Value) },
