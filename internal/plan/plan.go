@@ -100,6 +100,9 @@ type Plan struct {
 	Policy PolicyResult `json:"policy"`
 	// Handoffs is sorted by slug and includes no-op handoffs.
 	Handoffs []Handoff `json:"handoffs"`
+	// Rotation is the plan of the rotation service's subscription
+	// document; nil when handoff.hcl enrolls nothing.
+	Rotation *Rotation `json:"rotation,omitempty"`
 }
 
 // PolicyResult summarises the policy checks that ran before the plan.
@@ -136,6 +139,9 @@ type Handoff struct {
 	Changes []Change `json:"changes"`
 	// Operation is what apply does, step by step; nil when nothing.
 	Operation *Operation `json:"operation,omitempty"`
+	// Rotation are the entries of the rotation document the handoff's
+	// change adds and removes; nil when none.
+	Rotation *RotationChange `json:"rotation,omitempty"`
 }
 
 // HoldKind says what holds a handoff back.
@@ -251,14 +257,15 @@ func (p *Plan) Summary() Summary {
 	return s
 }
 
-// HasChanges reports whether applying the plan writes anything.
+// HasChanges reports whether applying the plan writes anything: a
+// handoff's change, or the rotation document.
 func (p *Plan) HasChanges() bool {
 	for _, h := range p.Handoffs {
 		if h.Action.IsChange() {
 			return true
 		}
 	}
-	return false
+	return p.rotationWrites()
 }
 
 // Finalize sorts handoffs by slug and sets each handoff's Action to its most

@@ -28,7 +28,7 @@ const noChangesSentence = "No changes. Live credentials match the specs."
 // not say that the live credentials match the specs.
 func summaryLine(p *Plan) string {
 	if p.HasChanges() {
-		return "Plan: " + p.Summary().String() + "."
+		return "Plan: " + p.Summary().String() + rotationSuffix(p) + "."
 	}
 	if n := len(heldHandoffs(p)); n > 0 {
 		return heldNoChangesSentence(n)

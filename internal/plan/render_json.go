@@ -72,8 +72,10 @@ func (p *Plan) Canonical() *Plan {
 			changes[j] = c
 		}
 		h.Changes = changes
+		h.Rotation = cloneRotationChange(h.Rotation)
 		n.Handoffs[i] = h
 	}
+	n.Rotation = canonicalRotation(p.Rotation)
 	return &n
 }
 

@@ -151,7 +151,7 @@ func (m *markdown) head(short bool) string {
 	b.WriteString(m.marker + "\n")
 	switch {
 	case p.HasChanges():
-		b.WriteString("### handoff plan: " + p.Summary().String() + "\n\n")
+		b.WriteString("### handoff plan: " + p.Summary().String() + rotationSuffix(p) + "\n\n")
 	case len(m.held) > 0:
 		b.WriteString("### handoff plan: no changes, " + plural(len(m.held), "handoff", "handoffs") + " held back\n\n" +
 			strings.Replace(heldNoChangesSentence(len(m.held)), "see above", "see below", 1) + "\n\n")
@@ -185,6 +185,7 @@ func (m *markdown) head(short bool) string {
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString(mdRotation(p, short))
 	return b.String()
 }
 
@@ -439,6 +440,7 @@ func (m *markdown) details(h Handoff, escs []surfaceEscalation, withUnchanged bo
 	if paths.Len() > 0 {
 		b.WriteString("**Vault paths:**\n\n" + paths.String() + "\n")
 	}
+	b.WriteString(mdHandoffRotation(h))
 	b.WriteString("</details>\n\n")
 	return b.String()
 }

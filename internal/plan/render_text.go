@@ -78,9 +78,10 @@ func RenderText(w io.Writer, p *Plan, opts TextOptions) error {
 	if len(held) > 0 {
 		t.held(held)
 	}
+	t.rotation(p)
 	switch {
 	case p.HasChanges():
-		t.b.WriteString(t.paint(ansiBold, "Plan:") + " " + p.Summary().String() + ".\n")
+		t.b.WriteString(t.paint(ansiBold, "Plan:") + " " + p.Summary().String() + rotationSuffix(p) + ".\n")
 	case len(held) > 0:
 		t.b.WriteString(t.paint(ansiBold, heldNoChangesSentence(len(held))) + "\n")
 	default:
@@ -270,6 +271,7 @@ func (t *textWriter) handoff(p *Plan, h Handoff) {
 		t.line(1, "#", fmt.Sprintf("(%s hidden: %s)",
 			plural(len(hidden), "unchanged surface", "unchanged surfaces"), strings.Join(hidden, ", ")))
 	}
+	t.handoffRotation(h)
 	t.closer(1, "}")
 	t.b.WriteString("\n")
 }

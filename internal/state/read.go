@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/rotation"
 	"github.com/raxx-app/handoff/internal/vault"
 )
 
@@ -52,6 +53,11 @@ type Options struct {
 	Root string
 	// Now stamps ReadAt; time.Now when nil.
 	Now func() time.Time
+	// Rotation, when set, is where the rotation service's subscription
+	// document lives (handoff.hcl's rotation block): it is read too, with
+	// one request, into Live.Rotation. Nil: enrollment is off and nothing
+	// is read.
+	Rotation *rotation.Location
 }
 
 // Read reads the live state of every handoff under opts.Root: one recursive
@@ -106,6 +112,15 @@ func Read(ctx context.Context, src Sources, opts Options) (*Live, error) {
 		}
 		return nil
 	})
+	if loc := opts.Rotation; loc != nil {
+		g.Go(func() error {
+			// A document that cannot be read is a finding of the plan, not
+			// a failure of the read: the handoffs' own work goes on.
+			getter, _ := src.Vault.(rotation.Getter)
+			live.Rotation = rotation.Read(gctx, getter, *loc, opts.Environment, root)
+			return nil
+		})
+	}
 	for i, r := range src.Readers {
 		g.Go(func() error {
 			sl, err := r.ReadLive(gctx)

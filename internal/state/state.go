@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
+	"github.com/raxx-app/handoff/internal/rotation"
 )
 
 // LockSecretName is the apply lock, a lease secret directly in the handoff
@@ -51,6 +52,9 @@ type Live struct {
 	// name; a surface that was not read (no client configured) is absent,
 	// and nothing is concluded from its absence.
 	Surfaces map[string]SurfaceLive
+	// Rotation is what a read of the rotation service's subscription
+	// document found (Options.Rotation); nil when enrollment is off.
+	Rotation *rotation.Live
 	// Problems are findings that belong to no handoff (a secret directly in
 	// Root, a sub-folder in a handoff's folder, and the surfaces' own, such
 	// as two identities with one name), sorted. Plan reports them as
@@ -195,6 +199,11 @@ func (l *Live) Fingerprint() string {
 		for _, line := range sl.FingerprintLines() {
 			add("%s\t%s", name, line)
 		}
+	}
+	if l.Rotation != nil {
+		// Only when enrollment is on: the fingerprints of a state read
+		// without it stay what they were.
+		lines = append(lines, l.Rotation.FingerprintLine())
 	}
 	sort.Strings(names)
 	sort.Strings(lines)
