@@ -149,7 +149,9 @@ type getter struct {
 	err error
 }
 
-func (g getter) GetSecret(context.Context, string, string, string) (vault.Secret, error) { return g.sec, g.err }
+func (g getter) GetSecret(context.Context, string, string, string) (vault.Secret, error) {
+	return g.sec, g.err
+}
 
 func TestRead(t *testing.T) {
 	loc := Location{Environment: "prod", Folder: "/Platform/rotation", Secret: "HANDOFF_SUBSCRIPTIONS"}
