@@ -18,6 +18,7 @@ import (
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/reconcile"
+	"github.com/raxx-app/handoff/internal/rotation"
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/state"
 	"github.com/raxx-app/handoff/internal/surface"
@@ -137,6 +138,9 @@ type Report struct {
 	// Replanned is the plan applied in place of a stale one (Deps.Replan);
 	// nil when the plan given was applied.
 	Replanned *plan.Plan
+	// Rotation says what became of the rotation document; nil when
+	// enrollment is off or the run did not reach it.
+	Rotation *RotationReport
 }
 
 // HandoffReport is the outcome for one handoff.
@@ -184,6 +188,13 @@ type applier struct {
 	// has not lapsed (a process suspended past its lease acts on waking
 	// before the watchdog's timer fires).
 	held atomic.Pointer[heldLock]
+
+	// rotation is where the rotation document is read and written: set
+	// for an apply when handoff.hcl enrolls credentials (rotation.go).
+	rotation *rotation.Location
+	// killed is the manifest a revoke's run wrote last (nil: none): what
+	// is left of the handoff's entries once revoked (rotation.go).
+	killed *manifest.Manifest
 }
 
 func newApplier(deps Deps) (*applier, error) {
@@ -291,6 +302,7 @@ func Apply(ctx context.Context, p *plan.Plan, deps Deps) (Report, error) {
 	if err := a.bind(p); err != nil {
 		return Report{}, err
 	}
+	a.enroll()
 	if !p.HasChanges() {
 		return Report{}, nil
 	}
@@ -309,6 +321,7 @@ func ApplySaved(ctx context.Context, p *plan.Plan, deps Deps) (Report, error) {
 	if err := a.bind(p); err != nil {
 		return Report{}, err
 	}
+	a.enroll()
 	live, err := a.readState(ctx)
 	if err != nil {
 		return Report{}, err
@@ -324,7 +337,7 @@ func ApplySaved(ctx context.Context, p *plan.Plan, deps Deps) (Report, error) {
 
 func (a *applier) readState(ctx context.Context) (*state.Live, error) {
 	src := state.Sources{Vault: a.deps.Vault, Readers: a.deps.Readers}
-	return state.Read(ctx, src, state.Options{Environment: a.cfg.Environment, Root: a.cfg.Root, Now: a.now})
+	return state.Read(ctx, src, state.Options{Environment: a.cfg.Environment, Root: a.cfg.Root, Now: a.now, Rotation: a.rotation})
 }
 
 // checkFresh refuses p when the specs or the live state changed since it
@@ -459,6 +472,7 @@ func (a *applier) applyPlan(ctx context.Context, p *plan.Plan, live *state.Live)
 		}
 	}
 	reports := make([]HandoffReport, len(todo))
+	runs := make([]*run, len(todo))
 	fence := newFence(ctx, a)
 	sem := make(chan struct{}, a.deps.Parallelism)
 	var wg sync.WaitGroup
@@ -473,7 +487,7 @@ func (a *applier) applyPlan(ctx context.Context, p *plan.Plan, live *state.Live)
 			defer wg.Done()
 			defer func() { <-sem }()
 			r := newRun(a, p, ph, live, specs[ph.Slug])
-			r.fence = fence
+			r.fence, runs[i] = fence, r
 			err := r.execute(ctx)
 			if err != nil && r.stoppedByKill && !a.crashed.Load() {
 				err = a.afterKill(ctx, r, err)
@@ -498,6 +512,12 @@ func (a *applier) applyPlan(ctx context.Context, p *plan.Plan, live *state.Live)
 	sort.Strings(rep.Flags)
 	if a.crashed.Load() {
 		return rep, a.crashError()
+	}
+	if err := a.writeRotation(ctx, live, runs, &rep); err != nil {
+		if a.crashed.Load() {
+			return rep, a.crashError()
+		}
+		errs = append(errs, err)
 	}
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		errs = append(errs, cause)

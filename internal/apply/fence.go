@@ -226,7 +226,7 @@ func (r *run) writeManifestCAS(ctx context.Context, m *manifest.Manifest) error 
 	if err != nil {
 		return fmt.Errorf("write the manifest of %s: %w", r.slug, err)
 	}
-	r.mver = sec.Version
+	r.mver, r.final = sec.Version, m
 	if sec.Version == expect+1 {
 		return nil
 	}

@@ -276,7 +276,7 @@ func (w *world) plan() *plan.Plan {
 	w.t.Helper()
 	ctx := context.Background()
 	live, err := state.Read(ctx, state.Sources{Vault: w.vault(), Readers: statetest.Readers(w.reg)},
-		state.Options{Environment: env, Root: root, Now: w.now})
+		state.Options{Environment: env, Root: root, Now: w.now, Rotation: reconcile.RotationLocation(w.repo.Config)})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func (w *world) plan() *plan.Plan {
 func (w *world) live() *state.Live {
 	w.t.Helper()
 	live, err := state.Read(context.Background(), state.Sources{Vault: w.vault(), Readers: statetest.Readers(w.reg)},
-		state.Options{Environment: env, Root: root, Now: w.now})
+		state.Options{Environment: env, Root: root, Now: w.now, Rotation: reconcile.RotationLocation(w.repo.Config)})
 	if err != nil {
 		w.t.Fatal(err)
 	}

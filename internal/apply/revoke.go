@@ -55,7 +55,12 @@ func Revoke(ctx context.Context, slug string, opts RevokeOptions, deps Deps) (Re
 		return Report{}, errors.New("apply: revoke: the handoff root and environment are not configured")
 	}
 	a.command = "revoke"
-	return a.revoke(ctx, slug, opts, false)
+	rep, err := a.revoke(ctx, slug, opts, false)
+	if err == nil || errors.Is(err, ErrNothingFound) || rep.Writes > 0 {
+		// After the credentials are cut, never before; never a failure.
+		a.unenroll(ctx, slug, a.killed, &rep)
+	}
+	return rep, err
 }
 
 // revoke is Revoke's pass; again is set for the pass that fails closed.
@@ -97,6 +102,7 @@ func (a *applier) revoke(ctx context.Context, slug string, opts RevokeOptions, a
 	}
 	r := newRun(a, &plan.Plan{}, ph, live, a.deps.Repo.Handoff(slug))
 	err = r.execute(ctx)
+	a.killed = r.final
 	rep := Report{Handoffs: []HandoffReport{{Slug: slug, Op: string(r.op.Kind), Action: plan.Revoke, Steps: r.writes, Planned: r.op.Steps, Flags: r.flags, Err: err}}, Writes: r.writes, Flags: r.flags}
 	if err != nil {
 		return rep, fmt.Errorf("handoff %s: %w", slug, err)

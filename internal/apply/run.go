@@ -91,6 +91,9 @@ type run struct {
 	// journalKept names the owner of the lock whose run's journal a kill
 	// found in the folder and left as it is.
 	journalKept string
+	// final is the manifest this run wrote last (nil: none), from which
+	// the rotation document is computed (rotation.go).
+	final *manifest.Manifest
 }
 
 func newRun(a *applier, p *plan.Plan, ph *plan.Handoff, live *state.Live, h *spec.Handoff) *run {

@@ -523,7 +523,8 @@ func (w *Workspace) Readers() []state.LiveReader {
 	return out
 }
 
-// ReadState reads the live state of every handoff (internal/state).
+// ReadState reads the live state of every handoff (internal/state), and
+// the rotation document when handoff.hcl enrolls credentials.
 func (w *Workspace) ReadState(ctx context.Context) (*state.Live, error) {
 	v, err := w.Vault()
 	if err != nil {
@@ -536,7 +537,8 @@ func (w *Workspace) ReadState(ctx context.Context) (*state.Live, error) {
 		}
 	}
 	return state.Read(ctx, state.Sources{Vault: v, Readers: w.Readers()},
-		state.Options{Environment: w.Settings.Environment, Root: w.Settings.HandoffRoot, Now: w.Now})
+		state.Options{Environment: w.Settings.Environment, Root: w.Settings.HandoffRoot, Now: w.Now,
+			Rotation: reconcile.RotationLocation(w.Repo.Config)})
 }
 
 // Plan reads the live state and diffs the specs against it. Diagnostics
