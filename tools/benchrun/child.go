@@ -11,23 +11,31 @@ import (
 	"time"
 )
 
-// childTimeout bounds every child process: a hung command fails the run
-// instead of hanging make bench.
+// childTimeout bounds every child process but the simulation (simTimeout):
+// a hung command fails the run instead of hanging make bench.
 const childTimeout = 5 * time.Minute
 
 // result is what one child process did.
 type result struct {
-	Code   int
-	Wall   time.Duration
+	Code int
+	Wall time.Duration
+	// CPU is the child's user plus system time (rusage).
+	CPU    time.Duration
 	MaxRSS int64 // bytes; 0 when the platform does not report it
 	Stdout string
 	Stderr string
 }
 
 // runChild runs name with args in dir with exactly env (KEY=VALUE) and
-// measures its wall time, from start to exit, and its peak resident set.
+// measures its wall time, from start to exit, its CPU time and its peak
+// resident set. It is killed after childTimeout.
 func runChild(ctx context.Context, dir string, env []string, name string, args ...string) (result, error) {
-	ctx, cancel := context.WithTimeout(ctx, childTimeout)
+	return runChildFor(ctx, childTimeout, dir, env, name, args...)
+}
+
+// runChildFor is runChild with another timeout.
+func runChildFor(ctx context.Context, timeout time.Duration, dir string, env []string, name string, args ...string) (result, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
@@ -39,6 +47,7 @@ func runChild(ctx context.Context, dir string, env []string, name string, args .
 	r := result{Wall: time.Since(start), Stdout: stdout.String(), Stderr: stderr.String()}
 	if cmd.ProcessState != nil {
 		r.Code = cmd.ProcessState.ExitCode()
+		r.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		r.MaxRSS = maxRSS(cmd.ProcessState)
 	}
 	var exitErr *exec.ExitError
@@ -46,7 +55,7 @@ func runChild(ctx context.Context, dir string, env []string, name string, args .
 		return r, fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return r, fmt.Errorf("%s %s: killed after %s", name, strings.Join(args, " "), childTimeout)
+		return r, fmt.Errorf("%s %s: killed after %s", name, strings.Join(args, " "), timeout)
 	}
 	if ctx.Err() != nil {
 		return r, fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), ctx.Err())
