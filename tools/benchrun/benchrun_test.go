@@ -98,6 +98,7 @@ func testReport() report {
 		Validation: validation{N: 10000, Runs: 3, Wall: 1750 * time.Millisecond, MaxRSS: 149 << 20},
 		GoBench:    "goos: linux\nBenchmarkX-2 \t 1\t 5 ns/op\nok  \tpkg\t1.0s\n",
 		Took:       9 * time.Minute, Elapsed: 11 * time.Minute, LoadAfter: "1.20",
+		Note: "a partial run",
 	}
 }
 
@@ -110,6 +111,7 @@ func TestRender(t *testing.T) {
 		"linux/amd64, 2 cores (Test CPU), go1.26.8, 2026-06-21; binary `handoff v1.0.0`",
 		"Load average 0.15 before the run, 1.20 after it",
 		"`make bench` took 11 min (tools/benchrun 9 min of it)",
+		"**Note:** a partial run",
 		// The summary, against the targets.
 		"| 1. create 1,000 handoffs, vendor defaults, 20 ms latency (virtual time) |",
 		"0 failed, 0 by a rate limit; 2 h 07 min 13 s = 1.018 × the bound (2 h 05 min) | **yes** |",

@@ -68,7 +68,11 @@ type options struct {
 	// Vsim is the simulation's test binary; empty skips the simulation.
 	Vsim     string
 	VsimArgs vsimArgs
-	Load     string // load average before make bench started, if known
+	// VsimJSON is a simulation's output to show instead of running one.
+	VsimJSON string
+	// Note is a line shown at the top of the report (a partial run).
+	Note string
+	Load string // load average before make bench started, if known
 	// Started is when make bench started (Unix seconds), to say how long
 	// it took; zero when unknown.
 	Started int64
@@ -139,6 +143,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.ValidateN, "validate", 10000, "number of specs for the validate run (0 skips it)")
 	fs.StringVar(&o.Terraform, "terraform", "auto", "comparison: auto (terraform on PATH, else tofu), off, or the `path` of terraform or tofu")
 	fs.StringVar(&o.Vsim, "vsim", "", "the simulation's test `binary` (go test -c ./tools/benchrun/vsim); empty skips it")
+	fs.StringVar(&o.VsimJSON, "vsim-json", "", "show the simulation output in `FILE` (written by -vsim.out) instead of running it")
+	fs.StringVar(&o.Note, "note", "", "a `line` shown at the top of the report, such as why a run is partial")
 	fs.DurationVar(&o.VsimArgs.Latency, "vsim-latency", 20*time.Millisecond, "latency of the simulation's requests")
 	fs.StringVar(&o.VsimArgs.Creates, "vsim-creates", "10,1000", "sizes of the simulation's create-applies at the default limits")
 	fs.StringVar(&o.VsimArgs.Examples, "vsim-examples", "internal/apply/testdata/repo", "`DIR` of handoff.hcl and specs/ with one spec per surface")
@@ -249,13 +255,22 @@ func measureAll(ctx context.Context, o options) (report, error) {
 	}
 	defer os.RemoveAll(tmp)
 
-	if o.Vsim != "" {
+	rep.Note = o.Note
+	switch {
+	case o.VsimJSON != "":
+		sim, err := readSimulation(o.VsimJSON)
+		if err != nil {
+			return rep, fmt.Errorf("-vsim-json: %w", err)
+		}
+		rep.Sim, rep.SimChild = &sim, measure{Wall: sim.RealWall, CPU: sim.CPU}
+		rep.SimFromFile = filepath.Base(o.VsimJSON)
+	case o.Vsim != "":
 		sim, child, err := runSimulation(ctx, o, filepath.Join(tmp, "vsim"))
 		if err != nil {
 			return rep, err
 		}
 		rep.Sim, rep.SimChild = &sim, child
-	} else {
+	default:
 		rep.SimSkipped = "no -vsim binary was given (make bench builds it with go test -c ./tools/benchrun/vsim)."
 	}
 
@@ -356,14 +371,23 @@ func runSimulation(ctx context.Context, o options, dir string) (vsim.Output, mea
 			fmt.Fprintf(o.Log, "benchrun: %s\n", line)
 		}
 	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return out, m, fmt.Errorf("the simulation wrote no output: %w", err)
-	}
-	if err := json.Unmarshal(b, &out); err != nil {
+	if out, err = readSimulation(file); err != nil {
 		return out, m, fmt.Errorf("the simulation's output: %w", err)
 	}
 	return out, m, nil
+}
+
+// readSimulation reads a simulation's output (its -vsim.out file).
+func readSimulation(file string) (vsim.Output, error) {
+	var out vsim.Output
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return out, fmt.Errorf("%s: %w", file, err)
+	}
+	return out, nil
 }
 
 func machineInfo(ctx context.Context, bin, cpu, load string) machine {

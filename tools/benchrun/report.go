@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/raxx-app/handoff/internal/provider/pace"
+	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/tools/benchrun/vsim"
 )
 
@@ -74,6 +75,11 @@ type report struct {
 	Sim        *vsim.Output
 	SimChild   measure
 	SimSkipped string
+	// SimFromFile names the file the simulation's output was read from
+	// (-vsim-json) rather than run.
+	SimFromFile string
+	// Note is a line shown at the top (-note).
+	Note       string
 	Rows       []row
 	IaC        iac
 	Plans      []planCompare
@@ -206,6 +212,9 @@ func render(w io.Writer, rep report) {
 		fmt.Fprintf(w, "`make bench` took %s (tools/benchrun %s of it).\n", fmtLong(rep.Elapsed), fmtLong(rep.Took))
 	} else if rep.Took > 0 {
 		fmt.Fprintf(w, "tools/benchrun took %s.\n", fmtLong(rep.Took))
+	}
+	if rep.Note != "" {
+		fmt.Fprintf(w, "\n**Note:** %s\n", rep.Note)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every figure says which rate limits the local servers enforced: *vendor defaults* (Infisical Cloud's")
@@ -540,6 +549,7 @@ func renderDay(w io.Writer, rep report) {
 	fmt.Fprintf(w, "| runs that overran their slot | %d |\n", d.Overruns)
 	fmt.Fprintf(w, "| refreshes | %s |\n", fmtInt(d.Refreshed))
 	fmt.Fprintf(w, "| failed handoff runs | %s (%s by a rate limit) |\n", fmtInt(d.Failed), fmtInt(d.RateLimited))
+	fmt.Fprintf(w, "| runs that lost their apply lease and stopped part-way | %d |\n", d.LeaseLost)
 	fmt.Fprintf(w, "| requests | %s |\n", fmtInt(d.Totals.Requests))
 	fmt.Fprintf(w, "| waits (summed) | %s (%s) |\n", fmtInt(d.Totals.Waits), fmtLong(d.Totals.Waited))
 	fmt.Fprintf(w, "| 429s received (waited out) | %s |\n", fmtInt(d.Totals.Limited))
@@ -557,6 +567,11 @@ func renderDay(w io.Writer, rep report) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d |\n", st.Vendor, st.Class, fmtInt(st.Requests), fmtInt(st.Waits), fmtLong(st.Waited), st.Limited)
 	}
 	fmt.Fprintln(w)
+	if len(d.Runs) > 0 && reconcile.DefaultRefreshWindow < d.Slot {
+		fmt.Fprintf(w, "A token is refreshed when a run finds it expired or within the refresh window of its expiry\n")
+		fmt.Fprintf(w, "(`reconcile.DefaultRefreshWindow`, %s). The window is shorter than the %s between runs: a token with\n", fmtLong(reconcile.DefaultRefreshWindow), fmtLong(d.Slot))
+		fmt.Fprintf(w, "more than %s left at one run but less than %s has expired by the next, which refreshes it late.\n\n", fmtLong(reconcile.DefaultRefreshWindow), fmtLong(d.Slot))
+	}
 	busy, quiet := 0, 0
 	for _, r := range d.Runs {
 		if dayRunBusy(r) {
@@ -823,7 +838,11 @@ func renderRealTime(w io.Writer, rep report) {
 	}
 	if rep.Sim != nil {
 		c := rep.SimChild
-		fmt.Fprintf(w, "The simulation (figures 1, 2 and 4) ran as one child process: %s wall, %s CPU, %s peak RSS.\n\n", fmtLong(c.Wall), fmtWall(c.CPU), fmtRSS(c.MaxRSS))
+		if rep.SimFromFile != "" {
+			fmt.Fprintf(w, "The simulation (figures 1, 2 and 4) was read from `%s` (-vsim-json), not run with these rows: it took %s of real time and %s CPU.\n\n", rep.SimFromFile, fmtLong(c.Wall), fmtWall(c.CPU))
+		} else {
+			fmt.Fprintf(w, "The simulation (figures 1, 2 and 4) ran as one child process: %s wall, %s CPU, %s peak RSS.\n\n", fmtLong(c.Wall), fmtWall(c.CPU), fmtRSS(c.MaxRSS))
+		}
 	}
 }
 
@@ -916,7 +935,7 @@ func renderGoBench(w io.Writer, rep report) {
 	}
 	fmt.Fprintln(w, "## Go benchmarks")
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "`go test -run '^$' -bench . -benchmem -count 1%s ./...` (each benchmark says in its name or comment which limits it runs under):\n", rep.GoBenchFlags)
+	fmt.Fprintf(w, "`go test -run '^$' -bench . -benchmem -count 1%s ./...` (`internal/apply`'s BenchmarkCreate runs with every limit off, as its name says; the servers' own benchmarks with their limiters off; the others as their comments say):\n", rep.GoBenchFlags)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "<details><summary>raw output</summary>")
 	fmt.Fprintln(w)

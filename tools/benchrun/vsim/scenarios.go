@@ -296,8 +296,10 @@ type DayRun struct {
 	RefusedMinutes float64       `json:"refused_minutes"`
 	CPU            time.Duration `json:"cpu"`
 	RealWall       time.Duration `json:"real_wall"`
-	// Note is apply's first line about its lease, if any ("lock: …").
-	Note string `json:"note,omitempty"`
+	// Note is apply's first line about its lease that is not routine
+	// ("lock: …"); LeaseLost says the run lost its lease and stopped.
+	Note      string `json:"note,omitempty"`
+	LeaseLost bool   `json:"lease_lost,omitempty"`
 }
 
 // DayResult is a simulated day.
@@ -319,6 +321,7 @@ type DayResult struct {
 	RateLimited    int           `json:"rate_limited"`
 	Overruns       int           `json:"overruns"`
 	Skipped        int           `json:"skipped"`
+	LeaseLost      int           `json:"lease_lost"`
 	Late           int           `json:"late"`
 	LateMax        time.Duration `json:"late_max"`
 	RefusedMinutes float64       `json:"refused_minutes"`
@@ -398,6 +401,11 @@ func Day(ctx context.Context, dir string, o DayOptions) (DayResult, error) {
 		if len(r.Notes) > 0 {
 			run.Note = r.Notes[0]
 		}
+		for _, n := range r.Notes {
+			if strings.Contains(n, "could not renew") || strings.Contains(n, "lost the lock") {
+				run.LeaseLost = true
+			}
+		}
 		prevEnd = r.End
 		fixed := map[string]time.Time{}
 		for slug, t := range r.Finished {
@@ -468,6 +476,9 @@ func Day(ctx context.Context, dir string, o DayOptions) (DayResult, error) {
 		d.LateMax = max(d.LateMax, run.LateMax)
 		if run.Overran {
 			d.Overruns++
+		}
+		if run.LeaseLost {
+			d.LeaseLost++
 		}
 	}
 	d.Classes = classTotals(all)

@@ -300,8 +300,9 @@ func (w *World) Run(ctx context.Context, o RunOptions) (r Run, err error) {
 	return r, nil
 }
 
-// noteWriter keeps the first lines of apply's progress about its lease and
-// passes everything on to next (if any).
+// noteWriter keeps the first lines of apply's progress about its lease
+// that are not routine (acquired, released): a lapse, a failed renewal, a
+// takeover. It passes everything on to next (if any).
 type noteWriter struct {
 	next  io.Writer
 	mu    sync.Mutex
@@ -312,7 +313,7 @@ func (n *noteWriter) Write(p []byte) (int, error) {
 	if bytes.Contains(p, []byte("lock: ")) {
 		n.mu.Lock()
 		for _, line := range strings.Split(string(p), "\n") {
-			if strings.Contains(line, "lock: ") && len(n.notes) < 3 {
+			if strings.Contains(line, "lock: ") && !routineLock(line) && len(n.notes) < 3 {
 				n.notes = append(n.notes, strings.TrimSpace(line))
 			}
 		}
@@ -322,6 +323,10 @@ func (n *noteWriter) Write(p []byte) (int, error) {
 		return n.next.Write(p)
 	}
 	return len(p), nil
+}
+
+func routineLock(line string) bool {
+	return strings.Contains(line, "lock: acquired") || strings.Contains(line, "lock: released")
 }
 
 func (n *noteWriter) lines() []string {
