@@ -39,7 +39,8 @@ fmt-check:
 demo: build
 	$(GO) run ./tools/demo -bin $(BIN)
 
-# Every benchmark of the project; figures land in docs/benchmarks.md.
+# Every benchmark of the project; figures land in docs/benchmarks.md
+# (scripts/bench.sh says what runs; 10 to 15 minutes on 2 quiet cores).
 bench: build
 	GO=$(GO) ./scripts/bench.sh $(BIN)
 

@@ -407,9 +407,11 @@ func Day(ctx context.Context, dir string, o DayOptions) (DayResult, error) {
 			}
 		}
 		prevEnd = r.End
+		// A handoff whose run converged (a refresh, or the recovery of one
+		// that stopped) holds a fresh token from then on.
 		fixed := map[string]time.Time{}
 		for slug, t := range r.Finished {
-			if r.Ops[slug] == "refresh" {
+			if r.Ops[slug] != "revoke" {
 				fixed[slug] = t
 			}
 		}

@@ -129,9 +129,6 @@ func (w *World) Reopen(noLimits bool) error {
 	return w.open(noLimits)
 }
 
-// Close saves nothing and releases nothing: the world lives in memory.
-func (w *World) Close() error { return nil }
-
 // Limits says which rate limits the servers enforce.
 func (w *World) Limits() string {
 	if w.opts.NoLimits {
