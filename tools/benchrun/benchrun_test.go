@@ -180,6 +180,31 @@ func TestRenderWithoutSimulationOrTerraform(t *testing.T) {
 	}
 }
 
+func TestRefusedValidation(t *testing.T) {
+	stderr := "/tmp/x/specs:1:1: error: Specs too large in all\n  handoff reads at most 32 MiB of parsed specs; the rest were not loaded.\n\nhandoff validate: 1 error, 0 warnings\n"
+	if got, want := refusal(stderr), "Specs too large in all: handoff reads at most 32 MiB of parsed specs; the rest were not loaded."; got != want {
+		t.Errorf("refusal %q, want %q", got, want)
+	}
+	rep := testReport()
+	rep.Validation.Refused = "Specs too large in all: handoff reads at most 32 MiB"
+	var b bytes.Buffer
+	render(&b, rep)
+	if !strings.Contains(b.String(), "of 10,000 specs was **refused** (exit 1, 1.75 s, 149 MiB peak RSS): Specs too large in all") {
+		t.Errorf("a refused validation is not said so")
+	}
+
+	// A day the engine could not run says why.
+	rep.Sim.Day, rep.Sim.DayHandoffs, rep.Sim.DayError = nil, 9000, "vsim: loading: Specs too large in all"
+	b.Reset()
+	render(&b, rep)
+	for _, want := range []string{"ceiling 770 → 9,000 live: the day could not run: vsim: loading: Specs too large in all | **no** |",
+		"**The day** of 9,000 live handoffs could not run: `vsim: loading: Specs too large in all`."} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("document lacks %q", want)
+		}
+	}
+}
+
 func TestRenderRoutes(t *testing.T) {
 	var b bytes.Buffer
 	renderRoutes(&b, testReport().Rows)
@@ -415,5 +440,37 @@ func TestScriptedRun(t *testing.T) {
 	}
 	if rep.Validation.N != 20 || rep.Validation.Wall <= 0 {
 		t.Errorf("validation %+v", rep.Validation)
+	}
+}
+
+// TestChildThroughTheSpawner: a child's exit status, output, CPU and
+// peak RSS come back through the spawner, and its peak RSS is its own, not
+// that of this (large) process.
+func TestChildThroughTheSpawner(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ru_maxrss as Linux reports it")
+	}
+	ballast := make([]byte, 96<<20)
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	r, err := runChild(context.Background(), t.TempDir(), []string{"PATH=/usr/bin:/bin"}, "/bin/sh", "-c", "echo out; echo err >&2; exit 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Code != 3 || r.Stdout != "out\n" || r.Stderr != "err\n" || r.Wall <= 0 {
+		t.Errorf("child %+v", r)
+	}
+	if r.MaxRSS <= 0 || r.MaxRSS >= 64<<20 {
+		t.Errorf("a shell's peak RSS is %s: the parent's %d MiB leaked into it", fmtRSS(r.MaxRSS), len(ballast)>>20)
+	}
+	runtime.KeepAlive(ballast)
+
+	if _, err := runChild(context.Background(), "", nil, "/nonexistent/handoff"); err == nil || !strings.Contains(err.Error(), "/nonexistent/handoff") {
+		t.Errorf("a child that cannot start: %v", err)
+	}
+	_, err = runChildFor(context.Background(), 50*time.Millisecond, "", []string{"PATH=/usr/bin:/bin"}, "/bin/sh", "-c", "sleep 30")
+	if err == nil || !strings.Contains(err.Error(), "killed after") {
+		t.Errorf("a hung child: %v", err)
 	}
 }

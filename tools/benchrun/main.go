@@ -325,7 +325,11 @@ func measureAll(ctx context.Context, o options) (report, error) {
 			return rep, err
 		}
 		rep.Validation = v
-		fmt.Fprintf(o.Log, "benchrun: validate %d specs: %s, %s\n", v.N, fmtWall(v.Wall), fmtRSS(v.MaxRSS))
+		if v.Refused != "" {
+			fmt.Fprintf(o.Log, "benchrun: validate %d specs: refused: %s\n", v.N, v.Refused)
+		} else {
+			fmt.Fprintf(o.Log, "benchrun: validate %d specs: %s, %s\n", v.N, fmtWall(v.Wall), fmtRSS(v.MaxRSS))
+		}
 	}
 	rep.Took = time.Since(began)
 	if o.Started > 0 {
@@ -547,6 +551,13 @@ func measureValidate(ctx context.Context, bin, dir string, n, runs int) (validat
 		if err != nil {
 			return v, err
 		}
+		if res.Code == 1 && strings.Contains(res.Stderr, "error:") {
+			// The tool refuses the repository (one of its bounds): that
+			// is a figure too.
+			v.Refused = refusal(res.Stderr)
+			v.Wall, v.MaxRSS = res.Wall, res.MaxRSS
+			return v, nil
+		}
 		if res.Code != 0 || !strings.Contains(res.Stderr, want) {
 			return v, failure(fmt.Sprintf("handoff validate (%d specs)", n), res, "want exit 0 and "+strconv.Quote(want))
 		}
@@ -556,6 +567,22 @@ func measureValidate(ctx context.Context, bin, dir string, n, runs int) (validat
 	slices.Sort(walls)
 	v.Wall = walls[len(walls)/2]
 	return v, nil
+}
+
+// refusal is the first error of a handoff command's diagnostics on
+// stderr, with the line that explains it, without the temporary paths.
+func refusal(stderr string) string {
+	lines := strings.Split(stderr, "\n")
+	for i, l := range lines {
+		if _, msg, ok := strings.Cut(l, "error: "); ok {
+			out := msg
+			if i+1 < len(lines) {
+				out += ": " + strings.TrimSpace(lines[i+1])
+			}
+			return out
+		}
+	}
+	return strings.TrimSpace(stderr)
 }
 
 // iac is the infrastructure tool handoff's plan is compared with.

@@ -63,6 +63,9 @@ type validation struct {
 	Runs   int
 	Wall   time.Duration // median of Runs
 	MaxRSS int64         // highest of Runs
+	// Refused is the error with which handoff refused the repository
+	// (one of its input bounds); Wall and MaxRSS are then that run's.
+	Refused string
 }
 
 // report is everything docs/benchmarks.md shows.
@@ -250,6 +253,9 @@ func renderSummary(w io.Writer, rep report) {
 		fmt.Fprintf(w, "| 2. a simulated day, an apply every %s | %s live handoffs, or %.0f %% of the ceiling; no run overruns, no 429 surfaced, no refresh late at the gate | ceiling %s (refresh only) → %s live; %d of %d runs overran, %d skipped; %d failed (%d by a rate limit); %s handoffs refused by the gate after their token expired (longest %s) | %s |\n",
 			fmtLong(d.Slot), fmtInt(s.DayTarget), s.DayFraction*100, fmtInt(s.Ceiling.Handoffs), fmtInt(d.Handoffs), d.Overruns, len(d.Runs), d.Skipped,
 			d.Failed, d.RateLimited, fmtInt(d.Late), fmtLong(d.LateMax), yesNo(met))
+	} else if rep.Sim != nil && rep.Sim.DayError != "" {
+		fmt.Fprintf(w, "| 2. a simulated day | %s live handoffs, or %.0f %% of the ceiling | ceiling %s → %s live: the day could not run: %s | **no** |\n",
+			fmtInt(rep.Sim.DayTarget), rep.Sim.DayFraction*100, fmtInt(rep.Sim.Ceiling.Handoffs), fmtInt(rep.Sim.DayHandoffs), oneLine(rep.Sim.DayError))
 	} else {
 		fmt.Fprintf(w, "| 2. a simulated day | … | not measured: %s | — |\n", simWhy(rep))
 	}
@@ -522,6 +528,10 @@ func renderDay(w io.Writer, rep report) {
 	}
 	fmt.Fprintln(w)
 	d := s.Day
+	if d == nil && s.DayError != "" {
+		fmt.Fprintf(w, "**The day** of %s live handoffs could not run: `%s`.\n\n", fmtInt(s.DayHandoffs), oneLine(s.DayError))
+		return
+	}
 	if d == nil {
 		fmt.Fprintln(w, "The day was not simulated (-vsim-day 0).")
 		fmt.Fprintln(w)
@@ -824,7 +834,10 @@ func renderRealTime(w io.Writer, rep report) {
 		fmt.Fprintln(w)
 	}
 	v := rep.Validation
-	if v.N > 0 {
+	if v.N > 0 && v.Refused != "" {
+		fmt.Fprintf(w, "Validation: `handoff validate DIR` of %s specs was **refused** (exit 1, %s, %s peak RSS): %s\n\n",
+			fmtInt(v.N), fmtWall(v.Wall), fmtRSS(v.MaxRSS), oneLine(v.Refused))
+	} else if v.N > 0 {
 		fmt.Fprintf(w, "Validation: `handoff validate DIR` of %s specs: %s wall (median of %d runs), %s peak RSS; nothing remote: CPU-bound parsing and policy checks.\n\n",
 			fmtInt(v.N), fmtWall(v.Wall), v.Runs, fmtRSS(v.MaxRSS))
 	}

@@ -58,6 +58,9 @@ type Output struct {
 	DayMax      int        `json:"day_max,omitempty"`
 	DayFraction float64    `json:"day_fraction"`
 	Day         *DayResult `json:"day,omitempty"`
+	// DayError says why the day of DayHandoffs could not run.
+	DayError    string `json:"day_error,omitempty"`
+	DayHandoffs int    `json:"day_handoffs,omitempty"`
 	// Announced are budgets the servers announced that the models know
 	// only from their headers.
 	Announced []AnnouncedCount `json:"announced"`
@@ -150,9 +153,13 @@ func Simulate(ctx context.Context, cfg Config) (Output, error) {
 		logf("vsim: day: %d live handoffs, an apply every %s, %d runs", n, cfg.Slot, cfg.Slots)
 		d, err := Day(ctx, filepath.Join(cfg.Dir, "day"), DayOptions{Handoffs: n, Slot: cfg.Slot, Slots: cfg.Slots, Latency: cfg.Latency, Log: cfg.Log})
 		if err != nil {
-			return out, err
+			// A day the engine cannot run (a repository too large to load,
+			// a setup that fails) is a figure too: the report says why.
+			out.DayHandoffs, out.DayError = n, err.Error()
+			logf("vsim: day: %v", err)
+		} else {
+			out.Day = &d
 		}
-		out.Day = &d
 	}
 	out.CPU, out.RealWall = CPUTime()-cpu0, realNow().Sub(real0)
 	return out, nil
