@@ -130,7 +130,8 @@ func TestRender(t *testing.T) {
 		"created before the\nday with the limits **off**",
 		"| 1 | 0:15:00 | 0:15:00 | 20 min | **yes** | 650 (693) | 0 | 43 (0) |",
 		"| 2 | 0:30:00 | skipped: the previous run was still going |",
-		"`lock: the lease has lapsed`",
+		"Apply's own words in slots 1: `lock: the lease has lapsed`.",
+		"A failure in slots 1: `bench-00001-20260621: write the manifest: context canceled`.",
 		// Figure 3.
 		"`terraform plan` (Terraform v1.11.4, at `/usr/local/bin/terraform`)",
 		"| 1,000 | 1.60 s | 900 ms | 160 MiB | 4 | 3.00 s | 2.00 s | 145 MiB | 0.53× | 1.10 |",
@@ -472,5 +473,24 @@ func TestChildThroughTheSpawner(t *testing.T) {
 	_, err = runChildFor(context.Background(), 50*time.Millisecond, "", []string{"PATH=/usr/bin:/bin"}, "/bin/sh", "-c", "sleep 30")
 	if err == nil || !strings.Contains(err.Error(), "killed after") {
 		t.Errorf("a hung child: %v", err)
+	}
+}
+
+// TestDayNotesOnce: the same failure of other handoffs, and the same words
+// of apply at other times, are shown once with the slots they came from.
+func TestDayNotesOnce(t *testing.T) {
+	runs := []vsim.DayRun{
+		{Slot: 4, Errors: []string{"bench-00033-20260621: write the manifest of bench-00033-20260621: context canceled",
+			"bench-00034-20260621: write the manifest of bench-00034-20260621: context canceled"},
+			Note: "lock: apply: lost the lock (lease until 2000-01-01T06:51:44Z)"},
+		{Slot: 9, Errors: []string{"bench-00077-20260621: write the manifest of bench-00077-20260621: context canceled"},
+			Note: "lock: apply: lost the lock (lease until 2000-01-01T08:06:44Z)"},
+	}
+	var b bytes.Buffer
+	renderDayNotes(&b, runs)
+	want := "A failure in slots 4, 9: `bench-00033-20260621: write the manifest of bench-00033-20260621: context canceled`.\n\n" +
+		"Apply's own words in slots 4, 9: `lock: apply: lost the lock (lease until 2000-01-01T06:51:44Z)`.\n\n"
+	if b.String() != want {
+		t.Errorf("notes:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

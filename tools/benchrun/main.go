@@ -554,7 +554,7 @@ func measureValidate(ctx context.Context, bin, dir string, n, runs int) (validat
 		if res.Code == 1 && strings.Contains(res.Stderr, "error:") {
 			// The tool refuses the repository (one of its bounds): that
 			// is a figure too.
-			v.Refused = refusal(res.Stderr)
+			v.Refused = strings.ReplaceAll(refusal(res.Stderr), dir+string(filepath.Separator), "")
 			v.Wall, v.MaxRSS = res.Wall, res.MaxRSS
 			return v, nil
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -355,7 +356,7 @@ func renderCreate(w io.Writer, rep report) {
 	fmt.Fprintln(w, "what the limits and the latency impose, and *CPU* (getrusage of the process: client and servers) and")
 	fmt.Fprintln(w, "*real wall* are what the run cost this machine. Each figure is one run.")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| N | limits | virtual time | lower bound | ratio | binding limit | requests | waits (total) | 429s received | failed | 429s surfaced | CPU | real wall |")
+	fmt.Fprintln(w, "| N | limits | virtual time | lower bound | ratio | binding limit | requests | waits (summed) | 429s received | failed | 429s surfaced | CPU | real wall |")
 	fmt.Fprintln(w, "|--:|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|")
 	for _, c := range s.Creates {
 		bind := dash
@@ -582,20 +583,14 @@ func renderDay(w io.Writer, rep report) {
 		fmt.Fprintf(w, "(`reconcile.DefaultRefreshWindow`, %s). The window is shorter than the %s between runs: a token with\n", fmtLong(reconcile.DefaultRefreshWindow), fmtLong(d.Slot))
 		fmt.Fprintf(w, "more than %s left at one run but less than %s has expired by the next, which refreshes it late.\n\n", fmtLong(reconcile.DefaultRefreshWindow), fmtLong(d.Slot))
 	}
-	busy, quiet := 0, 0
-	for _, r := range d.Runs {
-		if dayRunBusy(r) {
-			busy++
-		} else {
-			quiet++
-		}
-	}
-	fmt.Fprintf(w, "The runs that did something (%d; the %d others found nothing to do and made only the plan's requests):\n\n", busy, quiet)
-	renderDayRuns(w, d.Runs, true)
+	const shown = 16
+	fmt.Fprintf(w, "The first %d runs (the first expiry of every token, at 1:00, and what followed):\n\n", min(shown, len(d.Runs)))
+	renderDayRuns(w, d.Runs[:min(shown, len(d.Runs))])
 	fmt.Fprintln(w)
+	renderDayNotes(w, d.Runs)
 	fmt.Fprintln(w, "<details><summary>every run of the day</summary>")
 	fmt.Fprintln(w)
-	renderDayRuns(w, d.Runs, false)
+	renderDayRuns(w, d.Runs)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "</details>")
 	fmt.Fprintln(w)
@@ -608,17 +603,10 @@ func fmtCeil(v float64) string {
 	return fmtInt(int64(v))
 }
 
-func dayRunBusy(r vsim.DayRun) bool {
-	return r.Skipped || r.Planned > 0 || r.Failed > 0 || r.Late > 0 || r.Other > 0 || r.Overran
-}
-
-func renderDayRuns(w io.Writer, runs []vsim.DayRun, busyOnly bool) {
+func renderDayRuns(w io.Writer, runs []vsim.DayRun) {
 	fmt.Fprintln(w, "| slot | at | started | took | overran | refreshes (planned) | other | failed (rate limit) | requests | waits (summed) | 429s received | late at the gate | longest | CPU |")
 	fmt.Fprintln(w, "|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, r := range runs {
-		if busyOnly && !dayRunBusy(r) {
-			continue
-		}
 		if r.Skipped {
 			fmt.Fprintf(w, "| %d | %s | skipped: the previous run was still going | | | | | | | | | | | |\n", r.Slot, clock(r.At))
 			continue
@@ -632,26 +620,54 @@ func renderDayRuns(w io.Writer, runs []vsim.DayRun, busyOnly bool) {
 			r.Failed, r.RateLimited, fmtInt(r.Totals.Requests), fmtInt(r.Totals.Waits), fmtLong(r.Totals.Waited), r.Totals.Limited,
 			fmtInt(r.Late), fmtLong(r.LateMax), fmtWall(r.CPU))
 	}
-	seen := map[string]bool{}
+}
+
+var (
+	slugRE = regexp.MustCompile(`[a-z0-9][a-z0-9-]*-[0-9]{8}`)
+	timeRE = regexp.MustCompile(`[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]+Z`)
+)
+
+// renderDayNotes writes each kind of failure, and each of apply's
+// non-routine words about its lease, once, with the runs they came from.
+func renderDayNotes(w io.Writer, runs []vsim.DayRun) {
+	type kind struct {
+		example string
+		slots   []string
+	}
+	var order []string
+	kinds := map[string]*kind{}
+	add := func(key, example string, slot int) {
+		k, ok := kinds[key]
+		if !ok {
+			k = &kind{example: example}
+			kinds[key] = k
+			order = append(order, key)
+		}
+		if n := len(k.slots); n == 0 || k.slots[n-1] != fmt.Sprint(slot) {
+			k.slots = append(k.slots, fmt.Sprint(slot))
+		}
+	}
 	for _, r := range runs {
 		for _, e := range r.Errors {
-			// The same failure in many runs is shown once.
-			key := oneLine(e)
-			if i := strings.Index(key, ": "); i > 0 {
-				key = key[i+2:]
-			}
-			if seen[key] || len(seen) >= 4 {
-				continue
-			}
-			seen[key] = true
-			if busyOnly {
-				fmt.Fprintf(w, "\nA failure of slot %d: `%s`.\n", r.Slot, oneLine(e))
-			}
+			e = oneLine(e)
+			add("failure: "+timeRE.ReplaceAllString(slugRE.ReplaceAllString(e, "SLUG"), "TIME"), e, r.Slot)
 		}
-		if busyOnly && r.Note != "" && !seen[r.Note] {
-			seen[r.Note] = true
-			fmt.Fprintf(w, "\nApply's own words in slot %d: `%s`.\n", r.Slot, oneLine(r.Note))
+		if r.Note != "" {
+			n := oneLine(r.Note)
+			add("apply: "+timeRE.ReplaceAllString(n, "TIME"), n, r.Slot)
 		}
+	}
+	for _, key := range order {
+		k := kinds[key]
+		slots := k.slots
+		if len(slots) > 8 {
+			slots = append(slots[:8:8], "…")
+		}
+		what := "A failure"
+		if strings.HasPrefix(key, "apply: ") {
+			what = "Apply's own words"
+		}
+		fmt.Fprintf(w, "%s in slots %s: `%s`.\n\n", what, strings.Join(slots, ", "), k.example)
 	}
 }
 
