@@ -35,14 +35,23 @@ raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
 
 echo "== go test -bench ./... ${BENCHFLAGS:-}"
+# A failing benchmark does not stop the other figures: the report shows its
+# FAIL lines and go test's exit status.
+set +e
 # shellcheck disable=SC2086 # BENCHFLAGS is a list of flags
 $GO test -run '^$' -bench . -benchmem -count 1 ${BENCHFLAGS:-} ./... | tee "$raw"
+gostatus=${PIPESTATUS[0]}
+set -e
 
 echo "== go test -c -o $vsim ./tools/benchrun/vsim"
 $GO test -c -o "$vsim" ./tools/benchrun/vsim
 
 echo "== tools/benchrun -bin $bin -vsim $vsim ${BENCHRUNFLAGS:-}"
 # shellcheck disable=SC2086 # BENCHRUNFLAGS is a list of flags
-$GO run ./tools/benchrun -bin "$bin" -vsim "$vsim" -gobench "$raw" -gobench-flags "${BENCHFLAGS:+ $BENCHFLAGS}" \
+$GO run ./tools/benchrun -bin "$bin" -vsim "$vsim" -gobench "$raw" -gobench-flags "${BENCHFLAGS:+ $BENCHFLAGS}" -gobench-status "$gostatus" \
   -load "$load" -started "$started" ${BENCHRUNFLAGS:-} -out docs/benchmarks.md
 echo "bench.sh: done in ${SECONDS}s"
+if [ "$gostatus" != 0 ]; then
+  echo "bench.sh: go test -bench exited with status $gostatus (see docs/benchmarks.md)" >&2
+  exit "$gostatus"
+fi

@@ -194,6 +194,14 @@ func TestRefusedValidation(t *testing.T) {
 		t.Errorf("a refused validation is not said so")
 	}
 
+	// A failed Go benchmark is said so.
+	rep.GoBenchStatus = 1
+	b.Reset()
+	render(&b, rep)
+	if !strings.Contains(b.String(), "**go test -bench exited with status 1**") {
+		t.Errorf("a failed go test -bench is not said so")
+	}
+
 	// A day the engine could not run says why.
 	rep.Sim.Day, rep.Sim.DayHandoffs, rep.Sim.DayError = nil, 9000, "vsim: loading: Specs too large in all"
 	b.Reset()

@@ -54,8 +54,11 @@ type options struct {
 	Out       string
 	GoBench   string
 	BenchArgs string
-	Ns        []int
-	Latencies []time.Duration
+	// GoBenchStatus is go test -bench's exit status (not 0: a benchmark
+	// failed).
+	GoBenchStatus int
+	Ns            []int
+	Latencies     []time.Duration
 	// LimitedNs are the sizes run in real time at the vendors' default
 	// limits too (at the largest latency): a check of the simulation.
 	LimitedNs []int
@@ -136,6 +139,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Out, "out", "", "write the Markdown report to `FILE` (default stdout)")
 	fs.StringVar(&o.GoBench, "gobench", "", "`FILE` holding the output of go test -bench, shown in the report")
 	fs.StringVar(&o.BenchArgs, "gobench-flags", "", "extra go test `flags` the -gobench output was made with, shown in the report")
+	fs.IntVar(&o.GoBenchStatus, "gobench-status", 0, "exit `status` of the go test -bench run, shown in the report when not 0")
 	fs.StringVar(&ns, "n", "10,100,1000", "comma-separated numbers of handoffs of the real-time runs")
 	fs.StringVar(&lats, "latency", "0,20ms", "comma-separated latencies added to every request by the dev servers")
 	fs.StringVar(&limited, "limited-n", "10", "comma-separated numbers of handoffs run in real time at the vendors' default limits too (empty: none)")
@@ -238,7 +242,7 @@ func parseDurations(s string) ([]time.Duration, error) {
 // measureAll runs every measurement and gathers the report.
 func measureAll(ctx context.Context, o options) (report, error) {
 	began := time.Now()
-	rep := report{Parallelism: apply.DefaultParallelism, GoBenchFlags: o.BenchArgs, PlanRuns: o.PlanRuns}
+	rep := report{Parallelism: apply.DefaultParallelism, GoBenchFlags: o.BenchArgs, GoBenchStatus: o.GoBenchStatus, PlanRuns: o.PlanRuns}
 	if o.GoBench != "" {
 		raw, err := os.ReadFile(o.GoBench)
 		if err != nil {

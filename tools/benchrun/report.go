@@ -89,8 +89,9 @@ type report struct {
 	Plans      []planCompare
 	Validation validation
 	// GoBench is the raw output of go test -bench, or empty.
-	GoBench      string
-	GoBenchFlags string
+	GoBench       string
+	GoBenchFlags  string
+	GoBenchStatus int
 	// Took is benchrun's own time; Elapsed make bench's when known.
 	Took, Elapsed time.Duration
 	LoadAfter     string
@@ -966,6 +967,9 @@ func renderGoBench(w io.Writer, rep report) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "`go test -run '^$' -bench . -benchmem -count 1%s ./...` (`internal/apply`'s BenchmarkCreate runs with every limit off, as its name says; the servers' own benchmarks with their limiters off; the others as their comments say):\n", rep.GoBenchFlags)
 	fmt.Fprintln(w)
+	if rep.GoBenchStatus != 0 {
+		fmt.Fprintf(w, "**go test -bench exited with status %d**: a benchmark failed; its `--- FAIL` lines are in the output below.\n\n", rep.GoBenchStatus)
+	}
 	fmt.Fprintln(w, "<details><summary>raw output</summary>")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "```")
