@@ -428,12 +428,13 @@ func (w *Workspace) Cloudflare() (*cloudflare.Client, error) {
 func (w *Workspace) AWS() (*aws.Client, error) {
 	w.awsOnce.Do(func() {
 		hc := w.httpConfig()
-		cfg := aws.Config{
-			Endpoint:    strings.TrimSpace(w.getenv(EnvAWSEndpoint)),
-			HTTPClient:  &http.Client{Transport: aws.PacedTransport(hc.Pacer, hc.Transport)},
-			MaxAttempts: AWSAttempts,
-			Now:         w.Now,
+		cfg := aws.EnvConfig(w.getenv)
+		if e := strings.TrimSpace(w.getenv(EnvAWSEndpoint)); e != "" {
+			cfg.Endpoint = e
 		}
+		cfg.HTTPClient = &http.Client{Transport: aws.PacedTransport(hc.Pacer, hc.Transport)}
+		cfg.MaxAttempts = AWSAttempts
+		cfg.Now = w.Now
 		if w.getenv(EnvDevClockURL) != "" {
 			// handoff dev's server checks signatures on the dev clock.
 			cfg.SigningClock = w.Now

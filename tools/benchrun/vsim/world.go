@@ -234,6 +234,9 @@ func (w *World) Run(ctx context.Context, o RunOptions) (r Run, err error) {
 			continue
 		}
 		for _, e := range reg.Expiries(m) {
+			if !e.At.Before(m.ExpiresAt) {
+				continue // lives as long as the handoff: never refreshed
+			}
 			if at, ok := r.Expiries[slug]; !ok || e.At.Before(at) {
 				r.Expiries[slug] = e.At
 			}
