@@ -243,3 +243,16 @@ type Checks struct {
 type Described interface {
 	Checks() Checks
 }
+
+// PreMintChecker is a surface with a check that must pass before anything
+// of a handoff is made: apply runs CheckMint for every surface a handoff's
+// operation creates or refreshes, before the operation's first step (its
+// folder, its journal, the revocations of a replace), and an error stops
+// the handoff there. A refusal then grants nothing at all, where the same
+// check in Create would run after the surfaces before it (the handoff's
+// identity and its privilege) and leave apply to undo them: the Stripe key
+// of a test-mode spec that is a live key. It writes nothing, announces no
+// step, and its error names no secret value.
+type PreMintChecker interface {
+	CheckMint(ctx context.Context, req *Request) error
+}
