@@ -244,6 +244,17 @@ type Described interface {
 	Checks() Checks
 }
 
+// RevokedVerifier is a surface whose credential its vendor cannot end
+// before it expires, so that a revocation stays something to check: an
+// STS session, which only a deny on its role refuses. Verify skips the
+// records of a revoked handoff and of a killed surface, except for a
+// RevokedVerifier's: VerifyRevoked checks, against the vendor, that what
+// rec records is still refused (a revoked credential that works again is
+// a scope violation). It writes nothing.
+type RevokedVerifier interface {
+	VerifyRevoked(ctx context.Context, req *Request, rec Record) []Violation
+}
+
 // PreMintChecker is a surface with a check that must pass before anything
 // of a handoff is made: apply runs CheckMint for every surface a handoff's
 // operation creates or refreshes, before the operation's first step (its
