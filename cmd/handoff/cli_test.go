@@ -62,6 +62,7 @@ var scenarios = []scenario{
 	{name: "audit-help", args: []string{"audit", "-help"}},
 	{name: "untombstone-help", args: []string{"untombstone", "-help"}},
 	{name: "pats-help", args: []string{"pats", "-help"}},
+	{name: "rotation-help", args: []string{"rotation", "-help"}},
 	{name: "dev-help", args: []string{"dev", "-help"}},
 	{name: "help-help", args: []string{"help", "help"}},
 	{name: "help-unknown", args: []string{"help", "frobnicate"}},
