@@ -526,3 +526,40 @@ func rotationScenarios() []scenario {
 func init() {
 	registerCrashCase(crashCase{slug: deploySlug, surface: "heroku", scenarios: rotationScenarios()})
 }
+
+// TestRotationExpiredHandoffIsPruned: a handoff past its TTL leaves the
+// document with the apply that revokes it, as the plan shows; until then
+// its entries' auto_revoke_after has passed, so the service has dropped
+// them already.
+func TestRotationExpiredHandoffIsPruned(t *testing.T) {
+	w := newWorld(t, worldOptions{slugs: []string{iapSlug, dnsSlug}})
+	w.enableRotation()
+	w.mustApply()
+	m := w.manifest(iapSlug)
+	if enrolled(w.doc(), iapSlug) == nil {
+		t.Fatal("iap is not enrolled")
+	}
+	w.advance(m.ExpiresAt.Sub(w.now()) + time.Minute)
+	for _, e := range w.doc().Of(rotation.Consumer(iapSlug)) {
+		if !e.AutoRevokeAfter.Before(w.now()) {
+			t.Errorf("an expired handoff's entry is not past its auto_revoke_after: %+v", e)
+		}
+	}
+	p := w.plan()
+	h := findHandoff(p, iapSlug)
+	if h.Rotation == nil || len(h.Rotation.Remove) != 1 || len(h.Rotation.Add) != 0 || p.Rotation == nil || !p.Rotation.Write {
+		t.Fatalf("the plan does not prune the expired handoff: %+v, %+v", h.Rotation, p.Rotation)
+	}
+	rep := w.mustApply()
+	if rep.Rotation == nil || !rep.Rotation.Written {
+		t.Errorf("the document was not written: %+v", rep.Rotation)
+	}
+	if m := w.manifest(iapSlug); m.Status == manifest.Active {
+		t.Fatalf("the expired handoff is still active")
+	}
+	if got := enrolled(w.doc(), iapSlug); got != nil {
+		t.Errorf("the expired handoff is still enrolled: %q", got)
+	}
+	w.assertDocConverged()
+	w.assertNoChanges()
+}
