@@ -52,6 +52,12 @@ func TestDemo(t *testing.T) {
 		"AccessDeniedException (the role's deny names the handoff)",
 		"401 (the authorization is deleted)",
 		"none found",
+		// The rotation document: the long-lived credentials by vault
+		// path, the Cloudflare token gone with its kill, none at the end.
+		`"consumer_id": "handoff-` + release + `"`,
+		`"update_method": "INFISICAL_WRITE"`,
+		"2 entries of 2 handoffs; it says what the manifests say.",
+		`"subscriptions": []`,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the demo output lacks %q", want)

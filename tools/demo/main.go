@@ -118,6 +118,11 @@ func run(ctx context.Context, bin, template string, keep bool, out io.Writer) er
 		return err
 	}
 
+	d.stage("the rotation service's subscription document: the long-lived credentials, by vault path")
+	if _, err := d.handoff(0, "rotation"); err != nil {
+		return err
+	}
+
 	d.stage("the orchestrator's dispatch gate, then the session context")
 	for _, s := range []string{slug, release} {
 		if _, err := d.handoff(0, "gate", s); err != nil {
@@ -177,6 +182,10 @@ func run(ctx context.Context, bin, template string, keep bool, out io.Writer) er
 	if _, err := d.handoff(0, "verify", release); err != nil {
 		return err
 	}
+	d.say("the kill took the Cloudflare token out of the rotation document too:")
+	if _, err := d.handoff(0, "rotation", "-check"); err != nil {
+		return err
+	}
 
 	d.stage("pull request #43 deletes the specs; its merge revokes everything")
 	d.git("checkout", "-q", "-b", "remove-"+slug)
@@ -196,6 +205,9 @@ func run(ctx context.Context, bin, template string, keep bool, out io.Writer) er
 		}
 	}
 	if err := d.releaseRevoked(ctx, creds); err != nil {
+		return err
+	}
+	if _, err := d.handoff(0, "rotation", "-check"); err != nil {
 		return err
 	}
 
@@ -314,11 +326,39 @@ func (d *demo) makeRepo(template string) error {
 	if err := os.WriteFile(filepath.Join(d.repo, "specs", ".gitkeep"), nil, 0o644); err != nil {
 		return err
 	}
+	if err := appendFile(filepath.Join(d.repo, "handoff.hcl"), rotationBlock); err != nil {
+		return err
+	}
 	d.git("init", "-q", "-b", "main")
 	d.git("add", ".")
 	d.git("commit", "-q", "-m", "GitOps repository for handoff")
-	d.say("%s: handoff.hcl, .github/workflows/handoff.yml, specs/ (empty)", d.repo)
+	d.say("%s: handoff.hcl (with a rotation block), .github/workflows/handoff.yml, specs/ (empty)", d.repo)
 	return nil
+}
+
+// rotationBlock enrolls the demo's long-lived credentials in the rotation
+// service's subscription document. The demo keeps it in the folder above
+// the handoff root, which the dev server has; a real setup gives it a
+// folder of its own (docs/getting-started.md).
+const rotationBlock = `
+# Enrollment in the organisation's rotation service: apply keeps its
+# subscription document, handoff rotation prints it (docs/product.md).
+rotation {
+  path   = "/MooseQuest"
+  secret = "HANDOFF_SUBSCRIPTIONS"
+}
+`
+
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func copyFile(src, dst string) error {
