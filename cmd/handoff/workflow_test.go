@@ -312,11 +312,14 @@ func TestWorkflowPermissions(t *testing.T) {
 	}
 	commenters := 0
 	for id, j := range wf.Jobs {
-		posts := false
+		posts, alerts := false, false
 		for _, s := range wfRunSteps(wf) {
 			for _, c := range s.calls {
 				if s.job == id && slices.Contains(c, "-pr-comment") {
 					posts = true
+				}
+				if s.job == id && slices.Contains(c, "-alert") {
+					alerts = true
 				}
 			}
 		}
@@ -335,6 +338,8 @@ func TestWorkflowPermissions(t *testing.T) {
 			switch {
 			case v == "read" || v == "none":
 			case v == "write" && name == "pull-requests" && posts:
+			case v == "write" && name == "issues" && alerts:
+				// verify -alert's issues, with GITHUB_TOKEN.
 			case v == "write" && name == "id-token" && wfJobRuns(wf, id, "apply") && wfAWSStep(j) != nil:
 				// GitHub's OIDC token, exchanged for the AWS role by the
 				// apply job only.
@@ -888,6 +893,7 @@ func TestWorkflowInvocationsExistInTheCLI(t *testing.T) {
 		"validate": nil,
 		"plan":     {"-pr-comment", "-detailed-exitcode"},
 		"apply":    {"-auto-approve"},
+		"verify":   {"-alert"},
 	}
 	for cmd, flags := range want {
 		got, ok := seen[cmd]
