@@ -211,3 +211,34 @@ func TestIssueWritesCountAsWrites(t *testing.T) {
 		t.Fatalf("PATCH costs %d points", got)
 	}
 }
+
+// TestIssuesSurviveRestart: an opened and closed issue, its labels and its
+// state_reason are in MarshalState and back after RestoreState.
+func TestIssuesSurviveRestart(t *testing.T) {
+	e := newEnv(t, nil)
+	auth := actionsAuth(t, e)
+	expect(t, e.do("POST", "/repos/raxx-app/TradeMasterAPI/issues", auth, map[string]any{"title": "alert", "labels": []string{"Handoff-Alert"}}), 201, "")
+	expect(t, e.do("PATCH", "/repos/raxx-app/TradeMasterAPI/issues/43", auth, map[string]any{"state": "closed", "state_reason": "not_planned"}), 200, "")
+	state, err := e.srv.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := DefaultFixture()
+	fx.App.PrivateKeyPEM = testKeyPEM(t)
+	srv, err := New(nil, fx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.RestoreState(state); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Issues("raxx-app", "TradeMasterAPI")
+	if len(got) != 2 {
+		t.Fatalf("issues after restore: %+v", got)
+	}
+	is := got[1]
+	if is.Number != 43 || is.State != "closed" || is.StateReason != "not_planned" || is.ClosedBy != actionsBotLogin ||
+		is.ViaApp != actionsAppSlug || len(is.Labels) != 1 || is.Labels[0] != "Handoff-Alert" {
+		t.Errorf("restored %+v", is)
+	}
+}
