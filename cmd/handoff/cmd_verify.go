@@ -56,12 +56,18 @@ func verifyCommand(e *env) *cli.Command {
 			if err != nil {
 				return exitf(exitError, "handoff verify: %v", err)
 			}
-			vs, err := e.verifyAndAlert(c, ws, deps, c.Args().Slice())
-			var ee *exitErr
-			if errors.As(err, &ee) {
-				return err
+			out := e.verifyAndAlert(c, ws, deps, c.Args().Slice())
+			vs := out.vs
+			if out.alertErr != nil {
+				// Said whatever else happens: an alert nobody sees must not
+				// pass silently.
+				fmt.Fprintf(e.stderr, "handoff verify: -alert: %v\n", out.alertErr)
 			}
-			if err != nil {
+			if err := out.err; err != nil {
+				var ee *exitErr
+				if errors.As(err, &ee) {
+					return err
+				}
 				return exitf(exitError, "handoff verify: %s", bare(err, "apply: ", "verify: "))
 			}
 			scope, drift := 0, 0
@@ -82,6 +88,8 @@ func verifyCommand(e *env) *cli.Command {
 			switch {
 			case scope > 0:
 				return exitf(exitScopeViolation, "handoff verify: %s with a scope violation: revoke it (handoff revoke SLUG) and find out how it was widened", plural(scope, "handoff"))
+			case out.alertErr != nil:
+				return exitf(exitError, "handoff verify: the alert issues could not be written (above)")
 			case drift > 0:
 				return exitf(exitError, "handoff verify: %s drifted from the manifest: run handoff apply", plural(drift, "handoff"))
 			}

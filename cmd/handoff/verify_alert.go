@@ -138,22 +138,36 @@ func (e *env) alertIssues(c *cli.Context, ws *workspace.Workspace) (*alert.GitHu
 	return &alert.GitHubIssues{Client: gh, Token: token, Owner: owner, Repo: name}, nil
 }
 
+// verifyOutcome is verify's result (vs, err) and, with -alert, what kept
+// the alert issues from being written (alertErr).
+type verifyOutcome struct {
+	vs       []apply.Verification
+	err      error
+	alertErr error
+}
+
 // verifyAndAlert runs verify; with -alert it keeps asking a failing vendor
 // until -vendor-failure-after has passed (or at once when an open alert
 // says the vendor was failing already), then brings the alert issues in
-// line with what it found. It returns verify's own result.
-func (e *env) verifyAndAlert(c *cli.Context, ws *workspace.Workspace, deps apply.Deps, slugs []string) ([]apply.Verification, error) {
+// line with what it found. Verify runs even when the issues cannot be
+// reached (no token, no issues: write): its findings are printed, and the
+// alert failure is reported beside them.
+func (e *env) verifyAndAlert(c *cli.Context, ws *workspace.Workspace, deps apply.Deps, slugs []string) verifyOutcome {
+	plain := func(alertErr error) verifyOutcome {
+		vs, err := apply.Verify(c.Context, slugs, deps)
+		return verifyOutcome{vs: vs, err: err, alertErr: alertErr}
+	}
 	if !c.Bool("alert") {
-		return apply.Verify(c.Context, slugs, deps)
+		return plain(nil)
 	}
 	issues, err := e.alertIssues(c, ws)
 	if err != nil {
-		return nil, exitf(exitError, "handoff verify: -alert: %v", err)
+		return plain(err)
 	}
 	label := c.String("alert-label")
 	open, err := issues.Open(c.Context, label)
 	if err != nil {
-		return nil, exitf(exitError, "handoff verify: -alert: %v", err)
+		return plain(err)
 	}
 	firstSeen := alert.FirstSeen(open)
 	clock := e.alertClock(ws)
@@ -172,18 +186,18 @@ func (e *env) verifyAndAlert(c *cli.Context, ws *workspace.Workspace, deps apply
 			start = t
 		}
 		for clock.Now().Sub(start) < after {
-			fmt.Fprintf(e.stderr, "handoff verify: %s answered %d; asking again in %s\n", v, ae.Status, every)
+			fmt.Fprintf(e.stderr, "handoff verify: %s answered %d; asking again in %s\n", v, failing.Status, every)
 			if err := clock.Sleep(c.Context, every); err != nil {
-				return nil, exitf(exitError, "handoff verify: %v", err)
+				return verifyOutcome{vs: vs, err: verr, alertErr: err}
 			}
 			vs, verr = apply.Verify(c.Context, slugs, deps)
-			if _, ae2, still := vendorFailure(verr); !still {
+			_, ae2, still := vendorFailure(verr)
+			if !still {
 				fmt.Fprintf(e.stderr, "handoff verify: %s recovered within %s: no alert\n", v, after)
 				vendor, failing = "", nil
 				break
-			} else {
-				failing = ae2
 			}
+			failing = ae2
 		}
 		if failing != nil {
 			firstSeen["vendor/"+v] = start
@@ -194,13 +208,13 @@ func (e *env) verifyAndAlert(c *cli.Context, ws *workspace.Workspace, deps apply
 	var checked func(string) bool
 	switch {
 	case failing != nil:
-		line := fmt.Sprintf("%s: %s %s answered %d %s", failing.Op, failing.Method, failing.Path, failing.Status, http.StatusText(failing.Status))
 		// No request id: it changes every run, and the digest must not.
+		line := fmt.Sprintf("%s: %s %s answered %d %s", failing.Op, failing.Method, failing.Path, failing.Status, http.StatusText(failing.Status))
 		findings = append(findings, alert.Finding{Kind: alert.KindVendor, Subject: vendor, Lines: []string{line}, Since: firstSeen["vendor/"+vendor]})
 		checked = func(string) bool { return false } // nothing else could be checked
 	case verr != nil:
 		// Another error: verify says so; the alerts stay as they are.
-		return vs, verr
+		return verifyOutcome{vs: vs, err: verr}
 	default:
 		verified := map[string]bool{}
 		for _, v := range vs {
@@ -222,15 +236,12 @@ func (e *env) verifyAndAlert(c *cli.Context, ws *workspace.Workspace, deps apply
 		}
 	}
 	var runURL string
-	if srv, id, repo := e.getenv("GITHUB_SERVER_URL"), e.getenv("GITHUB_RUN_ID"), issues.Owner+"/"+issues.Repo; srv != "" && id != "" {
-		runURL = fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimRight(srv, "/"), repo, id)
+	if srv, id := e.getenv("GITHUB_SERVER_URL"), e.getenv("GITHUB_RUN_ID"); srv != "" && id != "" {
+		runURL = fmt.Sprintf("%s/%s/%s/actions/runs/%s", strings.TrimRight(srv, "/"), issues.Owner, issues.Repo, id)
 	}
 	acts, err := alert.Sync(c.Context, issues, findings, checked, alert.Options{Label: label, Now: clock.Now(), RunURL: runURL})
 	for _, a := range acts {
 		fmt.Fprintf(e.stderr, "handoff verify: %s alert issue %s/%s#%d (%s)\n", a.Verb, issues.Owner, issues.Repo, a.Number, a.Key)
 	}
-	if err != nil {
-		return nil, exitf(exitError, "handoff verify: -alert: %v", err)
-	}
-	return vs, verr
+	return verifyOutcome{vs: vs, err: verr, alertErr: err}
 }

@@ -166,9 +166,14 @@ func TestVerifyAlertWithoutIssuesWrite(t *testing.T) {
 	c.must(0, "apply", "-auto-approve")
 	c.env["GITHUB_TOKEN"] = mintRestricted(t, c, map[string]string{"metadata": "read", "contents": "read"})
 	c.secrets[c.env["GITHUB_TOKEN"]] = true
-	_, stderr := c.must(1, "verify", "-alert")
-	if !strings.Contains(stderr, "403") || !strings.Contains(stderr, "permissions: issues: write") {
+	stdout, stderr := c.must(1, "verify", "-alert")
+	if !strings.Contains(stderr, "403") || !strings.Contains(stderr, "permissions: issues: write") ||
+		!strings.Contains(stderr, "the alert issues could not be written") {
 		t.Fatalf("refused: %s", stderr)
+	}
+	// Verify itself ran and said what it found.
+	if !strings.Contains(stdout, iapSlug+": verified") {
+		t.Errorf("verify's findings are missing when the alert fails:\n%s", stdout)
 	}
 	delete(c.env, "GITHUB_TOKEN")
 	_, stderr = c.must(1, "verify", "-alert")
