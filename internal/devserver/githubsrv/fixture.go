@@ -142,7 +142,7 @@ type Issue struct {
 	// Labels are label names; a name no label of the repository has yet
 	// creates one, as GitHub does.
 	Labels []string `json:"labels,omitempty"`
-	// StateReason is "completed", "not_planned" or "reopened", once the
+	// StateReason is "completed", "not_planned", "duplicate" or "reopened", once the
 	// issue was closed or reopened.
 	StateReason string `json:"state_reason,omitempty"`
 	// ClosedBy is the login that closed it last.

@@ -242,3 +242,24 @@ func TestIssuesSurviveRestart(t *testing.T) {
 		t.Errorf("restored %+v", is)
 	}
 }
+
+// TestStateReasonNeedsAStateChange: GitHub ignores a state_reason sent
+// without a change of state.
+func TestStateReasonNeedsAStateChange(t *testing.T) {
+	e := newEnv(t, nil)
+	auth := actionsAuth(t, e)
+	const path = "/repos/raxx-app/TradeMasterAPI/issues/41"
+	var is issueOut
+	e.do("PATCH", path, auth, map[string]any{"state": "closed", "state_reason": "not_planned"}).json(t, &is)
+	if is.StateReason == nil || *is.StateReason != "not_planned" {
+		t.Fatalf("closed as not planned: %+v", is)
+	}
+	e.do("PATCH", path, auth, map[string]any{"state_reason": "completed"}).json(t, &is)
+	if *is.StateReason != "not_planned" {
+		t.Errorf("state_reason alone changed it to %q", *is.StateReason)
+	}
+	e.do("PATCH", path, auth, map[string]any{"state": "closed", "state_reason": "duplicate"}).json(t, &is)
+	if *is.StateReason != "not_planned" {
+		t.Errorf("closing a closed issue changed its reason to %q", *is.StateReason)
+	}
+}

@@ -19,7 +19,8 @@ import (
 // status codes 200/201, 403 "Resource not accessible by integration" with
 // X-Accepted-GitHub-Permissions for a token without `issues` (read for the
 // reads, write for the writes), 404 for a repository the caller cannot see,
-// 410 "Issues are disabled for this repo", 422 for a bad body. Where the
+// 410 "Issues are disabled for this repo" (on the list too, as GitHub
+// answers it: dust-tt/dust#10314), 422 for a bad body. Where the
 // documentation does not say, the choices are marked "chosen".
 
 const (
@@ -180,7 +181,6 @@ type issueFields struct {
 	hasLabels   bool
 	state       *string
 	stateReason *string
-	clearReason bool
 }
 
 // readIssueFields reads and checks the body of an issue write (create:
@@ -274,14 +274,15 @@ func (c *call) readIssueFields(create bool) (issueFields, *apiError) {
 			continue
 		}
 		if v == nil {
-			f.clearReason = true
 			continue
 		}
+		// "duplicate" is GitHub's newest close reason (2025); chosen:
+		// accepted as the others are.
 		switch *v {
-		case "completed", "not_planned", "reopened":
+		case "completed", "not_planned", "duplicate", "reopened":
 			f.stateReason = v
 		default:
-			return f, errInvalid(fmt.Sprintf(`For 'properties/state_reason', %s is not one of ["completed", "not_planned", "reopened", null].`, inspect(obj[name])))
+			return f, errInvalid(fmt.Sprintf(`For 'properties/state_reason', %s is not one of ["completed", "not_planned", "duplicate", "reopened", null].`, inspect(obj[name])))
 		}
 	}
 	return f, nil
@@ -387,11 +388,9 @@ func (s *Server) updateIssue(c *call) {
 		is.State = "open"
 		is.ClosedAt = nil
 		is.StateReason = "reopened"
-	case f.stateReason != nil && is.State == "closed" && *f.stateReason != "reopened":
-		is.StateReason = *f.stateReason
-	case f.clearReason:
-		is.StateReason = ""
 	}
+	// A state_reason without a change of state is ignored, as GitHub
+	// documents ("Ignored unless `state` is changed"; github/docs#22914).
 	is.UpdatedAt = c.now
 	c.json(http.StatusOK, c.issueJSON(r, is))
 }

@@ -283,9 +283,9 @@ func buildWorld(fx Fixture) (*world, error) {
 			return fail("issue %s#%d: closed_by %q is not an account", p.Repository, p.Number, p.ClosedBy)
 		}
 		switch p.StateReason {
-		case "", "completed", "not_planned", "reopened":
+		case "", "completed", "not_planned", "duplicate", "reopened":
 		default:
-			return fail("issue %s#%d: state_reason %q is not completed, not_planned or reopened", p.Repository, p.Number, p.StateReason)
+			return fail("issue %s#%d: state_reason %q is not completed, not_planned, duplicate or reopened", p.Repository, p.Number, p.StateReason)
 		}
 		if p.ViaApp != "" && p.ViaApp != a.Slug && p.ViaApp != actionsAppSlug {
 			return fail("issue %s#%d: via_app %q is neither %q nor %q", p.Repository, p.Number, p.ViaApp, a.Slug, actionsAppSlug)
