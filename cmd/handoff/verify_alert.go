@@ -35,7 +35,7 @@ func alertFlags() []cli.Flag {
 		&cli.StringFlag{Name: "repo", Usage: "`OWNER/NAME` of the repository the alert issues go to (default: GITHUB_REPOSITORY)"},
 		&cli.StringFlag{Name: "alert-label", Value: alert.DefaultLabel, Usage: "`LABEL` of the alert issues"},
 		&cli.DurationFlag{Name: "vendor-failure-after", Value: defaultVendorFailureAfter, Usage: "alert when a vendor has answered 5xx for longer than `DURATION`"},
-		&cli.DurationFlag{Name: "probe-every", Value: defaultProbeEvery, Usage: "with -alert, ask a failing vendor again every `DURATION` until it recovers or -vendor-failure-after has passed"},
+		&cli.DurationFlag{Name: "probe-every", Value: defaultProbeEvery, Usage: "ask a failing vendor again every `DURATION` until the alert is due"},
 	}
 }
 
