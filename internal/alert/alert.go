@@ -164,7 +164,7 @@ func body(f Finding, m marker, opts Options) string {
 	b.WriteString("\n\n")
 	switch f.Kind {
 	case KindScope:
-		fmt.Fprintf(&b, "What to do: `handoff revoke %s`, then find out how it was widened (docs/runbook). ", f.Subject)
+		fmt.Fprintf(&b, "What to do: `handoff revoke %s`, then find out how it was widened. ", f.Subject)
 	case KindVendor:
 		b.WriteString("What to do: check the vendor's status page; the next scheduled apply retries. ")
 	}
