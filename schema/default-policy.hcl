@@ -59,4 +59,19 @@ policy {
   aws_ssm_read_roots   = []
   aws_s3_read_prefixes = []
   aws_sqs_send_queues  = []
+
+  # The mass-revocation guard. A lost specs/ folder, a wrong directory or a
+  # bad merge reads exactly like "every spec was deleted", and apply would
+  # revoke every live handoff. So apply refuses a plan that revokes, before
+  # their TTL ends and because their spec is gone, more than
+  # max_revocations handoffs or more than max_revocation_share of the live
+  # ones (a single revocation never exceeds the share), unless run with
+  # -allow-mass-revocation. Revocations at the end of the TTL never count:
+  # the guard must not keep a credential alive past its TTL (H3), and a
+  # batch of handoffs made together ends together. Ten at once, or more
+  # than half of the fleet, is beyond a routine clean-up and the mark of
+  # a lost specs/; set max_revocations = 0 to confirm every such
+  # revocation by hand, or raise the limits for a large fleet.
+  max_revocations      = 10
+  max_revocation_share = "50%"
 }

@@ -32,11 +32,15 @@ func applyCommand(e *env) *cli.Command {
 			"specs or the live state changed since (the workspace is the current directory, or the global\n" +
 			"-chdir=DIR). Steps are numbered on stderr; no secret is ever printed.\n" +
 			"A run that fails part-way leaves a journal from which the next apply converges.\n" +
-			"Exit status: 0 applied (or nothing to do), 1 error.",
+			"A plan that revokes more live handoffs, their specs gone, than the policy's max_revocations or\n" +
+			"max_revocation_share (a lost specs/ reads like every spec deleted) is refused unless\n" +
+			"-allow-mass-revocation is given; revocations at the end of a TTL never count.\n" +
+			"Exit status: 0 applied (or nothing to do), 1 error, 5 refused by the mass-revocation guard.",
 		Flags: []cli.Flag{
 			autoApproveFlag("apply"),
 			&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for another apply's lock, a `DURATION` (0 fails at once)"},
 			&cli.IntFlag{Name: "parallelism", Value: apply.DefaultParallelism, Usage: "`N` handoffs applied at once (each runs its steps in order)"},
+			allowMassRevocationFlag(),
 			chdirFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -53,6 +57,9 @@ func applyCommand(e *env) *cli.Command {
 				if p, err = planfile.ReadFile(file); err != nil {
 					return exitf(exitError, "handoff apply: %v", err)
 				}
+				if err := e.checkGuard(c, p, ws, true); err != nil {
+					return exitf(exitMassRevocation, "%v", err)
+				}
 			} else {
 				if p, err = e.planWorkspace(c, "apply", ws); err != nil {
 					return err
@@ -63,6 +70,9 @@ func applyCommand(e *env) *cli.Command {
 				}
 				if !p.HasChanges() {
 					return nil
+				}
+				if err := e.checkGuard(c, p, ws, false); err != nil {
+					return exitf(exitMassRevocation, "%v", err)
 				}
 				if err := e.confirm(c); err != nil {
 					return err
@@ -109,6 +119,9 @@ func applyCommand(e *env) *cli.Command {
 					}
 					if !np.HasChanges() {
 						return nil
+					}
+					if err := e.checkGuard(c, np, ws, false); err != nil {
+						return err
 					}
 					return e.confirm(c)
 				}
@@ -189,7 +202,10 @@ func (e *env) readLine(ctx context.Context) (string, error) {
 // stderr, and returns the exit status.
 func (e *env) reportApply(p *plan.Plan, rep apply.Report, err error) error {
 	var locked *apply.LockedError
+	var refused *guardRefusal
 	switch {
+	case errors.As(err, &refused):
+		return exitf(exitMassRevocation, "%v", refused)
 	case errors.As(err, &locked), errors.Is(err, apply.ErrStalePlan):
 		return exitf(exitError, "handoff apply: %s\nNothing was changed.", bare(err, "apply: "))
 	case err != nil && len(rep.Handoffs) == 0:

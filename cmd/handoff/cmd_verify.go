@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -26,11 +27,15 @@ func verifyCommand(e *env) *cli.Command {
 			"and privileges no wider than the spec, no identity named for it that the manifest does not\n" +
 			"record, and GitHub tokens a crashed apply may have left that nobody can revoke. Writes nothing.\n" +
 			"With SLUGs, only handoff.hcl and their own specs must be valid (another spec's errors are a warning).\n" +
+			"-alert keeps one GitHub issue (label handoff-alert) open per handoff with a scope violation and per\n" +
+			"vendor that has answered 5xx for longer than -vendor-failure-after, updates it while the problem\n" +
+			"lasts and closes it when a run finds it gone (repository from -repo or GITHUB_REPOSITORY, token\n" +
+			"from GITHUB_TOKEN, which needs issues: write).\n" +
 			"Exit status: 0 all verified, 1 error or drift (apply repairs it), 4 scope violation.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the findings as JSON on stdout"},
 			chdirFlag(),
-		},
+		}, alertFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := misplacedFlag(c.Args().Slice()); err != nil {
 				return usageError(c, err, true)
@@ -51,8 +56,18 @@ func verifyCommand(e *env) *cli.Command {
 			if err != nil {
 				return exitf(exitError, "handoff verify: %v", err)
 			}
-			vs, err := apply.Verify(c.Context, c.Args().Slice(), deps)
-			if err != nil {
+			out := e.verifyAndAlert(c, ws, deps, c.Args().Slice())
+			vs := out.vs
+			if out.alertErr != nil {
+				// Said whatever else happens: an alert nobody sees must not
+				// pass silently.
+				fmt.Fprintf(e.stderr, "handoff verify: -alert: %v\n", out.alertErr)
+			}
+			if err := out.err; err != nil {
+				var ee *exitErr
+				if errors.As(err, &ee) {
+					return err
+				}
 				return exitf(exitError, "handoff verify: %s", bare(err, "apply: ", "verify: "))
 			}
 			scope, drift := 0, 0
@@ -73,6 +88,8 @@ func verifyCommand(e *env) *cli.Command {
 			switch {
 			case scope > 0:
 				return exitf(exitScopeViolation, "handoff verify: %s with a scope violation: revoke it (handoff revoke SLUG) and find out how it was widened", plural(scope, "handoff"))
+			case out.alertErr != nil:
+				return exitf(exitError, "handoff verify: the alert issues could not be written (above)")
 			case drift > 0:
 				return exitf(exitError, "handoff verify: %s drifted from the manifest: run handoff apply", plural(drift, "handoff"))
 			}

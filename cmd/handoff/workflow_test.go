@@ -200,6 +200,15 @@ func wfEvalIf(t *testing.T, cond string, ctx map[string]string) bool {
 			return v
 		case *actionlint.NotOpNode:
 			return !wfTruthy(eval(n.Operand))
+		case *actionlint.FuncCallNode:
+			// The status functions, for a run nobody cancels whose earlier
+			// steps passed.
+			switch strings.ToLower(n.Callee) {
+			case "always", "success":
+				return true
+			case "cancelled", "failure":
+				return false
+			}
 		case *actionlint.LogicalOpNode:
 			l := wfTruthy(eval(n.Left))
 			if n.Kind == actionlint.LogicalOpNodeKindAnd {
@@ -312,11 +321,14 @@ func TestWorkflowPermissions(t *testing.T) {
 	}
 	commenters := 0
 	for id, j := range wf.Jobs {
-		posts := false
+		posts, alerts := false, false
 		for _, s := range wfRunSteps(wf) {
 			for _, c := range s.calls {
 				if s.job == id && slices.Contains(c, "-pr-comment") {
 					posts = true
+				}
+				if s.job == id && slices.Contains(c, "-alert") {
+					alerts = true
 				}
 			}
 		}
@@ -335,6 +347,8 @@ func TestWorkflowPermissions(t *testing.T) {
 			switch {
 			case v == "read" || v == "none":
 			case v == "write" && name == "pull-requests" && posts:
+			case v == "write" && name == "issues" && alerts:
+				// verify -alert's issues, with GITHUB_TOKEN.
 			case v == "write" && name == "id-token" && wfJobRuns(wf, id, "apply") && wfAWSStep(j) != nil:
 				// GitHub's OIDC token, exchanged for the AWS role by the
 				// apply job only.
@@ -888,6 +902,7 @@ func TestWorkflowInvocationsExistInTheCLI(t *testing.T) {
 		"validate": nil,
 		"plan":     {"-pr-comment", "-detailed-exitcode"},
 		"apply":    {"-auto-approve"},
+		"verify":   {"-alert"},
 	}
 	for cmd, flags := range want {
 		got, ok := seen[cmd]
@@ -1057,6 +1072,9 @@ func TestWorkflowRunsAgainstDevServers(t *testing.T) {
 			if !slices.Contains(jobs, st.job) {
 				continue
 			}
+			if st.step.If != nil && !wfEvalIf(t, st.step.If.Value, map[string]string{"github.event_name": eventName, "github.ref": ref}) {
+				continue
+			}
 			environ := map[string]string{
 				// What the runner sets.
 				"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": dir, "GITHUB_EVENT_NAME": eventName,
@@ -1131,7 +1149,10 @@ func TestWorkflowRunsAgainstDevServers(t *testing.T) {
 	}
 
 	runEvent("push", "refs/heads/main", map[string]int{"apply": 0})
-	runEvent("schedule", "refs/heads/main", map[string]int{"apply": 0})
+	runEvent("schedule", "refs/heads/main", map[string]int{"apply": 0, "verify": 0})
+	if n := len(s.GitHub.Issues(owner, repo)); n != 1 {
+		t.Errorf("the scheduled verify of a clean state opened an alert: %d issues", n)
+	}
 
 	// The handoffs of the template are ready for dispatch.
 	environ := map[string]string{}

@@ -98,6 +98,9 @@ type Plan struct {
 	SpecsDigest string `json:"specs_digest"`
 	// Policy is the result of the policy checks the specs passed.
 	Policy PolicyResult `json:"policy"`
+	// RevocationGuard is the mass-revocation guard's account of the plan
+	// (guard.go); nil in a plan made by a handoff without the guard.
+	RevocationGuard *RevocationGuard `json:"revocation_guard,omitempty"`
 	// Handoffs is sorted by slug and includes no-op handoffs.
 	Handoffs []Handoff `json:"handoffs"`
 	// Rotation is the plan of the rotation service's subscription

@@ -42,10 +42,11 @@ func RenderJSON(w io.Writer, p *Plan) error {
 }
 
 // Canonical returns a deep copy of p in the form its JSON is written in:
-// times in UTC, and empty (not nil) Handoffs, Policy.Checks and Changes, so
-// that they encode as [] rather than null. p is not modified. RenderJSON
-// renders this form and package planfile stores and checksums it, so a plan
-// read back from a plan file equals p.Canonical().
+// times in UTC, and empty (not nil) Handoffs, Policy.Checks, Changes and
+// RevocationGuard.Slugs, so that they encode as [] rather than null. p is
+// not modified. RenderJSON renders this form and package planfile stores
+// and checksums it, so a plan read back from a plan file equals
+// p.Canonical().
 func (p *Plan) Canonical() *Plan {
 	n := *p
 	n.CreatedAt = n.CreatedAt.UTC()
@@ -54,6 +55,15 @@ func (p *Plan) Canonical() *Plan {
 		n.Policy.Checks = []string{}
 	}
 	n.Policy.Warnings = cloneStrings(p.Policy.Warnings)
+	if g := p.RevocationGuard; g != nil {
+		c := *g
+		c.Slugs = cloneStrings(g.Slugs)
+		if c.Slugs == nil {
+			c.Slugs = []string{}
+		}
+		c.Exceeded = cloneStrings(g.Exceeded)
+		n.RevocationGuard = &c
+	}
 	n.Handoffs = make([]Handoff, len(p.Handoffs))
 	for i, h := range p.Handoffs {
 		h.ExpiresAt = h.ExpiresAt.UTC()

@@ -47,7 +47,8 @@ const (
 )
 
 // RenderMarkdown renders the plan as the body of a pull request comment: the
-// marker, a title with the summary, the policy result, the privilege
+// marker, a title with the summary, the mass-revocation warning when the
+// guard tripped, the policy result, the privilege
 // escalations (each on a ⚠️ line), a table of handoffs (action, slug, card,
 // expiry, reason) and, per changed handoff, a collapsible <details> block
 // with its changes, a permissions table (surface | grant | before | after |
@@ -158,6 +159,7 @@ func (m *markdown) head(short bool) string {
 	default:
 		b.WriteString("### handoff plan: no changes\n\n" + noChangesSentence + "\n\n")
 	}
+	b.WriteString(m.guardCaution())
 	ctx := []string{"Environment " + mdCode(p.Environment, false), "vault root " + mdCode(p.HandoffRoot, false)}
 	if p.GitCommit != "" {
 		ctx = append(ctx, "specs at commit "+mdCode(shortCommit(p.GitCommit), false))
@@ -186,7 +188,35 @@ func (m *markdown) head(short bool) string {
 		b.WriteString("\n")
 	}
 	b.WriteString(mdRotation(p, short))
+	b.WriteString(m.guardLine())
 	return b.String()
+}
+
+// guardCaution is the mass-revocation warning (a GitHub "caution"
+// alert), first after the title, when the guard tripped. Every detail
+// level keeps it.
+func (m *markdown) guardCaution() string {
+	g := m.p.RevocationGuard
+	if g == nil || !g.Tripped {
+		return ""
+	}
+	return "> [!CAUTION]\n> **🛑 Mass revocation:** " + fmt.Sprintf("%d of the %d live %s (%d%%) would be revoked before their TTL ends, their specs gone; "+
+		"the policy allows at most %d and %s (`%s`, `%s` in `handoff.hcl`).",
+		g.Revocations, g.Live, oneOrMany(g.Live, "handoff", "handoffs"), g.Percent(),
+		g.MaxRevocations, mdText(g.MaxRevocationShare), LimitMaxRevocations, LimitMaxRevocationShare) + "\n>\n" +
+		"> `handoff apply` refuses this plan unless run with `" + AllowMassRevocationFlag + "`. " +
+		"If `specs/` was lost, or this is the wrong branch, do not merge: restore the specs.\n\n"
+}
+
+// guardLine counts, after the policy result, the revocations the guard
+// counts when they are within its limits.
+func (m *markdown) guardLine() string {
+	g := m.p.RevocationGuard
+	if g == nil || g.Tripped || g.Revocations == 0 {
+		return ""
+	}
+	return fmt.Sprintf("**Revocations before the TTL ends:** %d of %d live %s (%d%%), within the policy's limits (%d and %s).\n\n",
+		g.Revocations, g.Live, oneOrMany(g.Live, "handoff", "handoffs"), g.Percent(), g.MaxRevocations, mdText(g.MaxRevocationShare))
 }
 
 // escalationBlock lists every escalation of the plan, or, when short, only

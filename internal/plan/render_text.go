@@ -42,7 +42,9 @@ const (
 // one block per changed handoff with its reason and, per changed surface, the
 // grant line by line (+ added, - removed, ~ changed as `key: "old" → "new"`,
 // escalations marked "(!) escalation"), a note counting the unchanged
-// handoffs, and the summary line "Plan: 2 to create, 1 to refresh, 0 to
+// handoffs, the mass-revocation warning when the guard tripped (a "guard:"
+// header line counts the revocations before their TTL ends whenever there
+// are some), and the summary line "Plan: 2 to create, 1 to refresh, 0 to
 // replace, 0 to revoke." or "No changes. Live credentials match the specs."
 //
 // Values are quoted Go-style, so a control character in a value cannot reach
@@ -79,6 +81,7 @@ func RenderText(w io.Writer, p *Plan, opts TextOptions) error {
 		t.held(held)
 	}
 	t.rotation(p)
+	t.guard(p.RevocationGuard)
 	switch {
 	case p.HasChanges():
 		t.b.WriteString(t.paint(ansiBold, "Plan:") + " " + p.Summary().String() + rotationSuffix(p) + ".\n")
@@ -187,6 +190,26 @@ func (t *textWriter) header(p *Plan) {
 	for _, w := range p.Policy.Warnings {
 		t.para("    "+t.paint(ansiYellow, "warning:")+" ", w, 13)
 	}
+	if g := p.RevocationGuard; g != nil && (g.Revocations > 0 || g.Tripped) {
+		counts := fmt.Sprintf("%d of %d live %s (%d%%) revoked before their TTL ends; limits %d and %s",
+			g.Revocations, g.Live, oneOrMany(g.Live, "handoff", "handoffs"), g.Percent(), g.MaxRevocations, g.MaxRevocationShare)
+		if g.Tripped {
+			counts = t.paint(ansiBoldRed, "MASS REVOCATION:") + " " + counts + ": apply refuses this plan without " + AllowMassRevocationFlag
+		}
+		t.para("  guard:      ", counts, 14)
+	}
+	t.b.WriteString("\n")
+}
+
+// guard writes the mass-revocation warning, right above the summary line
+// where a long plan's reader looks.
+func (t *textWriter) guard(g *RevocationGuard) {
+	if g == nil || !g.Tripped {
+		return
+	}
+	mark := t.paint(ansiBoldRed, "!!!") + " "
+	t.para(mark, "Mass revocation: "+g.Sentence()+". handoff apply refuses this plan unless run with "+AllowMassRevocationFlag+
+		". If specs/ was lost, or this is the wrong directory or branch, do not apply it: restore the specs and plan again.", 4, mark)
 	t.b.WriteString("\n")
 }
 

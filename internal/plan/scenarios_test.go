@@ -38,7 +38,8 @@ func Scenarios() []Scenario {
 		{"no-change", newTestPlan(iapNoOp(), foundersNoOp()), allFormats},
 		{"refresh", newTestPlan(iapRefresh(), foundersNoOp()), allFormats},
 		{"replace-escalation", newTestPlan(iapReplace(), foundersNoOp()), allFormats},
-		{"revoke", newTestPlan(pastTTLRevoke(), specDeletedRevoke()), allFormats},
+		{"revoke", revokePlan(), allFormats},
+		{"mass-revocation", massRevocationPlan(), allFormats},
 		{"mix", mixPlan(), allFormats},
 		{"held", heldPlan(), allFormats},
 		{"held-with-changes", heldWithChangesPlan(), allFormats},
@@ -233,6 +234,30 @@ func specDeletedRevoke() Handoff {
 			{Surface: "stripe", Action: Revoke, Reason: "spec deleted", Resource: "restricted key (test mode)", Before: stripe, Secrets: []string{"STRIPE_RESTRICTED_KEY"}},
 		},
 	}
+}
+
+// revokePlan revokes one handoff at the end of its TTL and one whose spec
+// was deleted: one revocation counts, within the default limits.
+func revokePlan() *Plan {
+	p := newTestPlan(pastTTLRevoke(), specDeletedRevoke())
+	p.RevocationGuard = NewRevocationGuard(2, []string{"stripe-webhooks-20260621"}, 1, RevocationLimits{Count: 10, SharePercent: 50})
+	return p
+}
+
+// massRevocationPlan revokes three of the four live handoffs, their specs
+// gone (specs/ lost, say), and one at the end of its TTL, under a policy
+// of max_revocations = 2 and max_revocation_share = "50%": the guard
+// trips on both limits.
+func massRevocationPlan() *Plan {
+	deleted := func(slug string, card int) Handoff {
+		h := specDeletedRevoke()
+		h.Slug, h.Card = slug, card
+		return h
+	}
+	p := newTestPlan(pastTTLRevoke(), deleted("billing-sync-20260621", 3701), deleted("docs-refresh-20260621", 3702), specDeletedRevoke())
+	p.RevocationGuard = NewRevocationGuard(4, []string{"billing-sync-20260621", "docs-refresh-20260621", "stripe-webhooks-20260621"}, 1,
+		RevocationLimits{Count: 2, SharePercent: 50})
+	return p
 }
 
 // mixPlan has one handoff per action, two unchanged ones, a policy warning

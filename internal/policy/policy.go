@@ -2,11 +2,15 @@ package policy
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/raxx-app/handoff/internal/plan"
 	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/schema"
@@ -36,6 +40,10 @@ type Policy struct {
 	// MaxTTL is the longest TTL a handoff may ask for; never above
 	// HardMaxTTL once Effective has checked it.
 	MaxTTL spec.Duration
+	// Revocations are the bounds of the mass-revocation guard
+	// (max_revocations, max_revocation_share); a value that breaks its
+	// rule is reported and the default kept.
+	Revocations plan.RevocationLimits
 	// Surfaces holds each Policer surface's effective policy, by name.
 	Surfaces map[string]any
 }
@@ -87,6 +95,9 @@ func effective(reg *surface.Registry, cfg *spec.Config) (*Policy, hcl.Diagnostic
 	if override != nil && override.MaxTTL.Valid() {
 		p.MaxTTL = override.MaxTTL
 	}
+	var rd hcl.Diagnostics
+	p.Revocations, rd = revocationLimits(def, override)
+	diags = append(diags, rd...)
 	for _, s := range reg.All() {
 		pol, ok := s.(surface.Policer)
 		if !ok {
@@ -110,6 +121,71 @@ func effective(reg *surface.Registry, cfg *spec.Config) (*Policy, hcl.Diagnostic
 		}
 	}
 	return p, diags
+}
+
+// Default bounds of the mass-revocation guard, should the default policy
+// file lose them.
+const (
+	DefaultMaxRevocations     = 10
+	DefaultMaxRevocationShare = 50.0
+)
+
+// RevocationLimits returns the bounds of the mass-revocation guard under
+// cfg's policy block (cfg may be nil): the default policy's, overridden
+// field by field. A value that breaks its rule is ignored here; Effective
+// (and so policy.Check) reports it.
+func RevocationLimits(cfg *spec.Config) plan.RevocationLimits {
+	def, _ := defaultPolicy()
+	var override *spec.PolicyConfig
+	if cfg != nil {
+		override = cfg.Policy
+	}
+	lim, _ := revocationLimits(def, override)
+	return lim
+}
+
+// revocationLimits decodes max_revocations and max_revocation_share of
+// the default policy def, then of override, each checked: a whole number
+// of 0 or more, and a percentage from "0%" to "100%".
+func revocationLimits(def, override *spec.PolicyConfig) (plan.RevocationLimits, hcl.Diagnostics) {
+	lim := plan.RevocationLimits{Count: DefaultMaxRevocations, SharePercent: DefaultMaxRevocationShare}
+	var diags hcl.Diagnostics
+	for _, pc := range []*spec.PolicyConfig{def, override} {
+		if pc == nil {
+			continue
+		}
+		if n := pc.MaxRevocations; n.Valid() {
+			if n.Value < 0 || n.Value > math.MaxInt32 {
+				diags = append(diags, errorf(n.Range, "Invalid max_revocations",
+					"max_revocations is %d; write how many handoffs one apply may revoke before their TTL ends, their specs gone: 0 or more, such as max_revocations = 10.", n.Value))
+			} else {
+				lim.Count = int(n.Value)
+			}
+		}
+		if sh := pc.MaxRevocationShare; sh.Valid() {
+			if v, ok := ParsePercent(sh.Value); ok {
+				lim.SharePercent = v
+			} else {
+				diags = append(diags, errorf(sh.Range, "Invalid max_revocation_share",
+					"max_revocation_share is %q; write a percentage of the live handoffs from \"0%%\" to \"100%%\", such as max_revocation_share = \"50%%\".", sh.Value))
+			}
+		}
+	}
+	return lim, diags
+}
+
+// ParsePercent reads "50%" or "12.5%" (0 to 100, the sign required) as a
+// number of percent.
+func ParsePercent(s string) (float64, bool) {
+	num, ok := strings.CutSuffix(strings.TrimSpace(s), "%")
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || math.IsNaN(v) || v < 0 || v > 100 {
+		return 0, false
+	}
+	return v, true
 }
 
 // FormatDuration writes d as a person would: "24h", "1h30m", "90s".

@@ -64,6 +64,14 @@
 // by that expiry (H3); apply enforces the same rule on any plan it is
 // given.
 //
+// Every plan carries the mass-revocation guard's account
+// (plan.RevocationGuard, guard.go): the live handoffs it revokes before
+// their TTL ends because their spec is gone, against the policy's
+// max_revocations and max_revocation_share. A lost specs/ reads like every
+// spec deleted; apply refuses a plan beyond the limits unless told
+// otherwise. Expiries and the end of a revocation already under way never
+// count.
+//
 // Besides the diagnostics of the rules, a GitHub App installation that a
 // spec uses and that grants a permission no handoff may hold (forbidden by
 // policy, or at the admin level) is a warning naming the installation, the

@@ -154,6 +154,7 @@ func Plan(ctx context.Context, repo *spec.Repo, live *state.Live, opts Options) 
 	p.Finalize()
 	pl.checkPlan(p)
 	pl.rotation(p, specs)
+	p.RevocationGuard = pl.guard(p, specs)
 
 	for _, prob := range live.Problems {
 		pl.diags = append(pl.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Unexpected content in the vault",

@@ -66,6 +66,12 @@ type PolicyConfig struct {
 	DefRange hcl.Range
 	// MaxTTL is the longest TTL a handoff may ask for (never above 24h).
 	MaxTTL Duration
+	// MaxRevocations and MaxRevocationShare bound what one apply may
+	// revoke of the live handoffs whose spec is gone before their TTL ends
+	// (the mass-revocation guard of package reconcile): a count, and a
+	// share written as a percentage ("25%").
+	MaxRevocations     Int
+	MaxRevocationShare String
 
 	surfaces map[string]Block
 }
@@ -127,7 +133,8 @@ func (l *Language) ParseConfig(filename string, src []byte) (*Config, hcl.Diagno
 	}
 	if blk := d.single(top, l.policy.Type); blk != nil {
 		b := &Body{d: d, b: d.content(blk.Body, l.policy, blk.DefRange)}
-		cfg.Policy = &PolicyConfig{DefRange: blk.DefRange, MaxTTL: b.Duration("max_ttl", "")}
+		cfg.Policy = &PolicyConfig{DefRange: blk.DefRange, MaxTTL: b.Duration("max_ttl", ""),
+			MaxRevocations: b.Int("max_revocations"), MaxRevocationShare: b.String("max_revocation_share", "")}
 		for _, s := range l.surfaces {
 			if s.DecodePolicy != nil {
 				if v := s.DecodePolicy(b); v != nil {

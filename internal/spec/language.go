@@ -11,7 +11,8 @@ import (
 // by the surface's own package (internal/surfaces/...): its block in a
 // spec file, and optionally a block of its own in handoff.hcl and the
 // attributes it adds to the policy block. The core of the language (the
-// handoff block, live_approval, policy's max_ttl) names no surface.
+// handoff block, live_approval, policy's max_ttl and revocation limits)
+// names no surface.
 type SurfaceSyntax struct {
 	// Spec is the surface's block in a spec file (its Type is the
 	// surface's name); Decode reads it. The handoff h is decoded up to its
@@ -120,9 +121,13 @@ func NewLanguage(vault VaultSyntax, surfaces ...SurfaceSyntax) *Language {
 		Labels: map[string]string{"handoff": "slug"},
 	}
 	pol := &BlockSyntax{
-		Type:  "policy",
-		Name:  "A policy block",
-		Attrs: []AttrSyntax{{Name: "max_ttl", Example: `max_ttl = "24h"`}},
+		Type: "policy",
+		Name: "A policy block",
+		Attrs: []AttrSyntax{
+			{Name: "max_ttl", Example: `max_ttl = "24h"`},
+			{Name: "max_revocations", Example: `max_revocations = 10`},
+			{Name: "max_revocation_share", Example: `max_revocation_share = "50%"`},
+		},
 	}
 	var cfgBlocks []string
 	var cfgNested []*BlockSyntax

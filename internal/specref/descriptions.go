@@ -69,6 +69,15 @@ var descriptions = map[string]Description{
 		"`administration`, `secrets`, `dependabot_secrets`, `workflows`, an organization- or account-wide permission, " +
 		"or the `admin` level."},
 	"config.policy.max_ttl": {Text: "Longest `ttl` a handoff may ask for; positive and at most `24h`.", Default: `"24h"`},
+	"config.policy.max_revocations": {Text: "The mass-revocation guard: how many live handoffs one `handoff apply` may revoke " +
+		"before their TTL ends because their spec is gone; a whole number, 0 or more (0: every such revocation needs the " +
+		"flag). Beyond it, or beyond `max_revocation_share`, apply refuses the plan (exit 5) unless run with " +
+		"`-allow-mass-revocation`, and the plan says so. A lost `specs/`, a wrong directory or a bad merge reads like every " +
+		"spec deleted. Revocations at the end of a TTL, and `handoff revoke`, never count.", Default: "10"},
+	"config.policy.max_revocation_share": {Text: "The mass-revocation guard's other limit: the share of the live handoffs " +
+		"one `handoff apply` may revoke before their TTL ends because their spec is gone, a percentage from `\"0%\"` to " +
+		"`\"100%\"` (`\"100%\"` turns it off). A single revocation never exceeds it, so deleting the spec of a " +
+		"repository's only handoff is not a mass revocation.", Default: `"50%"`},
 	"config.policy.github_permissions": {Text: "Ceiling of what any handoff may ask on GitHub: permission name → `read` or " +
 		"`write`. A spec may ask for a listed permission at the listed level or lower. Forbidden and unknown " +
 		"permission names are errors here too.",

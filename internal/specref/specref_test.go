@@ -156,6 +156,8 @@ func TestTypesFromTheParser(t *testing.T) {
 		{"config.infisical.site_url", TypeString},
 		{"config.github.app_id", TypeNumber},
 		{"config.policy.max_ttl", TypeDuration},
+		{"config.policy.max_revocations", TypeNumber},
+		{"config.policy.max_revocation_share", TypeString},
 		{"config.policy.github_permissions", TypeMap},
 		{"config.policy.vault_read_roots", TypeList},
 		{"config.policy.vault_read_environments", TypeList},
@@ -233,6 +235,12 @@ func TestDocumentedDefaults(t *testing.T) {
 		},
 		"config.github.api_url": func(c *spec.Config, _ *spec.Handoff) string { return quote(ghsurface.ConfigOf(c).APIURL.Value) },
 		"config.policy.max_ttl": func(*spec.Config, *spec.Handoff) string { return quote(defPolicy.Policy.MaxTTL.Raw) },
+		"config.policy.max_revocations": func(*spec.Config, *spec.Handoff) string {
+			return strconv.FormatInt(defPolicy.Policy.MaxRevocations.Value, 10)
+		},
+		"config.policy.max_revocation_share": func(*spec.Config, *spec.Handoff) string {
+			return quote(defPolicy.Policy.MaxRevocationShare.Value)
+		},
 		"config.policy.github_permissions": func(*spec.Config, *spec.Handoff) string {
 			var kv []string
 			for _, e := range defaultPolicyBlock[*ghsurface.PolicyBlock](t, defPolicy, ghsurface.Name).Permissions.Entries {

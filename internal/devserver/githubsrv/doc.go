@@ -16,7 +16,10 @@
 //     (`ghs_` tokens narrowed to repositories and permissions, one hour of
 //     life, revocable with DELETE /installation/token);
 //   - static "Actions" tokens that behave like a workflow's GITHUB_TOKEN;
-//   - repositories, issues, pull requests and issue comments;
+//   - repositories, issues (opened, listed by label, state and creator,
+//     edited, closed and reopened with a state_reason, their labels created
+//     on first use), pull requests and issue comments; the issue routes are
+//     in no contract file and follow GitHub's REST documentation;
 //   - an organization's fine-grained personal access tokens "made by hand"
 //     and the requests to approve them (GitHub has no API that creates a
 //     fine-grained PAT, and neither does this server);

@@ -139,6 +139,16 @@ type Issue struct {
 	UpdatedAt   time.Time    `json:"updated_at"`
 	ClosedAt    *time.Time   `json:"closed_at,omitempty"`
 	PullRequest *PullRequest `json:"pull_request,omitempty"`
+	// Labels are label names; a name no label of the repository has yet
+	// creates one, as GitHub does.
+	Labels []string `json:"labels,omitempty"`
+	// StateReason is "completed", "not_planned", "duplicate" or "reopened", once the
+	// issue was closed or reopened.
+	StateReason string `json:"state_reason,omitempty"`
+	// ClosedBy is the login that closed it last.
+	ClosedBy string `json:"closed_by,omitempty"`
+	// ViaApp is the slug of the App that opened it ("" for a person).
+	ViaApp string `json:"via_app,omitempty"`
 }
 
 // PullRequest is what a pull request has beyond its issue.

@@ -206,3 +206,39 @@ func (s *Server) SetRateLimits(r RateLimits) {
 	defer s.mu.Unlock()
 	s.w.limits = resolveLimits(r)
 }
+
+// IssueInfo is an issue as a test sees it.
+type IssueInfo struct {
+	Number      int        `json:"number"`
+	Title       string     `json:"title"`
+	Body        string     `json:"body"`
+	User        string     `json:"user"`
+	State       string     `json:"state"`
+	StateReason string     `json:"state_reason,omitempty"`
+	Labels      []string   `json:"labels,omitempty"`
+	ClosedAt    *time.Time `json:"closed_at,omitempty"`
+	ClosedBy    string     `json:"closed_by,omitempty"`
+	// ViaApp is the slug of the App that opened it ("" for a person).
+	ViaApp string `json:"via_app,omitempty"`
+}
+
+// Issues returns the issues (not the pull requests) of owner/repo, by
+// number.
+func (s *Server) Issues(owner, repo string) []IssueInfo {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.w.repo(owner, repo)
+	if r == nil {
+		return nil
+	}
+	var out []IssueInfo
+	for _, is := range s.w.issues {
+		if is.PullRequest != nil || !strings.EqualFold(is.Repository, r.Owner+"/"+r.Name) {
+			continue
+		}
+		out = append(out, IssueInfo{Number: is.Number, Title: is.Title, Body: is.Body, User: is.User, State: is.State,
+			StateReason: is.StateReason, Labels: append([]string(nil), is.Labels...), ClosedAt: is.ClosedAt, ClosedBy: is.ClosedBy, ViaApp: is.ViaApp})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	return out
+}

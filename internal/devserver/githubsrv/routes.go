@@ -53,6 +53,9 @@ func (s *Server) routes() {
 	s.handle("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", endpoint{doc: docCreateComment, auth: authToken, h: s.createComment})
 	s.handle("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", endpoint{doc: docUpdateComment, auth: authToken, h: s.updateComment})
 
+	// Issues: not in the contract file (see routes_issues.go).
+	s.issueRoutes()
+
 	// Fine-grained personal access tokens of an organization.
 	s.handle("GET /orgs/{org}/personal-access-tokens", endpoint{doc: docListPATs, auth: authToken, h: s.listPATs})
 	s.handle("POST /orgs/{org}/personal-access-tokens", endpoint{doc: docRevokePATs, auth: authToken, h: s.revokePATs})

@@ -140,6 +140,9 @@ func TestFixtureValidation(t *testing.T) {
 		{"PAT of a user org", func(fx *Fixture) { fx.PersonalAccessTokens[0].Organization = "alice-raxx" }, "not an organization"},
 		{"Actions token on no repo", func(fx *Fixture) { fx.ActionsTokens[0].Repository = "x/y" }, "does not exist"},
 		{"account type", func(fx *Fixture) { fx.Accounts[0].Type = "Team" }, "not User, Organization or Bot"},
+		{"issue state_reason", func(fx *Fixture) { fx.Issues[0].StateReason = "fixed" }, "state_reason"},
+		{"issue closed_by", func(fx *Fixture) { fx.Issues[0].ClosedBy = "nobody" }, "closed_by"},
+		{"issue via_app", func(fx *Fixture) { fx.Issues[0].ViaApp = "other-app" }, "via_app"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := DefaultFixture()

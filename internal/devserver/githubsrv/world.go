@@ -55,6 +55,11 @@ type world struct {
 	issues     []*Issue
 	issueByKey map[issueKey]*Issue
 
+	// labels are each repository's labels, by repository id and lower-case
+	// name (GitHub compares label names without case).
+	labels      map[int64]map[string]*label
+	nextLabelID int64
+
 	comments        []*Comment
 	commentByID     map[int64]*Comment
 	commentsByIssue map[issueKey][]*Comment
@@ -92,6 +97,8 @@ func buildWorld(fx Fixture) (*world, error) {
 		installRepos:     map[int64][]*Repository{},
 		reposByOwner:     map[string][]*Repository{},
 		issueByKey:       map[issueKey]*Issue{},
+		labels:           map[int64]map[string]*label{},
+		nextLabelID:      5000000001,
 		commentByID:      map[int64]*Comment{},
 		commentsByIssue:  map[issueKey][]*Comment{},
 		patByID:          map[int64]*PersonalAccessToken{},
@@ -272,6 +279,18 @@ func buildWorld(fx Fixture) (*world, error) {
 		if w.issueByKey[k] != nil {
 			return fail("issue %s#%d listed twice", p.Repository, p.Number)
 		}
+		if p.ClosedBy != "" && w.accountByLogin[lower(p.ClosedBy)] == nil {
+			return fail("issue %s#%d: closed_by %q is not an account", p.Repository, p.Number, p.ClosedBy)
+		}
+		switch p.StateReason {
+		case "", "completed", "not_planned", "duplicate", "reopened":
+		default:
+			return fail("issue %s#%d: state_reason %q is not completed, not_planned, duplicate or reopened", p.Repository, p.Number, p.StateReason)
+		}
+		if p.ViaApp != "" && p.ViaApp != a.Slug && p.ViaApp != actionsAppSlug {
+			return fail("issue %s#%d: via_app %q is neither %q nor %q", p.Repository, p.Number, p.ViaApp, a.Slug, actionsAppSlug)
+		}
+		p.Labels = w.ensureLabels(r, p.Labels)
 		w.issues = append(w.issues, &p)
 		w.issueByKey[k] = &p
 	}

@@ -58,10 +58,10 @@ func (r RateLimits) Model(apiURL string) pace.Model {
 			dotcom = true
 		}
 	}
-	routes := make([]pace.Route, len(contractRoutes))
-	for i, rt := range contractRoutes {
+	routes := make([]pace.Route, 0, len(contractRoutes)+len(issueRoutes))
+	for _, rt := range append(append([]pace.Route(nil), contractRoutes...), issueRoutes...) {
 		rt.Words = rt.Class
-		routes[i] = rt
+		routes = append(routes, rt)
 	}
 	m := pace.Model{
 		Vendor:      "GitHub",
