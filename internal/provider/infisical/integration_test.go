@@ -694,3 +694,24 @@ func TestAuditMetadataAndComments(t *testing.T) {
 		t.Errorf("comment after an update without one: %q", s.Comment)
 	}
 }
+
+// An upsert whose update finds the secret gone (deleted between the create
+// that collided and the update, as by a second kill at once) creates it
+// again rather than fail.
+func TestUpsertWhenTheSecretGoesInBetween(t *testing.T) {
+	h := newHarness(t)
+	f := handoffRoot + "/between"
+	h.must(h.c.EnsureFolder(ctx, stagingEnv, f))
+	_, err := h.c.CreateSecret(ctx, stagingEnv, f, "KEY", "first-value-0005")
+	h.must(err)
+	h.remember("first-value-0005", "second-value-0006")
+	h.kit.Faults.Add(devkit.Fault{Route: "PATCH /api/v4/secrets/*", Status: 404, Nth: 1, Count: 1})
+	if _, err := h.c.UpsertSecret(ctx, stagingEnv, f, "KEY", "second-value-0006"); err != nil {
+		t.Fatalf("upsert: %v", err)
+	}
+	got, err := h.c.GetSecret(ctx, stagingEnv, f, "KEY")
+	h.must(err)
+	if got.Value != "second-value-0006" {
+		t.Errorf("after upsert: %s", got)
+	}
+}

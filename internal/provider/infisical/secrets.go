@@ -204,10 +204,23 @@ func (c *Client) UpsertSecret(ctx context.Context, env, folder, key, value strin
 // UpsertSecretWithComment is UpsertSecret that also sets the secret's
 // comment (secretComment), e.g. "handoff <slug>: written by handoff
 // apply"; an empty comment leaves an existing one as it is.
+//
+// Someone may delete the secret between the create that found it and the
+// update (two kills of one handoff at once): the create is tried again,
+// a few times, so that the write lands either way.
 func (c *Client) UpsertSecretWithComment(ctx context.Context, env, folder, key, value, comment string) (Secret, error) {
-	s, err := c.writeSecret(ctx, http.MethodPost, env, folder, key, value, comment)
-	if IsAlreadyExists(err) {
-		return c.writeSecret(ctx, http.MethodPatch, env, folder, key, value, comment)
+	const attempts = 3
+	var s Secret
+	var err error
+	for range attempts {
+		s, err = c.writeSecret(ctx, http.MethodPost, env, folder, key, value, comment)
+		if !IsAlreadyExists(err) {
+			return s, err
+		}
+		s, err = c.writeSecret(ctx, http.MethodPatch, env, folder, key, value, comment)
+		if !IsNotFound(err) {
+			return s, err
+		}
 	}
 	return s, err
 }
