@@ -118,6 +118,10 @@ type worldOptions struct {
 	noCleanup bool
 	// maxWait is the longest Retry-After the clients honour (50 ms).
 	maxWait time.Duration
+	// virtualWaits gives the clients one pacer on a virtual clock: their
+	// backoffs and Retry-After waits advance it instead of sleeping (the
+	// fault tests wait out a one-second Retry-After hundreds of times).
+	virtualWaits bool
 }
 
 func newWorld(tb testing.TB, opts worldOptions) *world {
@@ -139,6 +143,11 @@ func newWorld(tb testing.TB, opts worldOptions) *world {
 	hc := httpx.Config{MinWait: time.Millisecond, MaxWait: 50 * time.Millisecond, MaxRetries: 4}
 	if opts.maxWait > 0 {
 		hc.MaxWait = opts.maxWait
+	}
+	awsPacer := pace.New(pace.Config{})
+	if opts.virtualWaits {
+		hc.Pacer = pace.New(pace.Config{Clock: pace.NewVirtualClock(t0)})
+		awsPacer = hc.Pacer
 	}
 	id, secret := srv.Infisical.ProvisionerCredentials()
 	inf, err := infisical.New(infisical.Config{SiteURL: infs.URL, ClientID: id, ClientSecret: secret,
@@ -178,7 +187,7 @@ func newWorld(tb testing.TB, opts worldOptions) *world {
 	// one retry by the SDK alone, signed on the servers' clock.
 	awsClient, err := awsprov.New(context.Background(), awsprov.Config{Region: "us-east-1", Endpoint: aws.URL,
 		Credentials: credentials.NewStaticCredentialsProvider(awsKey, awsSecret, ""),
-		HTTPClient:  &http.Client{Transport: awsprov.PacedTransport(pace.New(pace.Config{}), nil)},
+		HTTPClient:  &http.Client{Transport: awsprov.PacedTransport(awsPacer, nil)},
 		Retryer:     awsRetryer, Now: kit.Clock.Now, SigningClock: kit.Clock.Now, Timeout: 10 * time.Second})
 	if err != nil {
 		tb.Fatal(err)
