@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -432,9 +433,17 @@ func clonePATPerms(p PATPermissions) PATPermissions {
 }
 
 // loadKey parses pemText, or generates a 2048-bit key when it is empty.
+// processKey is the App key of every server of this process that was given
+// none: generating a 2048-bit RSA key costs about 100 ms of CPU, which the
+// tests paid once per server (over half of the apply tests' CPU). The key
+// never leaves the process unless a server saves its state.
+var processKey = sync.OnceValues(func() (*rsa.PrivateKey, error) {
+	return rsa.GenerateKey(rand.Reader, 2048)
+})
+
 func (w *world) loadKey(pemText string) error {
 	if pemText == "" {
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		key, err := processKey()
 		if err != nil {
 			return err
 		}
