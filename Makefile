@@ -26,8 +26,14 @@ build: deps
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/handoff
 
 # The test command of the README and of CI.
+# The exhaustive matrices of internal/apply (a crash, a failure and each
+# fault at every step and request) skip themselves under -race and run here
+# without it: they are sequential, and the race detector made them minutes.
+MATRIX_TESTS = TestCrashAtEveryStep|TestFailureAtEveryStepCompensates|TestInjectedFaultsAtEachRequest
+
 test: fmt-check vet lint
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -timeout 10m -run '^($(MATRIX_TESTS))$$' ./internal/apply
 
 vet:
 	$(GO) vet ./...

@@ -124,6 +124,7 @@ func mintWindow(name string) (flagged, token bool) {
 // before its value reached the vault), which must be narrowed and flagged;
 // and the end state must equal a clean run's.
 func TestCrashAtEveryStep(t *testing.T) {
+	exhaustive(t)
 	for _, c := range crashCases {
 		t.Run(c.slug, func(t *testing.T) { crashAtEveryStep(t, c) })
 	}
@@ -217,6 +218,7 @@ func hasFlagEvent(m *manifest.Manifest) bool {
 // before every step: the run undoes in memory what it minted (no window
 // token, ever), returns a clear error, and a rerun converges.
 func TestFailureAtEveryStepCompensates(t *testing.T) {
+	exhaustive(t)
 	for _, c := range crashCases {
 		t.Run(c.slug, func(t *testing.T) { failureAtEveryStep(t, c) })
 	}
@@ -309,5 +311,17 @@ func (w *world) assertDispatchable(slug string) {
 			}
 		}
 		w.t.Errorf("the gate admits %s but the token in %s is not live", slug, g.Secret)
+	}
+}
+
+// exhaustive skips t under the race detector: the matrices of every step
+// and every request (hundreds of sequential single-handoff applies, no
+// concurrency of their own) cost minutes there. `make test` runs them
+// without it (MATRIX_TESTS in the Makefile); the concurrent tests of this
+// package run under the race detector.
+func exhaustive(t *testing.T) {
+	t.Helper()
+	if raceDetector {
+		t.Skip("a matrix test: make test runs it without -race")
 	}
 }

@@ -58,6 +58,7 @@ func safeToRetry(route, kind string) bool {
 // succeeds; otherwise the apply fails with a clear error, and a rerun
 // converges with nothing orphaned.
 func TestInjectedFaultsAtEachRequest(t *testing.T) {
+	exhaustive(t)
 	for _, c := range crashCases {
 		t.Run(c.slug, func(t *testing.T) { faultsAtEachRequest(t, c) })
 	}
