@@ -47,7 +47,6 @@ func TestRunMainInChild(t *testing.T) {
 			break
 		}
 	}
-	tuneGC(os.Getenv)
 	code := runContext(context.Background(), args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	// The peak RSS of this process image alone: getrusage would include
 	// the parent's, which the child shares until exec on Linux.
