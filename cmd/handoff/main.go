@@ -18,7 +18,7 @@ var (
 )
 
 func main() {
-	tuneGC(os.Getenv)
+	setMemoryLimit(os.Getenv)
 	// SIGINT and SIGTERM cancel the command's context: `handoff dev` saves
 	// its state and stops, an apply stops between steps.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

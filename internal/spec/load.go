@@ -24,7 +24,7 @@ const SpecsDir = "specs"
 // Bounds of a repository, besides MaxFileSize per file. They keep the work
 // and the memory of loading any directory bounded (validate of any
 // directory stays under 200 MB) while leaving ample room: 10,000 real specs
-// take 10,000 entries, about 8 MB on disk and 28 MB parsed.
+// take 10,000 entries, about 7 MB on disk and 42 MB parsed.
 const (
 	// MaxSpecEntries is the most entries handoff looks at under specs/,
 	// sub-directories' entries included. Beyond it, no spec is loaded.
@@ -32,10 +32,11 @@ const (
 	// MaxSpecBytes is the most bytes of spec files read in all: 32 MiB.
 	// Beyond it, the remaining specs are not read.
 	MaxSpecBytes = 32 << 20
-	// MaxParsedBytes is the most memory the parsed specs may hold: 32 MiB
+	// MaxParsedBytes is the most memory the parsed specs may hold: 64 MiB
 	// (an estimate, KeptSize). Beyond it, the remaining specs are not kept.
-	// Specs of the usual size take about 2.7 KB each: some 12,000 fit.
-	MaxParsedBytes = 32 << 20
+	// Specs of the usual size (those of tools/benchrun, with four surface
+	// blocks) take about 4.2 KB each: some 15,000 fit.
+	MaxParsedBytes = 64 << 20
 	// MaxSpecDepth is how deep handoff looks into sub-directories of specs/
 	// for misplaced specs.
 	MaxSpecDepth = 8

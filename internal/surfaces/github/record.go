@@ -2,6 +2,7 @@ package github
 
 import (
 	"encoding/json"
+	"maps"
 	"time"
 
 	"github.com/raxx-app/handoff/internal/surface"
@@ -26,12 +27,20 @@ func Decode(rec surface.Record) *Record {
 	if len(rec) == 0 {
 		return nil
 	}
-	var r Record
-	if json.Unmarshal(rec, &r) != nil {
+	r, ok := records.Decode(rec, func(rec surface.Record) (r Record, ok bool) {
+		return r, json.Unmarshal(rec, &r) == nil
+	})
+	if !ok {
 		return nil
 	}
 	return &r
 }
+
+// records decodes each record once (a plan asks for one several times).
+var records = surface.RecordMemo[Record]{Clone: func(r Record) Record {
+	r.Permissions = maps.Clone(r.Permissions)
+	return r
+}}
 
 // secretName is the vault secret of r (the default when r names none).
 func (r *Record) secretName() string {

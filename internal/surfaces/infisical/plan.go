@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
@@ -217,6 +218,35 @@ type Identities struct {
 	// name).
 	shadowed []inf.Identity
 	problems []string
+
+	// The indexes of Of and HasID, built once on first use: a plan asks
+	// them once per handoff, and a scan of every identity each time made
+	// a plan of N handoffs O(N²).
+	indexOnce sync.Once
+	bySlug    map[string][]inf.Identity
+	byID      map[string]bool
+}
+
+// index builds the indexes of Of and HasID.
+func (l *Identities) index() {
+	l.indexOnce.Do(func() {
+		l.bySlug = map[string][]inf.Identity{}
+		l.byID = map[string]bool{}
+		for _, id := range l.all() {
+			l.byID[id.ID] = true
+			if sl, ok := IdentitySlug(id.Name); ok {
+				l.bySlug[sl] = append(l.bySlug[sl], id)
+			}
+		}
+		for _, ids := range l.bySlug {
+			sort.Slice(ids, func(i, j int) bool {
+				if ids[i].Name != ids[j].Name {
+					return ids[i].Name < ids[j].Name
+				}
+				return ids[i].ID < ids[j].ID
+			})
+		}
+	})
 }
 
 // all returns every identity: ByName's, then the shadowed ones.
@@ -265,29 +295,14 @@ func (l *Identities) Problems() []string { return l.problems }
 // version's form or the earlier one), sorted by name, then id. A slug that
 // is a prefix of another does not match the other's.
 func (l *Identities) Of(slug string) []inf.Identity {
-	var out []inf.Identity
-	for _, id := range l.all() {
-		if sl, ok := IdentitySlug(id.Name); ok && sl == slug {
-			out = append(out, id)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Name != out[j].Name {
-			return out[i].Name < out[j].Name
-		}
-		return out[i].ID < out[j].ID
-	})
-	return out
+	l.index()
+	return slices.Clone(l.bySlug[slug])
 }
 
 // HasID reports whether an identity with id is live.
 func (l *Identities) HasID(id string) bool {
-	for _, x := range l.all() {
-		if x.ID == id {
-			return true
-		}
-	}
-	return false
+	l.index()
+	return l.byID[id]
 }
 
 // LiveOf returns the identities a state read, nil when they were not read.

@@ -2,6 +2,7 @@ package infisical
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/raxx-app/handoff/internal/surface"
@@ -28,12 +29,20 @@ func Decode(rec surface.Record) *Record {
 	if len(rec) == 0 {
 		return nil
 	}
-	var r Record
-	if json.Unmarshal(rec, &r) != nil {
+	r, ok := records.Decode(rec, func(rec surface.Record) (r Record, ok bool) {
+		return r, json.Unmarshal(rec, &r) == nil
+	})
+	if !ok {
 		return nil
 	}
 	return &r
 }
+
+// records decodes each record once (a plan asks for one several times).
+var records = surface.RecordMemo[Record]{Clone: func(r Record) Record {
+	r.ReadPaths = slices.Clone(r.ReadPaths)
+	return r
+}}
 
 // secretNames are the vault secrets of r (the defaults when r names none).
 func (r *Record) secretNames() (id, secret string) {

@@ -69,12 +69,23 @@ type Record struct {
 
 // Decode reads a record; nil when there is none.
 func Decode(rec surface.Record) *Record {
-	var r Record
-	if len(rec) == 0 || json.Unmarshal(rec, &r) != nil {
+	if len(rec) == 0 {
+		return nil
+	}
+	r, ok := records.Decode(rec, func(rec surface.Record) (r Record, ok bool) {
+		return r, json.Unmarshal(rec, &r) == nil
+	})
+	if !ok {
 		return nil
 	}
 	return &r
 }
+
+// records decodes each record once (a plan asks for one several times).
+var records = surface.RecordMemo[Record]{Clone: func(r Record) Record {
+	r.Allow, r.Exclude = slices.Clone(r.Allow), slices.Clone(r.Exclude)
+	return r
+}}
 
 // Surface records MCP tool lists.
 type Surface struct{}
