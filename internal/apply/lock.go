@@ -176,7 +176,7 @@ func (a *applier) acquire(ctx context.Context) (*heldLock, error) {
 	}
 }
 
-// renew keeps the lease alive every TTL/3 (every TTL/12 after a failed
+// renew keeps the lease alive every TTL/4 (every TTL/12 after a failed
 // renewal) until the returned stop is called. It cancels the run, with the
 // reason as the cause, when the lease turns out not to be ours any more,
 // or when it could not be renewed and the run's clock reaches its expiry
@@ -198,10 +198,10 @@ func (l *heldLock) renew(ctx context.Context, cancel context.CancelCauseFunc) (s
 	// The renewer.
 	go func() {
 		defer wg.Done()
-		every, retry := ttl/3, max(ttl/12, time.Millisecond)
+		every, retry := ttl/4, max(ttl/12, time.Millisecond)
 		wait := every
 		for {
-			if !sleep(ctx, done, wait) {
+			if !l.a.sleep(ctx, done, wait) {
 				return
 			}
 			if l.a.crashed.Load() {
@@ -242,7 +242,7 @@ func (l *heldLock) renew(ctx context.Context, cancel context.CancelCauseFunc) (s
 				}
 				return
 			}
-			if !sleep(ctx, done, min(left, poll)) {
+			if !l.a.sleep(ctx, done, min(left, poll)) {
 				return
 			}
 		}

@@ -74,6 +74,15 @@ func (p *Plan) Canonical() *Plan {
 		h.Changes = changes
 		n.Handoffs[i] = h
 	}
+	if r := p.Refreshes; r != nil {
+		c := *r
+		c.Next = make([]RunRefreshes, len(r.Next))
+		for i, run := range r.Next {
+			run.At = run.At.UTC()
+			c.Next[i] = run
+		}
+		n.Refreshes = &c
+	}
 	return &n
 }
 

@@ -84,6 +84,7 @@ func Read(ctx context.Context, src Sources, opts Options) (*Live, error) {
 		Root:        root,
 		Handoffs:    map[string]*Handoff{},
 		Surfaces:    map[string]SurfaceLive{},
+		Limits:      vaultLimits(src.Vault),
 	}
 
 	var secrets []vault.Secret
