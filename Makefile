@@ -46,7 +46,8 @@ demo: build
 	@echo "demo: the GitOps story with $(BIN) on local API servers (the first run compiles the demo too)"
 	$(GO) run ./tools/demo -bin $(BIN)
 
-# Every benchmark of the project; figures land in docs/benchmarks.md.
+# Every benchmark of the project; figures land in docs/benchmarks.md
+# (scripts/bench.sh says what runs; 10 to 15 minutes on 2 quiet cores).
 bench: build
 	GO=$(GO) ./scripts/bench.sh $(BIN)
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"strings"
 
@@ -28,7 +27,10 @@ func (e *env) approve(c *cli.Context, cmd, action, question, advice string) erro
 			"Pass -auto-approve%s. Nothing was changed.", cmd, action, advice)
 	}
 	fmt.Fprintf(e.stderr, "\n%s Only 'yes' will be accepted: ", question)
-	answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	answer, err := e.readLine(c.Context)
+	if err != nil && c.Context != nil && c.Context.Err() != nil {
+		return exitf(exitError, "handoff %s: interrupted; nothing was changed.", cmd)
+	}
 	if strings.TrimSpace(answer) != "yes" {
 		return exitf(exitError, "handoff %s: cancelled; nothing was changed.", cmd)
 	}

@@ -1,40 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// sourced returns the variables a POSIX shell sets when it sources a
-// dotenv file with set -a, as an orchestrator would.
-func sourced(t *testing.T, dotenv string) map[string]string {
-	t.Helper()
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
-	file := filepath.Join(t.TempDir(), "session.env")
-	if err := os.WriteFile(file, []byte(dotenv), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(sh, "-c", `set -a; . "$1"; set +a; env -0`, "sh", file)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("sourcing the dotenv: %v\n%s", err, dotenv)
-	}
-	vars := map[string]string{}
-	for _, kv := range bytes.Split(out, []byte{0}) {
-		if k, v, ok := strings.Cut(string(kv), "="); ok {
-			vars[k] = v
-		}
-	}
-	return vars
-}
+	"github.com/raxx-app/handoff/internal/session/sessiontest"
+)
 
 // TestDotenvNeverSetsACredentialToAReference (issue 12, item 19): without
 // -reveal, sourcing `env -format dotenv` sets no credential's variable (a
@@ -44,7 +15,7 @@ func TestDotenvNeverSetsACredentialToAReference(t *testing.T) {
 	c := newGitOps(t)
 	c.must(0, "apply", "-auto-approve")
 	stdout, _ := c.must(0, "env", "-format", "dotenv", iapSlug)
-	vars := sourced(t, stdout)
+	vars := sessiontest.Sourced(t, stdout)
 	for _, name := range []string{"GH_TOKEN", "GH_HANDOFF_TOKEN", "INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET", "APPLE_IAP_KEY", "APPLE_IAP_KEY_ID", "APPLE_IAP_CONFIG"} {
 		if v, ok := vars[name]; ok {
 			t.Errorf("sourcing the dotenv sets %s=%q", name, v)
@@ -75,7 +46,7 @@ func TestDotenvNeverSetsACredentialToAReference(t *testing.T) {
 		t.Fatalf("env -reveal: %s", stderr)
 	}
 	token, _ := c.s.Infisical.Secret("staging", "/MooseQuest/handoffs/"+iapSlug, "GH_HANDOFF_TOKEN")
-	if got := sourced(t, revealed)["GH_TOKEN"]; got != token.Value || strings.Contains(revealed, "infisical://") {
+	if got := sessiontest.Sourced(t, revealed)["GH_TOKEN"]; got != token.Value || strings.Contains(revealed, "infisical://") {
 		t.Errorf("env -reveal does not set GH_TOKEN to the token")
 	}
 }

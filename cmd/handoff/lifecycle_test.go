@@ -100,7 +100,7 @@ func (c *gitops) must(want int, args ...string) (string, string) {
 func (c *gitops) harvest() {
 	for _, sec := range c.s.Infisical.Secrets("staging", infisicalsrv.DefaultHandoffRoot, true) {
 		switch sec.Key {
-		case "GH_HANDOFF_TOKEN", "INFISICAL_CLIENT_SECRET":
+		case "GH_HANDOFF_TOKEN", "INFISICAL_CLIENT_SECRET", "CLOUDFLARE_API_TOKEN", "HEROKU_API_KEY", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN":
 			c.secrets[sec.Value] = true
 		}
 	}

@@ -335,6 +335,9 @@ func TestWorkflowPermissions(t *testing.T) {
 			switch {
 			case v == "read" || v == "none":
 			case v == "write" && name == "pull-requests" && posts:
+			case v == "write" && name == "id-token" && wfJobRuns(wf, id, "apply") && wfAWSStep(j) != nil:
+				// GitHub's OIDC token, exchanged for the AWS role by the
+				// apply job only.
 			default:
 				t.Errorf("job %s: %s: %s is more than it needs", id, name, v)
 			}
@@ -347,6 +350,94 @@ func TestWorkflowPermissions(t *testing.T) {
 	}
 	if commenters != 1 {
 		t.Errorf("%d jobs post the plan comment, want 1", commenters)
+	}
+}
+
+// wfAWSAction is the action that exchanges the job's OIDC token for an
+// AWS role's session.
+const wfAWSAction = "aws-actions/configure-aws-credentials"
+
+// wfAWSStep returns the job's step that configures AWS credentials, nil
+// when it has none.
+func wfAWSStep(j *actionlint.Job) *actionlint.Step {
+	for _, s := range j.Steps {
+		if a, ok := s.Exec.(*actionlint.ExecAction); ok && strings.HasPrefix(a.Uses.Value, wfAWSAction+"@") {
+			return s
+		}
+	}
+	return nil
+}
+
+var wfFullSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// TestWorkflowAWSThroughOIDC: the apply job, and only it, gets an AWS
+// identity, through GitHub's OIDC token (id-token: write on that job
+// alone) and aws-actions/configure-aws-credentials pinned to a full commit
+// hash, before it runs handoff apply; no AWS key is stored anywhere, and
+// the plan job has no AWS identity (docs/vendors/aws.md).
+func TestWorkflowAWSThroughOIDC(t *testing.T) {
+	wf, _ := wfLoad(t)
+	if wf.Permissions != nil && wf.Permissions.Scopes["id-token"] != nil {
+		t.Error("id-token at the top level: every job could mint OIDC tokens")
+	}
+	withAWS := 0
+	for id, j := range wf.Jobs {
+		step := wfAWSStep(j)
+		idToken := j.Permissions != nil && j.Permissions.Scopes["id-token"] != nil && j.Permissions.Scopes["id-token"].Value.Value == "write"
+		if step == nil {
+			if idToken {
+				t.Errorf("job %s: id-token: write without the AWS step", id)
+			}
+			continue
+		}
+		withAWS++
+		if !wfJobRuns(wf, id, "apply") || wfJobRuns(wf, id, "plan") {
+			t.Errorf("job %s gets an AWS identity: only the apply job may", id)
+		}
+		if !idToken {
+			t.Errorf("job %s: the AWS step needs id-token: write on its job", id)
+		}
+		a := step.Exec.(*actionlint.ExecAction)
+		if _, ref, _ := strings.Cut(a.Uses.Value, "@"); !wfFullSHA.MatchString(ref) {
+			t.Errorf("job %s: uses %s: pin this action to a full commit hash", id, a.Uses.Value)
+		}
+		for _, k := range []string{"aws-access-key-id", "aws-secret-access-key", "aws-session-token"} {
+			if a.Inputs[k] != nil {
+				t.Errorf("job %s: the AWS step is given %s: use the OIDC token, store no key", id, k)
+			}
+		}
+		if in := a.Inputs["role-to-assume"]; in == nil || in.Value.Value == "" {
+			t.Errorf("job %s: the AWS step assumes no role", id)
+		}
+		applyAt, awsAt := -1, -1
+		for i, s := range j.Steps {
+			if s == step {
+				awsAt = i
+			}
+			if r, ok := s.Exec.(*actionlint.ExecRun); ok && applyAt < 0 {
+				for _, c := range wfHandoffCalls(r.Run.Value) {
+					if wfCommandOf(c) == "apply" {
+						applyAt = i
+					}
+				}
+			}
+		}
+		if awsAt < 0 || applyAt < awsAt {
+			t.Errorf("job %s: the AWS step (%d) must come before handoff apply (%d)", id, awsAt, applyAt)
+		}
+	}
+	if withAWS != 1 {
+		t.Errorf("%d jobs configure AWS credentials, want the apply job only", withAWS)
+	}
+	for _, s := range wfRunSteps(wf) {
+		if s.step.Env == nil {
+			continue
+		}
+		for _, v := range s.step.Env.Vars {
+			if strings.HasPrefix(v.Name.Value, "AWS_") && wfSecretRef.MatchString(v.Value.Value) {
+				t.Errorf("%s/%s: %s from a secret: AWS comes from the OIDC step, with no stored key", s.job, wfStepName(s.step), v.Name.Value)
+			}
+		}
 	}
 }
 
@@ -533,6 +624,33 @@ func TestWorkflowPinsVersions(t *testing.T) {
 			t.Errorf("job %s: want actions/setup-go, then go install handoff, then handoff (steps %d, %d, %d)", id, setupGo, installed, runs)
 		}
 	}
+}
+
+// wfAWSBefore reports whether the job's AWS step runs (its if: holding
+// for values) before step.
+func wfAWSBefore(t *testing.T, j *actionlint.Job, step *actionlint.Step, values map[string]string) bool {
+	t.Helper()
+	aws := wfAWSStep(j)
+	if aws == nil {
+		return false
+	}
+	for _, s := range j.Steps {
+		switch s {
+		case step:
+			return false
+		case aws:
+			cond := ""
+			if s.If != nil {
+				cond = s.If.Value
+			}
+			ctx := map[string]string{}
+			for k, v := range values {
+				ctx[strings.ToLower(k)] = v // actionlint reads names case-insensitively
+			}
+			return wfEvalIf(t, cond, ctx)
+		}
+	}
+	return false
 }
 
 // wfEnvVar returns the value of variable name in e, or "".
@@ -887,13 +1005,16 @@ func TestWorkflowRunsAgainstDevServers(t *testing.T) {
 		"secrets.HANDOFF_GITHUB_APP_ID":          dev["HANDOFF_GITHUB_APP_ID"],
 		"secrets.HANDOFF_GITHUB_APP_PRIVATE_KEY": pem,
 		"secrets.CLOUDFLARE_API_TOKEN":           dev["CLOUDFLARE_API_TOKEN"],
+		"secrets.HEROKU_API_KEY":                 dev["HEROKU_API_KEY"],
+		"vars.HANDOFF_AWS_ROLE_ARN":              "arn:aws:iam::123456789012:role/handoff-provisioner",
+		"vars.HANDOFF_AWS_REGION":                dev["AWS_REGION"],
 		"vars.INFISICAL_SITE_URL":                dev["INFISICAL_SITE_URL"],
 		"vars.HANDOFF_GITHUB_API_URL":            dev["HANDOFF_GITHUB_API_URL"],
 		"github.token":                           dev["GITHUB_TOKEN"],
 		"secrets.GITHUB_TOKEN":                   dev["GITHUB_TOKEN"],
 	}
 	var secrets []string
-	for _, k := range []string{"INFISICAL_CLIENT_SECRET", "GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN"} {
+	for _, k := range []string{"INFISICAL_CLIENT_SECRET", "GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "HEROKU_API_KEY", "AWS_SECRET_ACCESS_KEY"} {
 		secrets = append(secrets, dev[k])
 	}
 	for _, line := range strings.Split(pem, "\n") {
@@ -904,6 +1025,7 @@ func TestWorkflowRunsAgainstDevServers(t *testing.T) {
 
 	dir := t.TempDir()
 	copyTree(t, wfGitOpsDir, dir)
+	noAWSFile := filepath.Join(t.TempDir(), "none")
 	event := filepath.Join(t.TempDir(), "event.json")
 	if err := os.WriteFile(event, []byte(`{"action":"opened","pull_request":{"number":42}}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -945,7 +1067,25 @@ func TestWorkflowRunsAgainstDevServers(t *testing.T) {
 				// would give in production, and their clock.
 				"HANDOFF_GITHUB_API_URL":     dev["HANDOFF_GITHUB_API_URL"],
 				"HANDOFF_CLOUDFLARE_API_URL": dev["HANDOFF_CLOUDFLARE_API_URL"],
+				"HANDOFF_HEROKU_API_URL":     dev["HANDOFF_HEROKU_API_URL"],
+				"HANDOFF_AWS_ENDPOINT_URL":   dev["AWS_ENDPOINT_URL"],
 				"HANDOFF_DEV_CLOCK_URL":      dev["HANDOFF_DEV_CLOCK_URL"],
+			}
+			// What the AWS step exports to the steps after it: the dev
+			// server's provisioner stands in for the role the OIDC token
+			// is exchanged for. The AWS SDK reads its credential chain from
+			// the process, so the process gets them; a step without them
+			// has none (the plan job plans without an AWS identity).
+			aws := map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_REGION": "",
+				"AWS_PROFILE": "", "AWS_ROLE_ARN": "", "AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_ENDPOINT_URL": "",
+				"AWS_CONFIG_FILE": noAWSFile, "AWS_SHARED_CREDENTIALS_FILE": noAWSFile, "AWS_EC2_METADATA_DISABLED": "true"}
+			if wfAWSBefore(t, wf.Jobs[st.job], st.step, values) {
+				for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"} {
+					aws[k] = dev[k]
+				}
+			}
+			for k, v := range aws {
+				t.Setenv(k, v)
 			}
 			if eventName == "pull_request" {
 				environ["GITHUB_EVENT_PATH"] = event
@@ -986,8 +1126,8 @@ func TestWorkflowRunsAgainstDevServers(t *testing.T) {
 	before := len(s.GitHub.Comments(owner, repo, 42))
 	runEvent("pull_request", "refs/pull/42/merge", map[string]int{"validate": 0, "plan": exitChanges})
 	comments := s.GitHub.Comments(owner, repo, 42)
-	if len(comments) != before+1 || !strings.Contains(comments[len(comments)-1].Body, "3 to create") {
-		t.Fatalf("after the pull request: %d comments (%d before), want the plan of 3 creates", len(comments), before)
+	if len(comments) != before+1 || !strings.Contains(comments[len(comments)-1].Body, "4 to create") {
+		t.Fatalf("after the pull request: %d comments (%d before), want the plan of 4 creates", len(comments), before)
 	}
 
 	runEvent("push", "refs/heads/main", map[string]int{"apply": 0})

@@ -1,8 +1,9 @@
 # Connection settings and policy of the handoffs in specs/. No secrets here:
 # the provisioner's credentials come from the environment only
 # (INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET, GITHUB_APP_PRIVATE_KEY or
-# GITHUB_APP_PRIVATE_KEY_FILE, CLOUDFLARE_API_TOKEN), which the workflow
-# fills from Actions secrets.
+# GITHUB_APP_PRIVATE_KEY_FILE, CLOUDFLARE_API_TOKEN, HEROKU_API_KEY, and
+# AWS's standard credential chain), which the workflow fills from Actions
+# secrets and, for AWS, from GitHub's OIDC token.
 # Reference of every block and argument: docs/spec-reference.md.
 
 infisical {
@@ -38,4 +39,13 @@ policy {
   # Cloudflare zones a handoff's API token may reach (none unless listed).
   # Give the provisioner token Zone Read on exactly these.
   cloudflare_zones = ["example.com"]
+
+  # AWS roles prepared for handoffs (none unless listed), and what their
+  # sessions may read (docs/vendors/aws.md).
+  aws_role_arns      = ["arn:aws:iam::123456789012:role/handoff/raxx-handoff-agent"]
+  aws_ssm_read_roots = ["/raxx/"]
+
+  # Every Heroku app the dedicated handoff account reaches (none unless
+  # listed): its tokens reach them all (docs/vendors/heroku.md).
+  heroku_apps = ["moosequest-staging", "trademaster-api"]
 }

@@ -182,6 +182,9 @@ func (r *run) execute(ctx context.Context) (err error) {
 	if err := r.checkFrozen(); err != nil {
 		return err
 	}
+	if err := r.checkMints(ctx, mints); err != nil {
+		return err
+	}
 	if r.op.Note != "" {
 		r.a.progress("%s", r.op.Note)
 	}
@@ -287,6 +290,20 @@ func (r *run) execute(ctx context.Context) (err error) {
 	r.comps = nil
 	r.committed = true
 	return r.deleteJournal(ctx)
+}
+
+// checkMints runs the pre-mint checks of the surfaces the operation
+// creates or refreshes (surface.PreMintChecker), before its first step: a
+// refusal leaves nothing made, nothing to undo.
+func (r *run) checkMints(ctx context.Context, mints []work) error {
+	for _, w := range mints {
+		if pc, ok := w.s.(surface.PreMintChecker); ok {
+			if err := pc.CheckMint(ctx, r.request(w)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // deleteJournal ends the run. A kill leaves a journal it did not write (an

@@ -33,8 +33,10 @@ func (v Verification) Scope() bool {
 
 // Verify compares, for each handoff of slugs (every handoff with a folder
 // when empty), its manifest with its spec and with the live metadata of
-// every surface it records. It writes nothing, takes no lock and never
-// returns a secret value.
+// every surface it records; for a revoked handoff or a killed surface, it
+// asks the surfaces whose credentials outlive a revocation at their vendor
+// (surface.RevokedVerifier) that they are still refused. It writes
+// nothing, takes no lock and never returns a secret value.
 func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, error) {
 	a, err := newApplier(deps)
 	if err != nil {
@@ -73,17 +75,23 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 			v.Status = m.Status
 			dead := m.Killed()
 			for _, name := range a.deps.Registry.SortNames(m.Surfaces.Names()) {
-				if m.Status != manifest.Active || dead[name] {
-					continue
-				}
+				revoked := m.Status != manifest.Active || dead[name]
 				s, ok := a.deps.Registry.Get(name)
-				if !ok {
+				rv, verifiesRevoked := s.(surface.RevokedVerifier)
+				switch {
+				case revoked && !verifiesRevoked:
+					continue // ended at its vendor: nothing to ask
+				case !ok:
 					v.Violations = append(v.Violations, surface.Violation{Surface: name, Message: "no provider in this build to verify it"})
 					continue
 				}
 				req := &surface.Request{Slug: slug, Spec: a.deps.Repo.Handoff(slug), Folder: lh.Folder, Environment: a.cfg.Environment,
 					Now: now, ExpiresAt: m.ExpiresAt, Live: live, Vault: a.deps.Vault,
 					Withhold: reconcile.WithheldPaths(a.deps.Registry, m.Surfaces, m.KilledSurfaces())}
+				if revoked {
+					v.Violations = append(v.Violations, rv.VerifyRevoked(ctx, req, m.Surfaces[name])...)
+					continue
+				}
 				v.Violations = append(v.Violations, s.Verify(ctx, req, m.Surfaces[name])...)
 			}
 			if m.Status == manifest.Active {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -95,6 +96,11 @@ func (c *compiler) compile(s any, exact bool) (check, error) {
 			add(k)
 		}
 	}
+	return allOf(checks), nil
+}
+
+// allOf is the check that every check of checks passes.
+func allOf(checks []check) check {
 	return func(x any) bool {
 		for _, k := range checks {
 			if !k(x) {
@@ -102,7 +108,7 @@ func (c *compiler) compile(s any, exact bool) (check, error) {
 			}
 		}
 		return true
-	}, nil
+	}
 }
 
 // keyword compiles one keyword of schema m (nil: checked with another).
@@ -130,14 +136,7 @@ func (c *compiler) keyword(kw string, v any, m map[string]any, exact bool) (chec
 		if !ok || (exact && hasNumber(v)) {
 			return nil, fmt.Errorf("enum")
 		}
-		return func(x any) bool {
-			for _, e := range list {
-				if jsonEqual(x, e) {
-					return true
-				}
-			}
-			return false
-		}, nil
+		return func(x any) bool { return slices.ContainsFunc(list, func(e any) bool { return jsonEqual(x, e) }) }, nil
 	case "minLength":
 		n, ok := v.(float64)
 		if !ok {
@@ -256,14 +255,7 @@ func (c *compiler) keyword(kw string, v any, m map[string]any, exact bool) (chec
 			}
 			all = append(all, k)
 		}
-		return func(x any) bool {
-			for _, k := range all {
-				if !k(x) {
-					return false
-				}
-			}
-			return true
-		}, nil
+		return allOf(all), nil
 	case "if":
 		if exact {
 			return nil, fmt.Errorf("nested if")
@@ -352,14 +344,7 @@ func typeCheck(v any, exact bool) (check, error) {
 			return nil, fmt.Errorf("a number type in a condition")
 		}
 	}
-	return func(x any) bool {
-		for _, t := range types {
-			if isType(x, t) {
-				return true
-			}
-		}
-		return false
-	}, nil
+	return func(x any) bool { return slices.ContainsFunc(types, func(t string) bool { return isType(x, t) }) }, nil
 }
 
 func isType(x any, t string) bool {

@@ -2,39 +2,11 @@ package session
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// sourced returns the variables a POSIX shell sets when it sources dotenv
-// with set -a.
-func sourced(t *testing.T, dotenv string) map[string]string {
-	t.Helper()
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
-	file := filepath.Join(t.TempDir(), "session.env")
-	if err := os.WriteFile(file, []byte(dotenv), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(sh, "-c", `set -a; . "$1"; set +a; env -0`, "sh", file)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("sourcing the dotenv: %v\n%s", err, dotenv)
-	}
-	vars := map[string]string{}
-	for _, kv := range bytes.Split(out, []byte{0}) {
-		if k, v, ok := strings.Cut(string(kv), "="); ok {
-			vars[k] = v
-		}
-	}
-	return vars
-}
+	"github.com/raxx-app/handoff/internal/session/sessiontest"
+)
 
 // TestDotenvNamesCredentialsInComments (issue 12, item 19): before Reveal,
 // a credential's variable is not set (its reference is in a comment);
@@ -48,7 +20,7 @@ func TestDotenvNamesCredentialsInComments(t *testing.T) {
 	if err := c.WriteDotenv(&b); err != nil {
 		t.Fatal(err)
 	}
-	vars := sourced(t, b.String())
+	vars := sessiontest.Sourced(t, b.String())
 	if _, ok := vars["EVIL"]; ok {
 		t.Errorf("a value added a variable:\n%s", b.String())
 	}
@@ -68,7 +40,7 @@ func TestDotenvNamesCredentialsInComments(t *testing.T) {
 	if err := c.WriteDotenv(&b); err != nil {
 		t.Fatal(err)
 	}
-	if got := sourced(t, b.String())["GH_TOKEN"]; got != "ghs_value" || strings.Contains(b.String(), "#   GH_TOKEN") {
+	if got := sessiontest.Sourced(t, b.String())["GH_TOKEN"]; got != "ghs_value" || strings.Contains(b.String(), "#   GH_TOKEN") {
 		t.Errorf("a revealed credential: GH_TOKEN=%q\n%s", got, b.String())
 	}
 

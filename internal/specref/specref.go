@@ -396,15 +396,25 @@ const footer = `
 Settings of ` + "`handoff.hcl`" + ` that the environment overrides when set:
 ` + "`INFISICAL_SITE_URL`" + ` (site_url), ` + "`INFISICAL_ORGANIZATION_ID`" + ` (organization_id),
 ` + "`INFISICAL_PROJECT_ID`" + ` (project_id), ` + "`HANDOFF_GITHUB_API_URL`" + ` (api_url) and
-` + "`HANDOFF_GITHUB_APP_ID`" + ` (app_id). Credentials never appear in either file; they come
-from the environment only: ` + "`INFISICAL_CLIENT_ID`" + `, ` + "`INFISICAL_CLIENT_SECRET`" + `,
-` + "`GITHUB_APP_PRIVATE_KEY`" + ` (the PEM) or ` + "`GITHUB_APP_PRIVATE_KEY_FILE`" + ` (its path), and
-` + "`CF_ACCESS_CLIENT_ID`" + ` / ` + "`CF_ACCESS_CLIENT_SECRET`" + ` when the vault sits behind
-Cloudflare Access.
+` + "`HANDOFF_GITHUB_APP_ID`" + ` (app_id). An endpoint other than the vendor's default
+that only ` + "`handoff.hcl`" + ` names is refused: a pull request can change it.
 
-The ` + "`heroku`" + ` surface mints with the API key of the dedicated Heroku account, from
-` + "`HEROKU_API_KEY`" + `; ` + "`HANDOFF_HEROKU_API_URL`" + ` points it at another API (the local server of
-` + "`handoff dev`" + `).
+Credentials never appear in either file; they come from the environment only,
+and each vendor's are needed only when a spec uses its surface (or a manifest
+still records it):
+
+| surface | the provisioner's credentials | API endpoint (the environment only) |
+|---|---|---|
+| the vault (` + "`infisical`" + `) | ` + "`INFISICAL_CLIENT_ID`" + `, ` + "`INFISICAL_CLIENT_SECRET`" + ` (universal auth); ` + "`CF_ACCESS_CLIENT_ID`" + ` / ` + "`CF_ACCESS_CLIENT_SECRET`" + ` when the vault sits behind Cloudflare Access | ` + "`INFISICAL_SITE_URL`" + ` |
+| ` + "`github`" + ` | ` + "`GITHUB_APP_PRIVATE_KEY`" + ` (the PEM) or ` + "`GITHUB_APP_PRIVATE_KEY_FILE`" + ` (its path); ` + "`GITHUB_TOKEN`" + ` for ` + "`plan -pr-comment`" + ` | ` + "`HANDOFF_GITHUB_API_URL`" + ` |
+| ` + "`cloudflare`" + ` | ` + "`CLOUDFLARE_API_TOKEN`" + `: a user API token with API Tokens Write and Zone Read on the allowed zones (docs/vendors/cloudflare.md) | ` + "`HANDOFF_CLOUDFLARE_API_URL`" + ` |
+| ` + "`aws`" + ` | the AWS SDK's standard chain: ` + "`AWS_ACCESS_KEY_ID`" + `, ` + "`AWS_SECRET_ACCESS_KEY`" + ` and ` + "`AWS_SESSION_TOKEN`" + `, or ` + "`AWS_PROFILE`" + ` (shared config), or ` + "`AWS_ROLE_ARN`" + ` with ` + "`AWS_WEB_IDENTITY_TOKEN_FILE`" + ` (GitHub Actions OIDC), or a container or instance role; ` + "`AWS_REGION`" + ` (docs/vendors/aws.md) | ` + "`HANDOFF_AWS_ENDPOINT_URL`" + ` (or ` + "`AWS_ENDPOINT_URL`" + `) |
+| ` + "`heroku`" + ` | ` + "`HEROKU_API_KEY`" + `: the dedicated Heroku account's global credential (docs/vendors/heroku.md) | ` + "`HANDOFF_HEROKU_API_URL`" + ` |
+
+Plain http is refused except on a loopback address (the local servers of
+` + "`handoff dev`" + `, which writes what they need to its ` + "`dev.env`" + `). ` + "`HANDOFF_DEV_CLOCK_URL`" + `
+runs a command on ` + "`handoff dev`" + `'s clock instead of the wall clock (loopback only;
+never set it in production).
 `
 
 func kib(n int) string { return fmt.Sprintf("%d KiB", n>>10) }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/raxx-app/handoff/internal/policy"
+	"github.com/raxx-app/handoff/internal/provider/cloudflare"
 	"github.com/raxx-app/handoff/internal/provider/github"
 	hk "github.com/raxx-app/handoff/internal/provider/heroku"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
@@ -379,6 +380,10 @@ func TestEnvironmentSectionNamesRealVariables(t *testing.T) {
 		workspace.EnvOrganizationID, workspace.EnvGitHubAPIURL, workspace.EnvGitHubAppID,
 		github.EnvPrivateKey, github.EnvPrivateKeyFile,
 		hk.EnvAPIKey, workspace.EnvHerokuAPIURL,
+		cloudflare.EnvAPIToken, cloudflare.EnvAPIURL,
+		workspace.EnvAWSEndpoint, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+		"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_REGION", "AWS_ENDPOINT_URL",
+		workspace.EnvDevClockURL,
 	} {
 		if !strings.Contains(footer, "`"+v+"`") {
 			t.Errorf("the Environment section does not name %s", v)

@@ -36,11 +36,24 @@ type LiveReader interface {
 
 // Sources are what a read asks: the vault (required), and the surfaces
 // that read live state of their own. A surface left out is not read, and
-// Live says so (it is absent from Live.Surfaces).
+// Live says so (it is absent from Live.Surfaces). A reader wrapped with
+// WhenRecorded is read only when the vault shows a handoff that needs it.
 type Sources struct {
 	Vault   Vault
 	Readers []LiveReader
 }
+
+// WhenRecorded wraps r so that Read reads it only when the vault's listing
+// shows a handoff that needs its surface's live state: an active manifest
+// that records the surface, or a journal (an apply that did not finish)
+// that names it. That is a surface no spec uses any more whose
+// credentials may still be live: the last spec that used it was deleted,
+// and its revocation sweeps what the surface's deterministic names find.
+// Such a reader is read once, after the listing, in the same bounded
+// number of requests.
+func WhenRecorded(r LiveReader) LiveReader { return whenRecorded{r} }
+
+type whenRecorded struct{ LiveReader }
 
 // Options says what to read.
 type Options struct {
@@ -56,8 +69,9 @@ type Options struct {
 
 // Read reads the live state of every handoff under opts.Root: one recursive
 // listing of the root, and each reader's own (the identities, the App's
-// installations), concurrently. The number of requests does not depend on
-// the number of handoffs.
+// installations), concurrently; then the readers wrapped with WhenRecorded
+// that the manifests and journals listed need. The number of requests does
+// not depend on the number of handoffs.
 //
 // A root that does not exist yet (a fresh project) reads as an empty state.
 // Any other failure is an error wrapping the provider's *httpx.APIError;
@@ -87,8 +101,16 @@ func Read(ctx context.Context, src Sources, opts Options) (*Live, error) {
 		Limits:      vaultLimits(src.Vault),
 	}
 
+	var always, recorded []LiveReader
+	for _, r := range src.Readers {
+		if w, ok := r.(whenRecorded); ok {
+			recorded = append(recorded, w.LiveReader)
+		} else {
+			always = append(always, r)
+		}
+	}
 	var secrets []vault.Secret
-	reads := make([]SurfaceLive, len(src.Readers))
+	reads := make([]SurfaceLive, len(always))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
@@ -107,16 +129,7 @@ func Read(ctx context.Context, src Sources, opts Options) (*Live, error) {
 		}
 		return nil
 	})
-	for i, r := range src.Readers {
-		g.Go(func() error {
-			sl, err := r.ReadLive(gctx)
-			if err != nil {
-				return fmt.Errorf("state: read the live state of %s: %w", r.Name(), err)
-			}
-			reads[i] = sl
-			return nil
-		})
-	}
+	readAll(gctx, g, always, reads)
 	err = g.Wait()
 	// Whatever happened, no value outlives this function but those of the
 	// manifests and journals, which addSecrets reads.
@@ -126,12 +139,66 @@ func Read(ctx context.Context, src Sources, opts Options) (*Live, error) {
 	}
 
 	live.addSecrets(secrets)
-	for i, r := range src.Readers {
+	if more := live.needed(recorded); len(more) > 0 {
+		moreReads := make([]SurfaceLive, len(more))
+		g, gctx := errgroup.WithContext(ctx)
+		readAll(gctx, g, more, moreReads)
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		always, reads = append(always, more...), append(reads, moreReads...)
+	}
+	for i, r := range always {
 		live.Surfaces[r.Name()] = reads[i]
 		live.Problems = append(live.Problems, reads[i].Problems()...)
 	}
 	sort.Strings(live.Problems)
 	return live, nil
+}
+
+// readAll starts, in g, the read of each reader into reads.
+func readAll(ctx context.Context, g *errgroup.Group, readers []LiveReader, reads []SurfaceLive) {
+	for i, r := range readers {
+		g.Go(func() error {
+			sl, err := r.ReadLive(ctx)
+			if err != nil {
+				return fmt.Errorf("state: read the live state of %s: %w", r.Name(), err)
+			}
+			reads[i] = sl
+			return nil
+		})
+	}
+}
+
+// needed are the readers among rs whose surface an active manifest records
+// or a journal names (see WhenRecorded).
+func (l *Live) needed(rs []LiveReader) []LiveReader {
+	if len(rs) == 0 {
+		return nil
+	}
+	names := map[string]bool{}
+	for _, h := range l.Handoffs {
+		if m := h.Manifest; m != nil && m.Status == manifest.Active {
+			for name := range m.Surfaces {
+				names[name] = true
+			}
+		}
+		if j := h.Journal; j != nil {
+			for _, name := range j.Surfaces() {
+				names[name] = true
+			}
+			for _, f := range j.InFlight {
+				names[f.Surface] = true
+			}
+		}
+	}
+	var out []LiveReader
+	for _, r := range rs {
+		if names[r.Name()] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // scrub drops every value of a listing, so that no reference to one

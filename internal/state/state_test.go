@@ -55,11 +55,13 @@ type fakeReader struct {
 	lines    []string
 	problems []string
 	err      error
+	reads    int
 }
 
 func (f *fakeReader) Name() string { return f.name }
 
 func (f *fakeReader) ReadLive(context.Context) (SurfaceLive, error) {
+	f.reads++
 	if f.err != nil {
 		return nil, f.err
 	}

@@ -243,3 +243,27 @@ type Checks struct {
 type Described interface {
 	Checks() Checks
 }
+
+// RevokedVerifier is a surface whose credential its vendor cannot end
+// before it expires, so that a revocation stays something to check: an
+// STS session, which only a deny on its role refuses. Verify skips the
+// records of a revoked handoff and of a killed surface, except for a
+// RevokedVerifier's: VerifyRevoked checks, against the vendor, that what
+// rec records is still refused (a revoked credential that works again is
+// a scope violation). It writes nothing.
+type RevokedVerifier interface {
+	VerifyRevoked(ctx context.Context, req *Request, rec Record) []Violation
+}
+
+// PreMintChecker is a surface with a check that must pass before anything
+// of a handoff is made: apply runs CheckMint for every surface a handoff's
+// operation creates or refreshes, before the operation's first step (its
+// folder, its journal, the revocations of a replace), and an error stops
+// the handoff there. A refusal then grants nothing at all, where the same
+// check in Create would run after the surfaces before it (the handoff's
+// identity and its privilege) and leave apply to undo them: the Stripe key
+// of a test-mode spec that is a live key. It writes nothing, announces no
+// step, and its error names no secret value.
+type PreMintChecker interface {
+	CheckMint(ctx context.Context, req *Request) error
+}

@@ -428,12 +428,13 @@ func (w *Workspace) Cloudflare() (*cloudflare.Client, error) {
 func (w *Workspace) AWS() (*aws.Client, error) {
 	w.awsOnce.Do(func() {
 		hc := w.httpConfig()
-		cfg := aws.Config{
-			Endpoint:    strings.TrimSpace(w.getenv(EnvAWSEndpoint)),
-			HTTPClient:  &http.Client{Transport: aws.PacedTransport(hc.Pacer, hc.Transport)},
-			MaxAttempts: AWSAttempts,
-			Now:         w.Now,
+		cfg := aws.EnvConfig(w.getenv)
+		if e := strings.TrimSpace(w.getenv(EnvAWSEndpoint)); e != "" {
+			cfg.Endpoint = e
 		}
+		cfg.HTTPClient = &http.Client{Transport: aws.PacedTransport(hc.Pacer, hc.Transport)}
+		cfg.MaxAttempts = AWSAttempts
+		cfg.Now = w.Now
 		if w.getenv(EnvDevClockURL) != "" {
 			// handoff dev's server checks signatures on the dev clock.
 			cfg.SigningClock = w.Now
@@ -508,6 +509,12 @@ func (w *Workspace) Registry() *surface.Registry {
 // Readers are the surfaces whose live state is read with the vault's:
 // those that read one and that a spec uses (the vault's own surface, the
 // handoffs' identities, always: what a deleted spec left is found there).
+// A surface that no spec uses any more but whose deterministic names find
+// what a handoff left (surface.Leftovers: Cloudflare tokens, Heroku
+// authorizations) is read too when an active manifest records it or a
+// journal names it (state.WhenRecorded): its last spec was deleted, and
+// the revocation sweeps by name. Its vendor's credentials are then needed,
+// as they are to revoke what the manifest records.
 func (w *Workspace) Readers() []state.LiveReader {
 	var out []state.LiveReader
 	for _, s := range w.Registry().All() {
@@ -516,6 +523,9 @@ func (w *Workspace) Readers() []state.LiveReader {
 			continue
 		}
 		if s.Name() != infsurface.Name && !w.Uses(s.Name()) {
+			if _, sweeps := s.(surface.Leftovers); sweeps {
+				out = append(out, state.WhenRecorded(lr))
+			}
 			continue
 		}
 		out = append(out, lr)

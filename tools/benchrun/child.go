@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,45 +12,70 @@ import (
 	"time"
 )
 
-// childTimeout bounds every child process: a hung command fails the run
-// instead of hanging make bench.
+// childTimeout bounds every child process but the simulation (simTimeout):
+// a hung command fails the run instead of hanging make bench.
 const childTimeout = 5 * time.Minute
 
 // result is what one child process did.
 type result struct {
-	Code   int
-	Wall   time.Duration
+	Code int
+	Wall time.Duration
+	// CPU is the child's user plus system time (rusage).
+	CPU    time.Duration
 	MaxRSS int64 // bytes; 0 when the platform does not report it
 	Stdout string
 	Stderr string
 }
 
 // runChild runs name with args in dir with exactly env (KEY=VALUE) and
-// measures its wall time, from start to exit, and its peak resident set.
+// measures its wall time, from start to exit, its CPU time and its peak
+// resident set. It is killed after childTimeout.
 func runChild(ctx context.Context, dir string, env []string, name string, args ...string) (result, error) {
-	ctx, cancel := context.WithTimeout(ctx, childTimeout)
+	return runChildFor(ctx, childTimeout, dir, env, name, args...)
+}
+
+// runChildFor is runChild with another timeout. The child is started by
+// the spawner (see spawnEnv), so that its peak RSS is its own.
+func runChildFor(ctx context.Context, timeout time.Duration, dir string, env []string, name string, args ...string) (result, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
+	what := name + " " + strings.Join(args, " ")
+	self, err := os.Executable()
+	if err != nil {
+		return result{}, fmt.Errorf("%s: the spawner: %w", what, err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return result{}, err
+	}
+	defer pr.Close()
+	cmd := exec.CommandContext(ctx, self, append([]string{"--", name}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = env
+	cmd.Env = append(append([]string(nil), env...), spawnEnv+"=1")
+	cmd.ExtraFiles = []*os.File{pw}
+	killGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := result{Wall: time.Since(start), Stdout: stdout.String(), Stderr: stderr.String()}
-	if cmd.ProcessState != nil {
-		r.Code = cmd.ProcessState.ExitCode()
-		r.MaxRSS = maxRSS(cmd.ProcessState)
+	err = cmd.Start()
+	pw.Close()
+	if err != nil {
+		return result{}, fmt.Errorf("%s: %w", what, err)
 	}
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		return r, fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
-	}
+	var rep spawnReport
+	decodeErr := json.NewDecoder(pr).Decode(&rep)
+	waitErr := cmd.Wait()
+	r := result{Code: rep.Code, Wall: rep.Wall, CPU: rep.CPU, MaxRSS: rep.MaxRSS, Stdout: stdout.String(), Stderr: stderr.String()}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return r, fmt.Errorf("%s %s: killed after %s", name, strings.Join(args, " "), childTimeout)
+		return r, fmt.Errorf("%s: killed after %s", what, timeout)
 	}
 	if ctx.Err() != nil {
-		return r, fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), ctx.Err())
+		return r, fmt.Errorf("%s: %w", what, ctx.Err())
+	}
+	if decodeErr != nil {
+		return r, fmt.Errorf("%s: the spawner said nothing (%v, %v): %s", what, decodeErr, waitErr, tail(r.Stderr, 5))
+	}
+	if rep.Err != "" {
+		return r, fmt.Errorf("%s: %s", what, rep.Err)
 	}
 	return r, nil
 }

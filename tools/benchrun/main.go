@@ -1,20 +1,33 @@
-// Command benchrun is the scripted part of `make bench`: it runs the built
-// handoff binary as child processes against the dev servers (started in
-// this process) for N handoffs at several injected latencies, measures each
-// command's wall time, the requests the servers received and the child's
-// peak RSS, times `handoff validate` on a large repository, compares the
-// no-change plan with OpenTofu's no-op plan when tofu is on PATH, and
-// writes docs/benchmarks.md (with the go test -bench output it is given).
+// Command benchrun is the scripted part of `make bench`. It measures what
+// issue 13 asks and writes docs/benchmarks.md:
 //
-// It builds nothing: -bin is the binary to measure (make bench builds
-// bin/handoff first).
+//  1. the simulation in virtual time (package vsim, whose test binary it
+//     runs as a child, -vsim): creates of N handoffs at the vendors'
+//     default limits against their lower bound, the requests of a handoff
+//     of each surface, the ceiling of live handoffs a 15-minute schedule
+//     can keep refreshed, and a simulated day of scheduled applies;
+//  2. the built binary (-bin) as child processes against the dev servers,
+//     started in this process, in real time: the create-apply and the
+//     no-change plan of N handoffs at several latencies, each row with the
+//     limits profile it ran under;
+//  3. the no-change plan against `terraform plan` (or OpenTofu's) over N
+//     applied terraform_data resources, in the same run: CPU time, wall
+//     time and peak memory of both;
+//  4. `handoff validate` on a large repository;
 //
-//	go run ./tools/benchrun -bin bin/handoff -gobench FILE -out docs/benchmarks.md
+// and shows the go test -bench output it is given (-gobench).
+//
+// It builds nothing: make bench builds bin/handoff and the simulation's
+// test binary first.
+//
+//	go run ./tools/benchrun -bin bin/handoff -vsim bin/vsim.test -gobench FILE -out docs/benchmarks.md
 package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,7 +45,7 @@ import (
 	"github.com/raxx-app/handoff/internal/apply"
 	"github.com/raxx-app/handoff/internal/devserver"
 	"github.com/raxx-app/handoff/internal/devserver/devkit"
-	"github.com/raxx-app/handoff/internal/devserver/infisicalsrv"
+	"github.com/raxx-app/handoff/tools/benchrun/vsim"
 )
 
 // options are the command-line settings of a run.
@@ -41,13 +54,44 @@ type options struct {
 	Out       string
 	GoBench   string
 	BenchArgs string
-	Ns        []int
-	Latencies []time.Duration
+	// GoBenchStatus is go test -bench's exit status (not 0: a benchmark
+	// failed).
+	GoBenchStatus int
+	Ns            []int
+	Latencies     []time.Duration
+	// LimitedNs are the sizes run in real time at the vendors' default
+	// limits too (at the largest latency): a check of the simulation.
+	LimitedNs []int
+	// PlanRuns is how many times each no-change plan (and terraform's) is
+	// run at latency 0: the medians are shown.
+	PlanRuns  int
 	ValidateN int
-	Tofu      string // "auto" (tofu on PATH), "off", or a path
-	Load      string // load average before make bench started, if known
-	TmpDir    string
-	Log       io.Writer
+	// Terraform: "auto" (terraform on PATH, else tofu), "off", or a path.
+	Terraform string
+	// Vsim is the simulation's test binary; empty skips the simulation.
+	Vsim     string
+	VsimArgs vsimArgs
+	// VsimJSON is a simulation's output to show instead of running one.
+	VsimJSON string
+	// Note is a line shown at the top of the report (a partial run).
+	Note string
+	Load string // load average before make bench started, if known
+	// Started is when make bench started (Unix seconds), to say how long
+	// it took; zero when unknown.
+	Started int64
+	TmpDir  string
+	Log     io.Writer
+}
+
+// vsimArgs are the simulation's settings.
+type vsimArgs struct {
+	Latency  time.Duration
+	Creates  string
+	Examples string
+	Day      int
+	DayMax   int
+	Slots    int
+	Slot     time.Duration
 }
 
 func main() {
@@ -90,16 +134,30 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("benchrun", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	var ns, lats string
+	var ns, lats, limited string
 	fs.StringVar(&o.Bin, "bin", "", "path of the built handoff `binary` (required)")
 	fs.StringVar(&o.Out, "out", "", "write the Markdown report to `FILE` (default stdout)")
 	fs.StringVar(&o.GoBench, "gobench", "", "`FILE` holding the output of go test -bench, shown in the report")
 	fs.StringVar(&o.BenchArgs, "gobench-flags", "", "extra go test `flags` the -gobench output was made with, shown in the report")
-	fs.StringVar(&ns, "n", "10,100,1000", "comma-separated numbers of handoffs")
+	fs.IntVar(&o.GoBenchStatus, "gobench-status", 0, "exit `status` of the go test -bench run, shown in the report when not 0")
+	fs.StringVar(&ns, "n", "10,100,1000", "comma-separated numbers of handoffs of the real-time runs")
 	fs.StringVar(&lats, "latency", "0,20ms", "comma-separated latencies added to every request by the dev servers")
+	fs.StringVar(&limited, "limited-n", "10", "comma-separated numbers of handoffs run in real time at the vendors' default limits too (empty: none)")
+	fs.IntVar(&o.PlanRuns, "plan-runs", 3, "runs of each no-change plan and terraform plan at latency 0 (medians shown)")
 	fs.IntVar(&o.ValidateN, "validate", 10000, "number of specs for the validate run (0 skips it)")
-	fs.StringVar(&o.Tofu, "tofu", "auto", "OpenTofu comparison: auto (tofu on PATH), off, or the `path` of tofu")
+	fs.StringVar(&o.Terraform, "terraform", "auto", "comparison: auto (terraform on PATH, else tofu), off, or the `path` of terraform or tofu")
+	fs.StringVar(&o.Vsim, "vsim", "", "the simulation's test `binary` (go test -c ./tools/benchrun/vsim); empty skips it")
+	fs.StringVar(&o.VsimJSON, "vsim-json", "", "show the simulation output in `FILE` (written by -vsim.out) instead of running it")
+	fs.StringVar(&o.Note, "note", "", "a `line` shown at the top of the report, such as why a run is partial")
+	fs.DurationVar(&o.VsimArgs.Latency, "vsim-latency", 20*time.Millisecond, "latency of the simulation's requests")
+	fs.StringVar(&o.VsimArgs.Creates, "vsim-creates", "10,1000", "sizes of the simulation's create-applies at the default limits")
+	fs.StringVar(&o.VsimArgs.Examples, "vsim-examples", "internal/apply/testdata/repo", "`DIR` of handoff.hcl and specs/ with one spec per surface")
+	fs.IntVar(&o.VsimArgs.Day, "vsim-day", 10000, "live handoffs the simulated day aims at (0 skips the day)")
+	fs.IntVar(&o.VsimArgs.DayMax, "vsim-daymax", 0, "cap on the simulated day's handoffs (0: none)")
+	fs.IntVar(&o.VsimArgs.Slots, "vsim-slots", 96, "scheduled applies in the simulated day")
+	fs.DurationVar(&o.VsimArgs.Slot, "vsim-slot", 15*time.Minute, "interval between the simulated day's applies")
 	fs.StringVar(&o.Load, "load", "", "1-minute load average before the benchmarks started, shown in the report (default: now)")
+	fs.Int64Var(&o.Started, "started", 0, "Unix `seconds` at which make bench started, to report its duration")
 	fs.StringVar(&o.TmpDir, "tmp", "", "parent `directory` of the generated repositories (default the system's)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -110,21 +168,46 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.Bin == "" {
 		return o, errors.New("-bin is required (make bench builds bin/handoff)")
 	}
-	abs, err := filepath.Abs(o.Bin)
-	if err != nil {
+	var err error
+	if o.Bin, err = existingFile("-bin", o.Bin); err != nil {
 		return o, err
 	}
-	if st, err := os.Stat(abs); err != nil || st.IsDir() {
-		return o, fmt.Errorf("-bin %s: not a file (run make build)", o.Bin)
+	if o.Vsim != "" {
+		if o.Vsim, err = existingFile("-vsim", o.Vsim); err != nil {
+			return o, err
+		}
+		if o.VsimArgs.Examples != "" {
+			if o.VsimArgs.Examples, err = filepath.Abs(o.VsimArgs.Examples); err != nil {
+				return o, err
+			}
+		}
 	}
-	o.Bin = abs
 	if o.Ns, err = parseInts(ns); err != nil {
 		return o, fmt.Errorf("-n: %w", err)
+	}
+	if strings.TrimSpace(limited) != "" {
+		if o.LimitedNs, err = parseInts(limited); err != nil {
+			return o, fmt.Errorf("-limited-n: %w", err)
+		}
 	}
 	if o.Latencies, err = parseDurations(lats); err != nil {
 		return o, fmt.Errorf("-latency: %w", err)
 	}
+	if o.PlanRuns < 1 {
+		return o, errors.New("-plan-runs: want 1 or more")
+	}
 	return o, nil
+}
+
+func existingFile(flagName, path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	if st, err := os.Stat(abs); err != nil || st.IsDir() {
+		return "", fmt.Errorf("%s %s: not a file (make bench builds it)", flagName, path)
+	}
+	return abs, nil
 }
 
 func parseInts(s string) ([]int, error) {
@@ -158,7 +241,8 @@ func parseDurations(s string) ([]time.Duration, error) {
 
 // measureAll runs every measurement and gathers the report.
 func measureAll(ctx context.Context, o options) (report, error) {
-	rep := report{Parallelism: apply.DefaultParallelism, GoBenchFlags: o.BenchArgs}
+	began := time.Now()
+	rep := report{Parallelism: apply.DefaultParallelism, GoBenchFlags: o.BenchArgs, GoBenchStatus: o.GoBenchStatus, PlanRuns: o.PlanRuns}
 	if o.GoBench != "" {
 		raw, err := os.ReadFile(o.GoBench)
 		if err != nil {
@@ -175,28 +259,68 @@ func measureAll(ctx context.Context, o options) (report, error) {
 	}
 	defer os.RemoveAll(tmp)
 
-	tofu, skipped := findTofu(o.Tofu)
-	rep.TofuSkipped = skipped
-	tofuWall := map[int]time.Duration{}
-	for _, n := range o.Ns {
-		if tofu != "" {
-			d, err := tofuPlan(ctx, tofu, filepath.Join(tmp, fmt.Sprintf("tofu-%d", n)), n)
-			if err != nil {
-				return rep, err
-			}
-			tofuWall[n] = d
-			fmt.Fprintf(o.Log, "benchrun: N=%d: tofu plan %s\n", n, fmtWall(d))
+	rep.Note = o.Note
+	switch {
+	case o.VsimJSON != "":
+		sim, err := readSimulation(o.VsimJSON)
+		if err != nil {
+			return rep, fmt.Errorf("-vsim-json: %w", err)
 		}
+		rep.Sim, rep.SimChild = &sim, measure{Wall: sim.RealWall, CPU: sim.CPU}
+		rep.SimFromFile = filepath.Base(o.VsimJSON)
+	case o.Vsim != "":
+		sim, child, err := runSimulation(ctx, o, filepath.Join(tmp, "vsim"))
+		if err != nil {
+			return rep, err
+		}
+		rep.Sim, rep.SimChild = &sim, child
+	default:
+		rep.SimSkipped = "no -vsim binary was given (make bench builds it with go test -c ./tools/benchrun/vsim)."
+	}
+
+	iac := findTerraform(o.Terraform)
+	if iac.Path != "" {
+		iac.Version = iacVersion(ctx, iac.Path)
+	}
+	rep.IaC = iac
+	for _, n := range o.Ns {
+		var cmp *planCompare
 		for _, lat := range o.Latencies {
-			r, err := measureRow(ctx, o, filepath.Join(tmp, fmt.Sprintf("n%d-lat%s", n, lat)), n, lat)
+			runs := 1
+			if lat == 0 {
+				runs = o.PlanRuns
+			}
+			r, err := measureRow(ctx, o, filepath.Join(tmp, fmt.Sprintf("n%d-lat%s", n, lat)), n, lat, true, runs)
 			if err != nil {
 				return rep, err
 			}
-			r.Tofu = tofuWall[n]
 			rep.Rows = append(rep.Rows, r)
-			fmt.Fprintf(o.Log, "benchrun: N=%d latency=%s: apply %s (%d requests, %s), plan %s (%d requests, %s)\n",
-				n, lat, fmtWall(r.Apply.Wall), r.Apply.Requests, fmtRSS(r.Apply.MaxRSS),
-				fmtWall(r.Plan.Wall), r.Plan.Requests, fmtRSS(r.Plan.MaxRSS))
+			logRow(o.Log, r)
+			if lat == 0 && cmp == nil {
+				cmp = &planCompare{N: n, Handoff: r.Plan}
+			}
+		}
+		if cmp != nil && iac.Path != "" {
+			m, err := iacPlan(ctx, iac, filepath.Join(tmp, fmt.Sprintf("%s-%d", iac.Name, n)), n, o.PlanRuns)
+			if err != nil {
+				return rep, err
+			}
+			cmp.Tool = m
+			fmt.Fprintf(o.Log, "benchrun: N=%d: %s plan %s CPU, %s wall, %s\n", n, iac.Name, fmtWall(m.CPU), fmtWall(m.Wall), fmtRSS(m.MaxRSS))
+		}
+		if cmp != nil {
+			rep.Plans = append(rep.Plans, *cmp)
+		}
+	}
+	if len(o.LimitedNs) > 0 && len(o.Latencies) > 0 {
+		lat := slices.Max(o.Latencies)
+		for _, n := range o.LimitedNs {
+			r, err := measureRow(ctx, o, filepath.Join(tmp, fmt.Sprintf("limited-n%d", n)), n, lat, false, 1)
+			if err != nil {
+				return rep, err
+			}
+			rep.Rows = append(rep.Rows, r)
+			logRow(o.Log, r)
 		}
 	}
 	if o.ValidateN > 0 {
@@ -205,9 +329,73 @@ func measureAll(ctx context.Context, o options) (report, error) {
 			return rep, err
 		}
 		rep.Validation = v
-		fmt.Fprintf(o.Log, "benchrun: validate %d specs: %s, %s\n", v.N, fmtWall(v.Wall), fmtRSS(v.MaxRSS))
+		if v.Refused != "" {
+			fmt.Fprintf(o.Log, "benchrun: validate %d specs: refused: %s\n", v.N, v.Refused)
+		} else {
+			fmt.Fprintf(o.Log, "benchrun: validate %d specs: %s, %s\n", v.N, fmtWall(v.Wall), fmtRSS(v.MaxRSS))
+		}
 	}
+	rep.Took = time.Since(began)
+	if o.Started > 0 {
+		rep.Elapsed = time.Since(time.Unix(o.Started, 0))
+	}
+	rep.LoadAfter = loadAverage()
 	return rep, nil
+}
+
+func logRow(w io.Writer, r row) {
+	fmt.Fprintf(w, "benchrun: N=%d latency=%s limits %s: apply %s (%d requests, %s CPU, %s), plan %s (%d requests, %s CPU, %s)\n",
+		r.N, r.Latency, r.Limits, fmtWall(r.Apply.Wall), r.Apply.Requests, fmtWall(r.Apply.CPU), fmtRSS(r.Apply.MaxRSS),
+		fmtWall(r.Plan.Wall), r.Plan.Requests, fmtWall(r.Plan.CPU), fmtRSS(r.Plan.MaxRSS))
+}
+
+// simTimeout bounds the simulation's child process.
+const simTimeout = 45 * time.Minute
+
+// runSimulation runs the simulation's test binary and reads its output.
+func runSimulation(ctx context.Context, o options, dir string) (vsim.Output, measure, error) {
+	var out vsim.Output
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return out, measure{}, err
+	}
+	file := filepath.Join(dir, "vsim.json")
+	a := o.VsimArgs
+	args := []string{"-test.run", "^TestSimulation$", "-test.timeout", "0", "-test.count", "1",
+		"-vsim.out", file, "-vsim.latency", a.Latency.String(), "-vsim.creates", a.Creates,
+		"-vsim.examples", a.Examples, "-vsim.day", strconv.Itoa(a.Day), "-vsim.daymax", strconv.Itoa(a.DayMax),
+		"-vsim.slots", strconv.Itoa(a.Slots), "-vsim.slot", a.Slot.String()}
+	fmt.Fprintf(o.Log, "benchrun: simulation: %s %s\n", filepath.Base(o.Vsim), strings.Join(args, " "))
+	env := append(baseEnv(), "TMPDIR="+dir)
+	res, err := runChildFor(ctx, simTimeout, dir, env, o.Vsim, args...)
+	m := measure{Wall: res.Wall, CPU: res.CPU, MaxRSS: res.MaxRSS}
+	if err != nil {
+		return out, m, err
+	}
+	if res.Code != 0 {
+		return out, m, failure("the simulation ("+filepath.Base(o.Vsim)+")", res, "want exit 0")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(res.Stderr), "\n") {
+		if strings.HasPrefix(line, "vsim: ") {
+			fmt.Fprintf(o.Log, "benchrun: %s\n", line)
+		}
+	}
+	if out, err = readSimulation(file); err != nil {
+		return out, m, fmt.Errorf("the simulation's output: %w", err)
+	}
+	return out, m, nil
+}
+
+// readSimulation reads a simulation's output (its -vsim.out file).
+func readSimulation(file string) (vsim.Output, error) {
+	var out vsim.Output
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return out, fmt.Errorf("%s: %w", file, err)
+	}
+	return out, nil
 }
 
 func machineInfo(ctx context.Context, bin, cpu, load string) machine {
@@ -252,24 +440,25 @@ func cpuModel() string {
 	return ""
 }
 
-// devWorld is a fresh pair of dev servers and the environment that points a
-// handoff child process at them.
+// devWorld is a fresh set of dev servers and the environment that points
+// a handoff child process at them.
 type devWorld struct {
-	s   *devserver.Servers
-	env []string
+	s      *devserver.Servers
+	env    []string
+	limits string
 }
 
-func startDev(dir string, lat time.Duration) (*devWorld, error) {
+// startDev starts the dev servers with lat added to every request, with
+// their rate limits off (noLimits) or at the vendors' defaults.
+func startDev(dir string, lat time.Duration, noLimits bool) (*devWorld, error) {
 	kit := devkit.NewKit()
 	s, err := devserver.Start(devserver.Options{Kit: kit})
 	if err != nil {
 		return nil, err
 	}
-	// The dev rate limit is a fault to test against, not what is measured:
-	// no limiter, as on a self-hosted Infisical.
-	if err := s.Infisical.SetRateLimits(infisicalsrv.RateLimits{Profile: infisicalsrv.ProfileSelfHosted}); err != nil {
-		s.Close()
-		return nil, err
+	if noLimits {
+		// The tool, not the vendors' limits, is measured: the row says so.
+		s.NoRateLimits()
 	}
 	keyFile := filepath.Join(dir, "app.pem")
 	if err := s.WriteKeyFile(keyFile); err != nil {
@@ -282,7 +471,8 @@ func startDev(dir string, lat time.Duration) (*devWorld, error) {
 	}
 	env = append(env, "NO_COLOR=1")
 	kit.Faults.SetLatency(lat, 0)
-	return &devWorld{s: s, env: env}, nil
+	limits := s.LimitsSummary()
+	return &devWorld{s: s, env: env, limits: limits}, nil
 }
 
 // command runs handoff with args against the dev servers, counting the
@@ -290,24 +480,26 @@ func startDev(dir string, lat time.Duration) (*devWorld, error) {
 func (w *devWorld) command(ctx context.Context, bin, dir string, args ...string) (result, measure, error) {
 	w.s.Kit.Stats.Reset()
 	r, err := runChild(ctx, dir, w.env, bin, append([]string{"-no-color"}, args...)...)
-	m := measure{Wall: r.Wall, Requests: w.s.Kit.Stats.Total(), MaxRSS: r.MaxRSS, Routes: w.s.Kit.Stats.Snapshot()}
+	m := measure{Wall: r.Wall, CPU: r.CPU, Requests: w.s.Kit.Stats.Total(), MaxRSS: r.MaxRSS, Routes: w.s.Kit.Stats.Snapshot()}
 	return r, m, err
 }
 
-// measureRow runs the create-apply and the no-change plan of n handoffs
-// with lat added to every request.
-func measureRow(ctx context.Context, o options, root string, n int, lat time.Duration) (row, error) {
+// measureRow runs the create-apply and the no-change plan (planRuns times:
+// the median CPU time is kept) of n handoffs with lat added to every
+// request, the servers' limits off or at the vendors' defaults.
+func measureRow(ctx context.Context, o options, root string, n int, lat time.Duration, noLimits bool, planRuns int) (row, error) {
 	r := row{N: n, Latency: lat}
 	repo := filepath.Join(root, "gitops")
-	if err := writeRepo(repo, n); err != nil {
+	if err := vsim.WriteRepo(repo, n); err != nil {
 		return r, err
 	}
-	w, err := startDev(root, lat)
+	w, err := startDev(root, lat, noLimits)
 	if err != nil {
 		return r, fmt.Errorf("dev servers: %w", err)
 	}
 	defer w.s.Close()
-	what := fmt.Sprintf("N=%d latency=%s", n, lat)
+	r.Limits = w.limits
+	what := fmt.Sprintf("N=%d latency=%s limits %s", n, lat, w.limits)
 
 	res, m, err := w.command(ctx, o.Bin, repo, "apply", "-auto-approve", repo)
 	if err != nil {
@@ -321,22 +513,39 @@ func measureRow(ctx context.Context, o options, root string, n int, lat time.Dur
 	}
 	r.Apply = m
 
-	res, m, err = w.command(ctx, o.Bin, repo, "plan", repo)
-	if err != nil {
-		return r, err
+	var plans []measure
+	for range planRuns {
+		res, m, err = w.command(ctx, o.Bin, repo, "plan", repo)
+		if err != nil {
+			return r, err
+		}
+		if res.Code != 0 || !strings.Contains(res.Stdout, "No changes.") {
+			return r, failure(what+": handoff plan", res, `want exit 0 and "No changes."`)
+		}
+		plans = append(plans, m)
 	}
-	if res.Code != 0 || !strings.Contains(res.Stdout, "No changes.") {
-		return r, failure(what+": handoff plan", res, `want exit 0 and "No changes."`)
-	}
-	r.Plan = m
+	r.Plan = median(plans)
+	r.PlanRuns = planRuns
 	return r, nil
+}
+
+// median is the run of median CPU time among ms, with the highest peak
+// RSS of them all.
+func median(ms []measure) measure {
+	s := slices.Clone(ms)
+	slices.SortFunc(s, func(a, b measure) int { return cmp.Compare(a.CPU, b.CPU) })
+	m := s[len(s)/2]
+	for _, x := range s {
+		m.MaxRSS = max(m.MaxRSS, x.MaxRSS)
+	}
+	return m
 }
 
 // measureValidate runs handoff validate runs times on a repository of n
 // specs: the median wall time and the highest peak RSS.
 func measureValidate(ctx context.Context, bin, dir string, n, runs int) (validation, error) {
 	v := validation{N: n, Runs: runs}
-	if err := writeRepo(dir, n); err != nil {
+	if err := vsim.WriteRepo(dir, n); err != nil {
 		return v, err
 	}
 	want := fmt.Sprintf("%d handoffs valid", n)
@@ -345,6 +554,13 @@ func measureValidate(ctx context.Context, bin, dir string, n, runs int) (validat
 		res, err := runChild(ctx, dir, append(baseEnv(), "NO_COLOR=1"), bin, "-no-color", "validate", dir)
 		if err != nil {
 			return v, err
+		}
+		if res.Code == 1 && strings.Contains(res.Stderr, "error:") {
+			// The tool refuses the repository (one of its bounds): that
+			// is a figure too.
+			v.Refused = strings.ReplaceAll(refusal(res.Stderr), dir+string(filepath.Separator), "")
+			v.Wall, v.MaxRSS = res.Wall, res.MaxRSS
+			return v, nil
 		}
 		if res.Code != 0 || !strings.Contains(res.Stderr, want) {
 			return v, failure(fmt.Sprintf("handoff validate (%d specs)", n), res, "want exit 0 and "+strconv.Quote(want))
@@ -357,51 +573,110 @@ func measureValidate(ctx context.Context, bin, dir string, n, runs int) (validat
 	return v, nil
 }
 
-const tofuHow = "`tofu` is not on PATH. Install OpenTofu (https://opentofu.org/docs/intro/install/, " +
-	"a single static binary), put `tofu` on PATH and run `make bench` again."
+// refusal is the first error of a handoff command's diagnostics on
+// stderr, with the line that explains it, without the temporary paths.
+func refusal(stderr string) string {
+	lines := strings.Split(stderr, "\n")
+	for i, l := range lines {
+		if _, msg, ok := strings.Cut(l, "error: "); ok {
+			out := msg
+			if i+1 < len(lines) {
+				out += ": " + strings.TrimSpace(lines[i+1])
+			}
+			return out
+		}
+	}
+	return strings.TrimSpace(stderr)
+}
 
-// findTofu resolves the -tofu setting to a path, or says why the
-// comparison is skipped.
-func findTofu(setting string) (path, skipped string) {
+// iac is the infrastructure tool handoff's plan is compared with.
+type iac struct {
+	// Name is "terraform" or "tofu"; Path its binary; Version the first
+	// line of its version.
+	Name, Path, Version string
+	// Skipped says why no comparison was made.
+	Skipped string
+}
+
+const iacHow = "neither `terraform` nor `tofu` is on PATH. Install terraform " +
+	"(https://developer.hashicorp.com/terraform/install) or OpenTofu (https://opentofu.org/docs/intro/install/), " +
+	"each a single static binary, put it on PATH and run `make bench` again."
+
+// findTerraform resolves the -terraform setting: terraform on PATH when
+// there is one (preferred), else tofu, else the reason there is none.
+func findTerraform(setting string) iac {
 	switch setting {
 	case "off":
-		return "", "turned off with -tofu off."
+		return iac{Skipped: "turned off with -terraform off."}
 	case "", "auto":
-		p, err := exec.LookPath("tofu")
-		if err != nil {
-			return "", tofuHow
+		for _, name := range []string{"terraform", "tofu"} {
+			if p, err := exec.LookPath(name); err == nil {
+				return iac{Name: name, Path: p}
+			}
 		}
-		return p, ""
+		return iac{Skipped: iacHow}
 	default:
-		return setting, ""
+		name := "terraform"
+		if strings.Contains(filepath.Base(setting), "tofu") {
+			name = "tofu"
+		}
+		return iac{Name: name, Path: setting}
 	}
 }
 
-// tofuPlan writes n terraform_data resources under dir, runs tofu init and
-// tofu apply, and returns the wall time of the no-op tofu plan after them.
-func tofuPlan(ctx context.Context, tofu, dir string, n int) (time.Duration, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
+// iacVersion is the first line of `terraform version` (or tofu's).
+func iacVersion(ctx context.Context, path string) string {
+	r, err := runChild(ctx, "", iacEnv(""), path, "version")
+	if err != nil || r.Code != 0 {
+		return ""
 	}
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(tofuConfig(n)), 0o644); err != nil {
-		return 0, err
-	}
+	return strings.TrimSpace(strings.SplitN(r.Stdout, "\n", 2)[0])
+}
+
+// iacEnv is the environment of terraform and tofu: no checkpoint calls, no
+// user configuration (cliConfig is an empty file, or empty for none).
+func iacEnv(cliConfig string) []string {
 	env := append(baseEnv(), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+	if cliConfig != "" {
+		env = append(env, "TF_CLI_CONFIG_FILE="+cliConfig)
+	}
+	return env
+}
+
+// iacPlan writes n terraform_data resources under dir, runs init and
+// apply, then the no-op plan runs times, and returns the plan of median
+// CPU time (with the highest peak RSS).
+func iacPlan(ctx context.Context, tool iac, dir string, n, runs int) (measure, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return measure{}, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(vsim.TerraformConfig(n)), 0o644); err != nil {
+		return measure{}, err
+	}
+	cliConfig := filepath.Join(dir, "terraformrc")
+	if err := os.WriteFile(cliConfig, nil, 0o644); err != nil {
+		return measure{}, err
+	}
+	env := iacEnv(cliConfig)
 	steps := [][]string{
 		{"init", "-input=false", "-no-color"},
 		{"apply", "-auto-approve", "-input=false", "-no-color"},
-		{"plan", "-input=false", "-no-color", "-detailed-exitcode"},
 	}
-	var res result
+	for range runs {
+		steps = append(steps, []string{"plan", "-input=false", "-no-color", "-detailed-exitcode"})
+	}
+	var plans []measure
 	for _, args := range steps {
-		var err error
-		res, err = runChild(ctx, dir, env, tofu, args...)
+		res, err := runChild(ctx, dir, env, tool.Path, args...)
 		if err != nil {
-			return 0, err
+			return measure{}, err
 		}
 		if res.Code != 0 {
-			return 0, failure(fmt.Sprintf("N=%d: tofu %s", n, args[0]), res, "want exit 0 (plan: no changes)")
+			return measure{}, failure(fmt.Sprintf("N=%d: %s %s", n, tool.Name, args[0]), res, "want exit 0 (plan: no changes)")
+		}
+		if args[0] == "plan" {
+			plans = append(plans, measure{Wall: res.Wall, CPU: res.CPU, MaxRSS: res.MaxRSS})
 		}
 	}
-	return res.Wall, nil
+	return median(plans), nil
 }

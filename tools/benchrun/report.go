@@ -3,9 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/raxx-app/handoff/internal/provider/pace"
+	"github.com/raxx-app/handoff/internal/reconcile"
+	"github.com/raxx-app/handoff/tools/benchrun/vsim"
 )
 
 // machine describes where the figures were measured.
@@ -21,23 +26,36 @@ type machine struct {
 	Load string
 }
 
-// measure is one child process run of handoff against the dev servers.
+// measure is one child process run (of handoff against the dev servers,
+// of terraform, of the simulation).
 type measure struct {
-	Wall     time.Duration
+	Wall time.Duration
+	// CPU is the child's user plus system time.
+	CPU      time.Duration
 	Requests int64
 	MaxRSS   int64            // bytes, 0 if unknown
 	Routes   map[string]int64 // requests per route
 }
 
-// row is one line of the table: N handoffs at one injected latency.
+// row is one line of the real-time table: N handoffs at one injected
+// latency under one limits profile.
 type row struct {
 	N       int
 	Latency time.Duration
-	Apply   measure
-	Plan    measure
-	// Tofu is the wall time of `tofu plan` on N terraform_data resources;
-	// zero when tofu was not run.
-	Tofu time.Duration
+	// Limits is the limits profile the dev servers enforced.
+	Limits string
+	Apply  measure
+	// Plan is the no-change plan: of PlanRuns runs, the one of median CPU.
+	Plan     measure
+	PlanRuns int
+}
+
+// planCompare is the no-change plan of N handoffs against terraform's (or
+// tofu's) no-op plan of N terraform_data resources.
+type planCompare struct {
+	N       int
+	Handoff measure
+	Tool    measure // zero when no tool ran
 }
 
 // validation is `handoff validate` on a repository of N specs.
@@ -46,20 +64,44 @@ type validation struct {
 	Runs   int
 	Wall   time.Duration // median of Runs
 	MaxRSS int64         // highest of Runs
+	// Refused is the error with which handoff refused the repository
+	// (one of its input bounds); Wall and MaxRSS are then that run's.
+	Refused string
 }
 
 // report is everything docs/benchmarks.md shows.
 type report struct {
 	Machine     machine
 	Parallelism int
-	Rows        []row
-	Validation  validation
-	// TofuSkipped, when set, is why the OpenTofu comparison was not run.
-	TofuSkipped string
+	PlanRuns    int
+	// Sim is the simulation's output (nil when skipped: SimSkipped says
+	// why); SimChild its process.
+	Sim        *vsim.Output
+	SimChild   measure
+	SimSkipped string
+	// SimFromFile names the file the simulation's output was read from
+	// (-vsim-json) rather than run.
+	SimFromFile string
+	// Note is a line shown at the top (-note).
+	Note       string
+	Rows       []row
+	IaC        iac
+	Plans      []planCompare
+	Validation validation
 	// GoBench is the raw output of go test -bench, or empty.
-	GoBench      string
-	GoBenchFlags string
+	GoBench       string
+	GoBenchFlags  string
+	GoBenchStatus int
+	// Took is benchrun's own time; Elapsed make bench's when known.
+	Took, Elapsed time.Duration
+	LoadAfter     string
 }
+
+// Targets of issue 13.
+const (
+	boundTarget = 1.10 // create time within 10 % of the lower bound
+	cpuTarget   = 0.3  // no-change plan CPU ≤ 0.3 × terraform's
+)
 
 const dash = "—"
 
@@ -76,6 +118,35 @@ func fmtWall(d time.Duration) string {
 	}
 }
 
+// fmtLong writes a duration that may last hours, without zero units:
+// "2 h 07 min 13 s", "1 h", "12 min 14 s", "15 min", "41.5 s".
+func fmtLong(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0"
+	case d < time.Minute:
+		return fmtWall(d)
+	}
+	s := int64(d.Round(time.Second) / time.Second)
+	h, m := s/3600, s%3600/60
+	s %= 60
+	var parts []string
+	if h > 0 {
+		parts = append(parts, fmt.Sprintf("%d h", h))
+	}
+	if m > 0 || (h > 0 && s > 0) {
+		if h > 0 {
+			parts = append(parts, fmt.Sprintf("%02d min", m))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d min", m))
+		}
+	}
+	if s > 0 {
+		parts = append(parts, fmt.Sprintf("%02d s", s))
+	}
+	return strings.Join(parts, " ")
+}
+
 func fmtRSS(b int64) string {
 	if b <= 0 {
 		return dash
@@ -90,36 +161,729 @@ func fmtLatency(d time.Duration) string {
 	return fmt.Sprintf("%d ms", d.Milliseconds())
 }
 
-// ratio is how many times longer tofu's no-op plan took than handoff's
-// no-change plan.
-func ratio(tofu, handoff time.Duration) string {
-	if tofu <= 0 || handoff <= 0 {
-		return dash
+// fmtInt writes n with thousands separators: 14010 → "14,010".
+func fmtInt[T ~int | ~int64](n T) string {
+	s := fmt.Sprint(int64(n))
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
 	}
-	return fmt.Sprintf("%.1f×", tofu.Seconds()/handoff.Seconds())
+	if neg {
+		return "-" + s
+	}
+	return s
 }
 
-// renderTable writes the table of the scripted runs.
-func renderTable(w io.Writer, rows []row) {
-	fmt.Fprintln(w, "| N | latency | create-apply wall | requests | peak RSS | no-change plan wall | requests | peak RSS | tofu plan wall | ratio (tofu ÷ handoff) |")
-	fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+func yesNo(ok bool) string {
+	if ok {
+		return "**yes**"
+	}
+	return "**no**"
+}
+
+// ratio is a/b as "0.53×", or — when either is missing.
+func ratio(a, b time.Duration) string {
+	if a <= 0 || b <= 0 {
+		return dash
+	}
+	return fmt.Sprintf("%.2f×", a.Seconds()/b.Seconds())
+}
+
+// render writes docs/benchmarks.md.
+func render(w io.Writer, rep report) {
+	m := rep.Machine
+	fmt.Fprintln(w, "# Benchmarks")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "<!-- Generated by `make bench` (scripts/bench.sh, tools/benchrun, tools/benchrun/vsim). Do not edit: run it again. -->")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Measured on %s/%s, %d cores", m.OS, m.Arch, m.Cores)
+	if m.CPU != "" {
+		fmt.Fprintf(w, " (%s)", m.CPU)
+	}
+	fmt.Fprintf(w, ", %s, %s", m.GoVersion, m.Date)
+	if m.Handoff != "" {
+		fmt.Fprintf(w, "; binary `%s`", m.Handoff)
+	}
+	fmt.Fprintln(w, ".")
+	if m.Load != "" {
+		fmt.Fprintf(w, "Load average %s before the run", m.Load)
+		if rep.LoadAfter != "" {
+			fmt.Fprintf(w, ", %s after it", rep.LoadAfter)
+		}
+		fmt.Fprintln(w, " (1 minute; the machine is shared: other work shows in the wall times, less in the CPU times).")
+	}
+	if rep.Elapsed > 0 {
+		fmt.Fprintf(w, "`make bench` took %s (tools/benchrun %s of it).\n", fmtLong(rep.Elapsed), fmtLong(rep.Took))
+	} else if rep.Took > 0 {
+		fmt.Fprintf(w, "tools/benchrun took %s.\n", fmtLong(rep.Took))
+	}
+	if rep.Note != "" {
+		fmt.Fprintf(w, "\n**Note:** %s\n", rep.Note)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Every figure says which rate limits the local servers enforced: *vendor defaults* (Infisical Cloud's")
+	fmt.Fprintln(w, "per route, GitHub's primary and secondary, Cloudflare's, AWS's, Heroku's, as `internal/devserver` models")
+	fmt.Fprintln(w, "them, and the client paced to them) or *off* (every limit switched off, the client told so).")
+	fmt.Fprintln(w)
+
+	renderSummary(w, rep)
+	renderCreate(w, rep)
+	renderDay(w, rep)
+	renderPlans(w, rep)
+	renderSurfaces(w, rep)
+	renderRealTime(w, rep)
+	renderGoBench(w, rep)
+}
+
+// renderSummary writes the figures of issue 13 against their targets.
+func renderSummary(w io.Writer, rep report) {
+	fmt.Fprintln(w, "## The figures of issue 13")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| figure | target | measured | met |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	if c, ok := largestCreate(rep.Sim); ok {
+		met := c.Failed == 0 && c.RateLimited == 0 && c.Ratio > 0 && c.Ratio <= boundTarget
+		fmt.Fprintf(w, "| 1. create %s handoffs, vendor defaults, %s latency (virtual time) | no failed handoff, no 429 surfaced; within %.0f %% of the lower bound | %d failed, %d by a rate limit; %s = %.3f × the bound (%s) | %s |\n",
+			fmtInt(c.N), fmtLatency(c.Latency), (boundTarget-1)*100, c.Failed, c.RateLimited, fmtLong(c.Virtual), c.Ratio, fmtLong(c.Bound.Minimum), yesNo(met))
+	} else {
+		fmt.Fprintf(w, "| 1. create 1,000 handoffs at the vendors' default limits | … | not measured: %s | — |\n", simWhy(rep))
+	}
+	if rep.Sim != nil && rep.Sim.Day != nil {
+		d, s := rep.Sim.Day, rep.Sim
+		met := d.Overruns == 0 && d.Skipped == 0 && d.RateLimited == 0 && d.Failed == 0 && d.Late == 0
+		fmt.Fprintf(w, "| 2. a simulated day, an apply every %s | %s live handoffs, or %.0f %% of the ceiling; no run overruns, no 429 surfaced, no refresh late at the gate | ceiling %s (refresh only) → %s live; %d of %d runs overran, %d skipped; %d failed (%d by a rate limit); %s handoffs refused by the gate after their token expired (longest %s) | %s |\n",
+			fmtLong(d.Slot), fmtInt(s.DayTarget), s.DayFraction*100, fmtInt(s.Ceiling.Handoffs), fmtInt(d.Handoffs), d.Overruns, len(d.Runs), d.Skipped,
+			d.Failed, d.RateLimited, fmtInt(d.Late), fmtLong(d.LateMax), yesNo(met))
+	} else if rep.Sim != nil && rep.Sim.DayError != "" {
+		fmt.Fprintf(w, "| 2. a simulated day | %s live handoffs, or %.0f %% of the ceiling | ceiling %s → %s live: the day could not run: %s | **no** |\n",
+			fmtInt(rep.Sim.DayTarget), rep.Sim.DayFraction*100, fmtInt(rep.Sim.Ceiling.Handoffs), fmtInt(rep.Sim.DayHandoffs), oneLine(rep.Sim.DayError))
+	} else {
+		fmt.Fprintf(w, "| 2. a simulated day | … | not measured: %s | — |\n", simWhy(rep))
+	}
+	if p, ok := largestPlan(rep.Plans); ok && p.Tool.CPU > 0 {
+		r := p.Handoff.CPU.Seconds() / p.Tool.CPU.Seconds()
+		met := r <= cpuTarget && p.Handoff.MaxRSS <= p.Tool.MaxRSS && constantPlanRequests(rep.Rows)
+		fmt.Fprintf(w, "| 3. no-change plan of %s handoffs vs `%s plan` of %s `terraform_data` | ≤ %.1f× its CPU time, ≤ its peak RSS, requests constant in N | %.2f× CPU (%s vs %s), %s vs %s; %s | %s |\n",
+			fmtInt(p.N), rep.IaC.Name, fmtInt(p.N), cpuTarget, r, fmtWall(p.Handoff.CPU), fmtWall(p.Tool.CPU), fmtRSS(p.Handoff.MaxRSS), fmtRSS(p.Tool.MaxRSS),
+			planRequestsText(rep.Rows), yesNo(met))
+	} else {
+		why := rep.IaC.Skipped
+		if why == "" {
+			why = "no plan was measured."
+		}
+		fmt.Fprintf(w, "| 3. no-change plan vs terraform | ≤ %.1f× CPU, ≤ peak RSS | not compared: %s | — |\n", cpuTarget, why)
+	}
+	if rep.Sim != nil && len(rep.Sim.Surfaces) > 0 {
+		fmt.Fprintf(w, "| 4. requests per handoff, per surface and rate-limit class | stated | [table below](#4-requests-per-handoff-per-surface-and-rate-limit-class): %d example specs | — |\n", len(rep.Sim.Surfaces))
+	}
+	fmt.Fprintln(w)
+}
+
+func simWhy(rep report) string {
+	if rep.SimSkipped != "" {
+		return rep.SimSkipped
+	}
+	return "the simulation did not run it."
+}
+
+func largestCreate(s *vsim.Output) (vsim.CreateResult, bool) {
+	if s == nil || len(s.Creates) == 0 {
+		return vsim.CreateResult{}, false
+	}
+	c := s.Creates[0]
+	for _, x := range s.Creates {
+		if x.N > c.N {
+			c = x
+		}
+	}
+	return c, true
+}
+
+func largestPlan(ps []planCompare) (planCompare, bool) {
+	if len(ps) == 0 {
+		return planCompare{}, false
+	}
+	p := ps[0]
+	for _, x := range ps {
+		if x.N > p.N {
+			p = x
+		}
+	}
+	return p, true
+}
+
+// constantPlanRequests reports whether the no-change plan made the same
+// number of requests at every N.
+func constantPlanRequests(rows []row) bool {
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %d | %s | %s | %d | %s | %s | %d | %s | %s | %s |\n",
-			r.N, fmtLatency(r.Latency),
-			fmtWall(r.Apply.Wall), r.Apply.Requests, fmtRSS(r.Apply.MaxRSS),
-			fmtWall(r.Plan.Wall), r.Plan.Requests, fmtRSS(r.Plan.MaxRSS),
-			fmtWall(r.Tofu), ratio(r.Tofu, r.Plan.Wall))
+		if r.Plan.Requests != rows[0].Plan.Requests {
+			return false
+		}
+	}
+	return len(rows) > 0
+}
+
+func planRequestsText(rows []row) string {
+	if len(rows) == 0 {
+		return "no plan requests measured"
+	}
+	lo, hi := rows[0].Plan.Requests, rows[0].Plan.Requests
+	for _, r := range rows {
+		lo, hi = min(lo, r.Plan.Requests), max(hi, r.Plan.Requests)
+	}
+	if lo == hi {
+		return fmt.Sprintf("%d requests at every N", lo)
+	}
+	return fmt.Sprintf("%d to %d requests", lo, hi)
+}
+
+// renderCreate writes figure 1.
+func renderCreate(w io.Writer, rep report) {
+	fmt.Fprintln(w, "## 1. Create N handoffs at the vendors' default limits (virtual time)")
+	fmt.Fprintln(w)
+	s := rep.Sim
+	if s == nil || len(s.Creates) == 0 {
+		fmt.Fprintf(w, "Not measured: %s\n\n", simWhy(rep))
+		return
+	}
+	fmt.Fprintln(w, "The vendors' limits make these runs hours long (Infisical Cloud allows 30 identity creations and, on")
+	fmt.Fprintln(w, "each secrets route, 40 requests a minute), so they run in virtual time: `tools/benchrun/vsim` runs the")
+	fmt.Fprintln(w, "dev servers, the clients the CLI builds (`internal/workspace`, one pacer) and the apply engine")
+	fmt.Fprintln(w, "(`internal/apply`) exactly as `handoff apply -auto-approve` drives them, in one process inside a")
+	fmt.Fprintln(w, "`testing/synctest` bubble. Requests reach the servers' handlers through an in-memory transport; the")
+	fmt.Fprintf(w, "latency the servers add (%s per request), the pacer's waits, the apply lease's renewals and every\n", fmtLatency(s.Latency))
+	fmt.Fprintln(w, "expiry run on the bubble's clock, which moves only when every goroutine waits. So *virtual time* is")
+	fmt.Fprintln(w, "what the limits and the latency impose, and *CPU* (getrusage of the process: client and servers) and")
+	fmt.Fprintln(w, "*real wall* are what the run cost this machine. Each figure is one run.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| N | limits | virtual time | lower bound | ratio | binding limit | requests | waits (summed) | 429s received | failed | 429s surfaced | CPU | real wall |")
+	fmt.Fprintln(w, "|--:|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|")
+	for _, c := range s.Creates {
+		bind := dash
+		if len(c.Bound.Buckets) > 0 && c.Bound.Buckets[0].Minimum > 0 {
+			b := c.Bound.Buckets[0]
+			bind = fmt.Sprintf("%s `%s` %s", b.Vendor, b.Counts, b.Limit)
+		}
+		ratioText := dash
+		if c.Ratio > 0 {
+			ratioText = fmt.Sprintf("%.3f", c.Ratio)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s (%s) | %d | %d | %d | %s | %s |\n",
+			fmtInt(c.N), limitsShort(c.Limits), fmtLong(c.Virtual), fmtLong(c.Bound.Minimum), ratioText, bind,
+			fmtInt(c.Totals.Requests), fmtInt(c.Totals.Waits), fmtLong(c.Totals.Waited), c.Totals.Limited, c.Failed, c.RateLimited,
+			fmtWall(c.CPU), fmtWall(c.RealWall))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Limits: %s. *Waits* are the requests the pacer held back (their waits summed over all %d workers);\n", s.Limits, rep.Parallelism)
+	fmt.Fprintln(w, "*429s received* are refusals the servers answered all the same (waited out and repeated, not shown to")
+	fmt.Fprintln(w, "the user); *429s surfaced* are handoffs that failed on a rate limit.")
+	for _, c := range s.Creates {
+		for _, e := range c.Errors {
+			fmt.Fprintf(w, "Failure at N=%d: `%s`.\n", c.N, oneLine(e))
+		}
+	}
+	fmt.Fprintln(w)
+
+	c, _ := largestCreate(s)
+	fmt.Fprintln(w, "**How the lower bound is computed.** The pacer's models (`pace.Model`, registered by each vendor")
+	fmt.Fprintln(w, "client: Infisical's per route from the contract's `x-rate-limit-class`, GitHub's points per endpoint)")
+	fmt.Fprintln(w, "say, for each limit, what shares a count (a route, a class, the vendor), its maximum per window and")
+	fmt.Fprintln(w, "how the window moves. The run's requests per vendor, class and route (the pacer's `Stats`, every")
+	fmt.Fprintln(w, "attempt counted) are put in those counts, weighted by their cost where a limit charges points")
+	fmt.Fprintln(w, "(GitHub: 1 for a read, 5 for a write). A count of *n* under *max* per fixed or rolling window *W*")
+	fmt.Fprintln(w, "needs at least (⌈*n*/*max*⌉ − 1) × *W*: the first window holds *max* from the first request on,")
+	fmt.Fprintln(w, "each later one *max* more (a refilled bucket: (*n* − *max*) ÷ *max* × *W*). The bound is the")
+	fmt.Fprintln(w, "longest of these, and of each vendor's requests × latency ÷ its cap on requests in flight")
+	fmt.Fprintln(w, "(GitHub's 100). That is issue 13's \"requests ÷ allowed rate, the max over classes\", per count as")
+	fmt.Fprintln(w, "the vendors keep it (Infisical Cloud counts each route apart: a class only sets the maximum). The")
+	fmt.Fprintln(w, "pacer opens a fixed window only `Margin` (1 s) after the previous one ended, since it cannot know")
+	fmt.Fprintln(w, "when the server's began: about 1.7 % above the bound on a 60 s window.")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "The longest counts of the create of %s:\n\n", fmtInt(c.N))
+	renderBuckets(w, c.Bound.Buckets, 6)
+	if c.Bound.Latency > 0 {
+		fmt.Fprintf(w, "Latency floor: %s's requests × %s ÷ its cap in flight = %s.\n", c.Bound.LatencyVendor, fmtLatency(c.Latency), fmtLong(c.Bound.Latency))
+	}
+	if len(s.Announced) > 0 {
+		var parts []string
+		for _, a := range s.Announced {
+			parts = append(parts, fmt.Sprintf("%s %q %s (on %s answers)", a.Vendor, a.Resource, fmtInt(a.Limit), fmtInt(a.Answers)))
+		}
+		fmt.Fprintf(w, "Limits the models know only from the servers' headers are not in the bound; the servers announced: %s (x-ratelimit-resource, x-ratelimit-limit, per credential and per hour).\n", strings.Join(parts, "; "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Requests of the create of %s per vendor, rate-limit class and route:\n\n", fmtInt(c.N))
+	renderStats(w, c.Stats, true)
+	fmt.Fprintln(w)
+	if r, ok := limitedRow(rep.Rows); ok {
+		for _, sc := range s.Creates {
+			if sc.N == r.N && sc.Latency == r.Latency {
+				fmt.Fprintf(w, "A check of the simulation: the built binary, run in real time against dev servers at the vendors' default limits (N=%d, %s), took %s of wall time; the simulation says %s.\n\n",
+					r.N, fmtLatency(r.Latency), fmtWall(r.Apply.Wall), fmtLong(sc.Virtual))
+			}
+		}
+	}
+}
+
+func limitedRow(rows []row) (row, bool) {
+	for _, r := range rows {
+		if r.Limits != vsim.LimitsOff {
+			return r, true
+		}
+	}
+	return row{}, false
+}
+
+// limitsShort names a limits profile in a table cell.
+func limitsShort(l string) string {
+	if l == vsim.LimitsOff {
+		return "**off**"
+	}
+	if strings.HasPrefix(l, "Infisical Cloud") {
+		return "vendor defaults"
+	}
+	return l
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "`", "'")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func renderBuckets(w io.Writer, bs []vsim.Bucket, limit int) {
+	fmt.Fprintln(w, "| vendor | limit | what shares the count | requests (points) | windows | least time |")
+	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|")
+	for i, b := range bs {
+		if i >= limit {
+			break
+		}
+		windows := (b.Points + int64(b.Max) - 1) / int64(max(b.Max, 1))
+		fmt.Fprintf(w, "| %s | %s %s (%s) | `%s` | %s | %s | %s |\n", b.Vendor, b.Name, b.Limit, b.Kind, b.Counts, fmtInt(b.Points), fmtInt(windows), fmtLong(b.Minimum))
+	}
+	fmt.Fprintln(w)
+}
+
+// renderStats writes a table of per-route counts (withWaits adds the
+// pacer's waits and the refusals received).
+func renderStats(w io.Writer, stats []pace.Stat, withWaits bool) {
+	if withWaits {
+		fmt.Fprintln(w, "| vendor | class | route | requests | waits | waited (sum) | 429s received |")
+		fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|")
+	} else {
+		fmt.Fprintln(w, "| vendor | class | route | requests |")
+		fmt.Fprintln(w, "|---|---|---|--:|")
+	}
+	for _, s := range stats {
+		if withWaits {
+			fmt.Fprintf(w, "| %s | %s | `%s` | %s | %s | %s | %d |\n", s.Vendor, s.Class, s.Route, fmtInt(s.Requests), fmtInt(s.Waits), fmtLong(s.Waited), s.Limited)
+		} else {
+			fmt.Fprintf(w, "| %s | %s | `%s` | %s |\n", s.Vendor, s.Class, s.Route, fmtInt(s.Requests))
+		}
+	}
+}
+
+// renderDay writes figure 2.
+func renderDay(w io.Writer, rep report) {
+	fmt.Fprintln(w, "## 2. A simulated day of scheduled applies")
+	fmt.Fprintln(w)
+	s := rep.Sim
+	if s == nil {
+		fmt.Fprintf(w, "Not measured: %s\n\n", simWhy(rep))
+		return
+	}
+	c := s.Ceiling
+	cal := s.Calibration
+	fmt.Fprintf(w, "**The ceiling.** A handoff of the benchmark's spec (`%s`: %s) holds a credential that expires\n", cal.Spec, strings.Join(cal.Surfaces, ", "))
+	fmt.Fprintf(w, "%s after it is minted (GitHub's installation token), so each live handoff is refreshed once per %s. One\n", fmtLong(cal.Lifetime), fmtLong(cal.Lifetime))
+	fmt.Fprintf(w, "handoff's requests per operation are measured (at the vendors' default limits, %s latency) as a run of\n", fmtLatency(s.Latency))
+	fmt.Fprintln(w, "two handoffs less a run of one; what a run costs besides its handoffs (the plan's reads, the lease) is")
+	fmt.Fprintln(w, "the run of one less a handoff; the lease's renewals while a run lasts are measured on the largest")
+	fmt.Fprintln(w, "create (its requests less N handoffs and one run, per hour). For each count of each limit the models")
+	fmt.Fprintln(w, "know, the handoffs it can keep refreshed are (allowed an hour − runs an hour × a run's own − the")
+	fmt.Fprintln(w, "renewals of a run lasting the whole hour) ÷ (refreshes an hour × requests per refresh); the ceiling")
+	fmt.Fprintln(w, "is the least over the counts. It assumes the refreshes spread evenly over the hour: nothing the")
+	fmt.Fprintln(w, "limits allow does better. With the 24 h longest TTL, live handoffs are also replaced once a day (a")
+	fmt.Fprintln(w, "create and a revoke each), which the second ceiling counts; the simulated day does not replace them.")
+	fmt.Fprintln(w)
+	if c.Handoffs >= 0 {
+		fmt.Fprintf(w, "Ceiling: **%s live handoffs** (refresh only), %s with a daily replacement; the binding count is %s.\n\n",
+			fmtInt(c.Handoffs), fmtInt(c.WithReplacement), c.Binding)
+	} else {
+		fmt.Fprintln(w, "No ceiling: nothing of the handoff expires before it does.")
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "Requests are counted in points where a limit charges them (GitHub: 5 for a write).")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| vendor | count | limit | allowed an hour | per refresh | per create | per revoke | per run | renewals an hour | ceiling | with replacement |")
+	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for i, l := range c.Lines {
+		if i >= 6 {
+			break
+		}
+		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %g | %g | %g | %g | %g | %s | %s |\n", l.Vendor, l.Counts, l.Limit, fmtInt(int64(l.PerHour)),
+			l.Refresh, l.Create, l.Revoke, l.Run, l.Upkeep, fmtCeil(l.Handoffs), fmtCeil(l.WithReplacement))
+	}
+	fmt.Fprintln(w)
+	d := s.Day
+	if d == nil && s.DayError != "" {
+		fmt.Fprintf(w, "**The day** of %s live handoffs could not run: `%s`.\n\n", fmtInt(s.DayHandoffs), oneLine(s.DayError))
+		return
+	}
+	if d == nil {
+		fmt.Fprintln(w, "The day was not simulated (-vsim-day 0).")
+		fmt.Fprintln(w)
+		return
+	}
+	why := fmt.Sprintf("issue 13's %s is above the ceiling: %.0f %% of it", fmtInt(s.DayTarget), s.DayFraction*100)
+	switch {
+	case d.Handoffs == s.DayTarget:
+		why = "issue 13's target, within the ceiling"
+	case s.DayMax > 0 && d.Handoffs == s.DayMax:
+		why = fmt.Sprintf("**capped with -vsim-daymax %d**, below issue 13's %s and %.0f %% of the ceiling", s.DayMax, fmtInt(s.DayTarget), s.DayFraction*100)
+	}
+	fmt.Fprintf(w, "**The day.** %s live handoffs (%s), created before the\n", fmtInt(d.Handoffs), why)
+	fmt.Fprintf(w, "day with the limits %s (%s of virtual time, %s CPU), so that they are created together and expire\n", limitsShort(d.Setup.Limits), fmtLong(d.Setup.Virtual), fmtWall(d.Setup.CPU))
+	fmt.Fprintf(w, "together, as a large first apply or a migration leaves them; then an apply every %s for %d runs at the\n", fmtLong(d.Slot), d.Slots)
+	fmt.Fprintf(w, "vendors' default limits (%s latency), each a new process (a fresh workspace and pacer) as a scheduled\n", fmtLatency(d.Latency))
+	fmt.Fprintln(w, "job is. A run starts at its slot, or when the previous run ends if that is later (a slot that passes")
+	fmt.Fprintln(w, "entirely during a run is skipped, as a concurrency group keeps one pending run). The gate refuses a")
+	fmt.Fprintln(w, "handoff from the expiry of its token until the run that refreshes it ends; each run's live state says")
+	fmt.Fprintln(w, "which tokens expire when, and the run's end of each handoff when it was refreshed.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| | |")
+	fmt.Fprintln(w, "|---|--:|")
+	fmt.Fprintf(w, "| runs | %d (%d skipped) |\n", len(d.Runs)-d.Skipped, d.Skipped)
+	fmt.Fprintf(w, "| runs that overran their slot | %d |\n", d.Overruns)
+	fmt.Fprintf(w, "| refreshes | %s |\n", fmtInt(d.Refreshed))
+	fmt.Fprintf(w, "| failed handoff runs | %s (%s by a rate limit) |\n", fmtInt(d.Failed), fmtInt(d.RateLimited))
+	fmt.Fprintf(w, "| runs that lost their apply lease and stopped part-way | %d |\n", d.LeaseLost)
+	fmt.Fprintf(w, "| requests | %s |\n", fmtInt(d.Totals.Requests))
+	fmt.Fprintf(w, "| waits (summed) | %s (%s) |\n", fmtInt(d.Totals.Waits), fmtLong(d.Totals.Waited))
+	fmt.Fprintf(w, "| 429s received (waited out) | %s |\n", fmtInt(d.Totals.Limited))
+	fmt.Fprintf(w, "| handoffs the gate refused after their token expired | %s |\n", fmtInt(d.Late))
+	fmt.Fprintf(w, "| longest such refusal | %s |\n", fmtLong(d.LateMax))
+	fmt.Fprintf(w, "| refused handoff-hours | %.1f |\n", d.RefusedMinutes/60)
+	fmt.Fprintf(w, "| virtual time | %s |\n", fmtLong(d.Virtual))
+	fmt.Fprintf(w, "| CPU, real wall | %s, %s |\n", fmtWall(d.CPU), fmtWall(d.RealWall))
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Requests of the day per vendor and class:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| vendor | class | requests | waits | waited (sum) | 429s received |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|")
+	for _, st := range d.Classes {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d |\n", st.Vendor, st.Class, fmtInt(st.Requests), fmtInt(st.Waits), fmtLong(st.Waited), st.Limited)
+	}
+	fmt.Fprintln(w)
+	if len(d.Runs) > 0 && reconcile.DefaultRefreshWindow < d.Slot {
+		fmt.Fprintf(w, "A token is refreshed when a run finds it expired or within the refresh window of its expiry\n")
+		fmt.Fprintf(w, "(`reconcile.DefaultRefreshWindow`, %s). The window is shorter than the %s between runs: a token with\n", fmtLong(reconcile.DefaultRefreshWindow), fmtLong(d.Slot))
+		fmt.Fprintf(w, "more than %s left at one run but less than %s has expired by the next, which refreshes it late.\n\n", fmtLong(reconcile.DefaultRefreshWindow), fmtLong(d.Slot))
+	}
+	const shown = 16
+	fmt.Fprintf(w, "The first %d runs (the first expiry of every token, at 1:00, and what followed):\n\n", min(shown, len(d.Runs)))
+	renderDayRuns(w, d.Runs[:min(shown, len(d.Runs))])
+	fmt.Fprintln(w)
+	renderDayNotes(w, d.Runs)
+	fmt.Fprintln(w, "<details><summary>every run of the day</summary>")
+	fmt.Fprintln(w)
+	renderDayRuns(w, d.Runs)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "</details>")
+	fmt.Fprintln(w)
+}
+
+func fmtCeil(v float64) string {
+	if v < 0 {
+		return dash
+	}
+	return fmtInt(int64(v))
+}
+
+func renderDayRuns(w io.Writer, runs []vsim.DayRun) {
+	fmt.Fprintln(w, "| slot | at | started | took | overran | refreshes (planned) | other | failed (rate limit) | requests | waits (summed) | 429s received | late at the gate | longest | CPU |")
+	fmt.Fprintln(w, "|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, r := range runs {
+		if r.Skipped {
+			fmt.Fprintf(w, "| %d | %s | skipped: the previous run was still going | | | | | | | | | | | |\n", r.Slot, clock(r.At))
+			continue
+		}
+		over := "no"
+		if r.Overran {
+			over = "**yes**"
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s (%s) | %d | %d (%d) | %s | %s (%s) | %d | %s | %s | %s |\n",
+			r.Slot, clock(r.At), clock(r.Start), fmtLong(r.End-r.Start), over, fmtInt(r.Refreshed), fmtInt(r.Planned), r.Other,
+			r.Failed, r.RateLimited, fmtInt(r.Totals.Requests), fmtInt(r.Totals.Waits), fmtLong(r.Totals.Waited), r.Totals.Limited,
+			fmtInt(r.Late), fmtLong(r.LateMax), fmtWall(r.CPU))
+	}
+}
+
+var (
+	slugRE = regexp.MustCompile(`[a-z0-9][a-z0-9-]*-[0-9]{8}`)
+	timeRE = regexp.MustCompile(`[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]+Z`)
+)
+
+// renderDayNotes writes each kind of failure, and each of apply's
+// non-routine words about its lease, once, with the runs they came from.
+func renderDayNotes(w io.Writer, runs []vsim.DayRun) {
+	type kind struct {
+		example string
+		slots   []string
+	}
+	var order []string
+	kinds := map[string]*kind{}
+	add := func(key, example string, slot int) {
+		k, ok := kinds[key]
+		if !ok {
+			k = &kind{example: example}
+			kinds[key] = k
+			order = append(order, key)
+		}
+		if n := len(k.slots); n == 0 || k.slots[n-1] != fmt.Sprint(slot) {
+			k.slots = append(k.slots, fmt.Sprint(slot))
+		}
+	}
+	for _, r := range runs {
+		for _, e := range r.Errors {
+			e = oneLine(e)
+			add("failure: "+timeRE.ReplaceAllString(slugRE.ReplaceAllString(e, "SLUG"), "TIME"), e, r.Slot)
+		}
+		if r.Note != "" {
+			n := oneLine(r.Note)
+			add("apply: "+timeRE.ReplaceAllString(n, "TIME"), n, r.Slot)
+		}
+	}
+	for _, key := range order {
+		k := kinds[key]
+		slots := k.slots
+		if len(slots) > 8 {
+			slots = append(slots[:8:8], "…")
+		}
+		what := "A failure"
+		if strings.HasPrefix(key, "apply: ") {
+			what = "Apply's own words"
+		}
+		fmt.Fprintf(w, "%s in slots %s: `%s`.\n\n", what, strings.Join(slots, ", "), k.example)
+	}
+}
+
+// clock writes a time of the day as h:mm:ss.
+func clock(d time.Duration) string {
+	s := int64(d.Round(time.Second) / time.Second)
+	return fmt.Sprintf("%d:%02d:%02d", s/3600, s%3600/60, s%60)
+}
+
+// renderPlans writes figure 3.
+func renderPlans(w io.Writer, rep report) {
+	fmt.Fprintln(w, "## 3. The no-change plan against terraform's")
+	fmt.Fprintln(w)
+	tool := rep.IaC
+	if tool.Path == "" {
+		fmt.Fprintf(w, "Not compared: %s\n\n", tool.Skipped)
+	} else {
+		v := tool.Version
+		if v == "" {
+			v = tool.Name
+		}
+		fmt.Fprintf(w, "`handoff plan DIR` of N handoffs (after their create-apply, latency 0, limits off: the plan makes the same\n")
+		fmt.Fprintf(w, "few requests whatever the limits) against `%s plan` (%s, at `%s`) of N `terraform_data`\n", tool.Name, v, tool.Path)
+		fmt.Fprintf(w, "resources after `%s init` and `%s apply`, no-op, local state, no remote API, in the same run. Each is run\n", tool.Name, tool.Name)
+		fmt.Fprintf(w, "%d times; the run of median CPU time is shown (CPU = user + system time of the child, from rusage; peak\n", rep.PlanRuns)
+		fmt.Fprintln(w, "RSS the highest of the runs). The dev servers run in benchrun's process: their CPU is not handoff's.")
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "| N | handoff CPU | wall | peak RSS | requests | %s CPU | wall | peak RSS | CPU ratio (target ≤ %.1f) | peak RSS ratio (target ≤ 1) |\n", orDash(tool.Name), cpuTarget)
+	fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, p := range rep.Plans {
+		rss := dash
+		if p.Handoff.MaxRSS > 0 && p.Tool.MaxRSS > 0 {
+			rss = fmt.Sprintf("%.2f", float64(p.Handoff.MaxRSS)/float64(p.Tool.MaxRSS))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", fmtInt(p.N),
+			fmtWall(p.Handoff.CPU), fmtWall(p.Handoff.Wall), fmtRSS(p.Handoff.MaxRSS), p.Handoff.Requests,
+			fmtWall(p.Tool.CPU), fmtWall(p.Tool.Wall), fmtRSS(p.Tool.MaxRSS), ratio(p.Handoff.CPU, p.Tool.CPU), rss)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "The no-change plan makes %s: the state is read in a bounded number of requests (one recursive\n", planRequestsText(rep.Rows))
+	fmt.Fprintln(w, "listing of the handoff root in the vault, the identities, the App installations, the provisioner's login),")
+	fmt.Fprintln(w, "so what grows with N is local work: decoding manifests, parsing specs, diffing.")
+	fmt.Fprintln(w)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "terraform"
+	}
+	return s
+}
+
+// renderSurfaces writes figure 4.
+func renderSurfaces(w io.Writer, rep report) {
+	fmt.Fprintln(w, "## 4. Requests per handoff, per surface and rate-limit class")
+	fmt.Fprintln(w)
+	s := rep.Sim
+	if s == nil || len(s.Surfaces) == 0 {
+		fmt.Fprintf(w, "Not measured: %s\n\n", simWhy(rep))
+		return
+	}
+	fmt.Fprintln(w, "One handoff of each example spec of `internal/apply/testdata/repo` (a spec per surface: a new surface's")
+	fmt.Fprintln(w, "spec lands there with it, and its column here with no change to the tool), measured in the simulation")
+	fmt.Fprintf(w, "at the vendors' default limits (%s latency) as a run of two handoffs less a run of one, per phase: create,\n", fmtLatency(s.Latency))
+	fmt.Fprintln(w, "refresh (the earliest-expiring credential within the refresh window; — when nothing expires before the")
+	fmt.Fprintln(w, "handoff) and revoke (the spec deleted). The rows are the pacer's vendors and rate-limit classes, as its")
+	fmt.Fprintln(w, "`Stats` name them. Cells: create / refresh / revoke.")
+	fmt.Fprintln(w)
+	type key struct{ vendor, class string }
+	var keys []key
+	seen := map[key]bool{}
+	cells := map[key][]string{}
+	sums := func(stats []pace.Stat) map[key]int64 {
+		m := map[key]int64{}
+		for _, st := range stats {
+			k := key{st.Vendor, st.Class}
+			m[k] += st.Requests
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+		return m
+	}
+	type phase struct{ create, refresh, revoke map[key]int64 }
+	phases := make([]phase, len(s.Surfaces))
+	for i, sc := range s.Surfaces {
+		phases[i] = phase{sums(sc.Create), sums(sc.Refresh), sums(sc.Revoke)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.vendor != b.vendor {
+			return strings.Compare(a.vendor, b.vendor)
+		}
+		return strings.Compare(a.class, b.class)
+	})
+	fmt.Fprint(w, "| vendor | class |")
+	for _, sc := range s.Surfaces {
+		fmt.Fprintf(w, " `%s` (%s) |", sc.Spec, strings.Join(sc.Surfaces, ", "))
+	}
+	fmt.Fprint(w, "\n|---|---|")
+	for range s.Surfaces {
+		fmt.Fprint(w, "--:|")
+	}
+	fmt.Fprintln(w)
+	totals := make([][3]int64, len(s.Surfaces))
+	for _, k := range keys {
+		for i, sc := range s.Surfaces {
+			p := phases[i]
+			refresh := fmt.Sprint(p.refresh[k])
+			if len(sc.Refresh) == 0 {
+				refresh = dash
+			}
+			cells[k] = append(cells[k], fmt.Sprintf("%d / %s / %d", p.create[k], refresh, p.revoke[k]))
+			totals[i][0] += p.create[k]
+			totals[i][1] += p.refresh[k]
+			totals[i][2] += p.revoke[k]
+		}
+		fmt.Fprintf(w, "| %s | %s | %s |\n", k.vendor, k.class, strings.Join(cells[k], " | "))
+	}
+	fmt.Fprint(w, "| **all** | |")
+	for i, sc := range s.Surfaces {
+		refresh := fmt.Sprint(totals[i][1])
+		if len(sc.Refresh) == 0 {
+			refresh = dash
+		}
+		fmt.Fprintf(w, " **%d / %s / %d** |", totals[i][0], refresh, totals[i][2])
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "<details><summary>per route</summary>")
+	fmt.Fprintln(w)
+	for _, sc := range s.Surfaces {
+		for _, ph := range []struct {
+			name  string
+			stats []pace.Stat
+		}{{"create", sc.Create}, {"refresh", sc.Refresh}, {"revoke", sc.Revoke}, {"a create run besides its handoffs", sc.CreateRun}} {
+			if len(ph.stats) == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "`%s`, %s:\n\n", sc.Spec, ph.name)
+			renderStats(w, ph.stats, false)
+			fmt.Fprintln(w)
+		}
+	}
+	fmt.Fprintln(w, "</details>")
+	fmt.Fprintln(w)
+}
+
+// renderRealTime writes the child-process runs.
+func renderRealTime(w io.Writer, rep report) {
+	fmt.Fprintln(w, "## 5. The CLI on the dev servers, in real time")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Each row starts fresh local servers (`internal/devserver`, in benchrun's process, on the same cores)")
+	fmt.Fprintln(w, "that add the given latency to every request, writes N valid specs (GitHub token, own Infisical")
+	fmt.Fprintln(w, "identity, App Store keys, MCP lists, like `specs/iap-notif-handler-20260621.hcl`) and runs the built")
+	fmt.Fprintln(w, "binary as a child process: `handoff apply -auto-approve DIR` (creates everything), then `handoff plan")
+	fmt.Fprintln(w, "DIR` (no change). Wall time is from process start to exit, CPU the child's user + system time;")
+	fmt.Fprintln(w, "requests are those the servers received during the command; peak RSS is the child's `ru_maxrss`.")
+	fmt.Fprintf(w, "Rows whose limits are **off** measure the tool, not the vendors (with them a create of 1,000 takes hours:\n")
+	fmt.Fprintln(w, "see figure 1). Each figure is one run (the plan at latency 0: the median of its runs).")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| N | latency | limits | create-apply wall | CPU | requests | peak RSS | no-change plan wall | CPU | requests | peak RSS |")
+	fmt.Fprintln(w, "|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, r := range rep.Rows {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n",
+			fmtInt(r.N), fmtLatency(r.Latency), limitsShort(r.Limits),
+			fmtWall(r.Apply.Wall), fmtWall(r.Apply.CPU), fmtInt(r.Apply.Requests), fmtRSS(r.Apply.MaxRSS),
+			fmtWall(r.Plan.Wall), fmtWall(r.Plan.CPU), r.Plan.Requests, fmtRSS(r.Plan.MaxRSS))
+	}
+	fmt.Fprintln(w)
+	for _, r := range rep.Rows {
+		if r.Limits != vsim.LimitsOff {
+			fmt.Fprintf(w, "Vendor defaults: %s.\n\n", r.Limits)
+			break
+		}
+	}
+	if text := explain(rep); text != "" {
+		fmt.Fprintln(w, text)
+		fmt.Fprintln(w)
+	}
+	v := rep.Validation
+	if v.N > 0 && v.Refused != "" {
+		fmt.Fprintf(w, "Validation: `handoff validate DIR` of %s specs was **refused** (exit 1, %s, %s peak RSS): %s\n\n",
+			fmtInt(v.N), fmtWall(v.Wall), fmtRSS(v.MaxRSS), oneLine(v.Refused))
+	} else if v.N > 0 {
+		fmt.Fprintf(w, "Validation: `handoff validate DIR` of %s specs: %s wall (median of %d runs), %s peak RSS; nothing remote: CPU-bound parsing and policy checks.\n\n",
+			fmtInt(v.N), fmtWall(v.Wall), v.Runs, fmtRSS(v.MaxRSS))
+	}
+	if len(rep.Rows) > 0 {
+		fmt.Fprintln(w, "<details><summary>requests per route (limits off, first latency of each N)</summary>")
+		fmt.Fprintln(w)
+		renderRoutes(w, rep.Rows)
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "</details>")
+		fmt.Fprintln(w)
+	}
+	if rep.Sim != nil {
+		c := rep.SimChild
+		if rep.SimFromFile != "" {
+			fmt.Fprintf(w, "The simulation (figures 1, 2 and 4) was read from `%s` (-vsim-json), not run with these rows: it took %s of real time and %s CPU.\n\n", rep.SimFromFile, fmtLong(c.Wall), fmtWall(c.CPU))
+		} else {
+			fmt.Fprintf(w, "The simulation (figures 1, 2 and 4) ran as one child process: %s wall, %s CPU, %s peak RSS.\n\n", fmtLong(c.Wall), fmtWall(c.CPU), fmtRSS(c.MaxRSS))
+		}
 	}
 }
 
 // renderRoutes writes the requests per route of the create-apply at the
 // largest N and of the no-change plan at every N, each at the first latency
-// measured for that N.
+// measured for that N with the limits off.
 func renderRoutes(w io.Writer, rows []row) {
 	var first []row
 	seen := map[int]bool{}
 	for _, r := range rows {
-		if !seen[r.N] {
+		if !seen[r.N] && r.Limits == vsim.LimitsOff {
 			seen[r.N] = true
 			first = append(first, r)
 		}
@@ -168,121 +932,51 @@ func renderRoutes(w io.Writer, rows []row) {
 	}
 }
 
-// explain says in a few sentences what the figures mean, from the figures
-// themselves: requests per handoff of the create-apply, whether the
-// no-change plan's requests depend on N.
+// explain says in a sentence what the real-time create figures mean.
 func explain(rep report) string {
-	if len(rep.Rows) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	big := rep.Rows[0]
-	minPlan, maxPlan := big.Plan.Requests, big.Plan.Requests
-	var slow row // the largest N at the highest latency
+	var slow row // the largest N at the highest latency, limits off
 	for _, r := range rep.Rows {
-		if r.N > big.N {
-			big = r
+		if r.Limits != vsim.LimitsOff {
+			continue
 		}
 		if r.N > slow.N || (r.N == slow.N && r.Latency > slow.Latency) {
 			slow = r
 		}
-		minPlan = min(minPlan, r.Plan.Requests)
-		maxPlan = max(maxPlan, r.Plan.Requests)
 	}
-	perHandoff := float64(big.Apply.Requests) / float64(big.N)
-	fmt.Fprintf(&b, "The create-apply costs about %.0f requests per handoff (an installation token; an Infisical identity with ", perHandoff)
-	fmt.Fprintf(&b, "its universal auth, client secret, project membership and privilege; the vault folder with its secrets, ")
-	fmt.Fprintf(&b, "manifest and journal), with %d handoffs applied at a time, so its requests grow linearly with N", rep.Parallelism)
+	if slow.N == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "With the limits off the create-apply costs about %.0f requests per handoff, %d handoffs applied at a time,",
+		float64(slow.Apply.Requests)/float64(slow.N), rep.Parallelism)
+	b.WriteString(" so its requests grow linearly with N")
 	if slow.Latency > 0 && rep.Parallelism > 0 {
 		floor := time.Duration(float64(slow.Apply.Requests) * float64(slow.Latency) / float64(rep.Parallelism))
-		fmt.Fprintf(&b, " and, with latency, so does its wall time: at N=%d and %s, %d requests × %s ÷ %d = %s of waiting, %s measured",
-			slow.N, fmtLatency(slow.Latency), slow.Apply.Requests, fmtLatency(slow.Latency), rep.Parallelism, fmtWall(floor), fmtWall(slow.Apply.Wall))
+		fmt.Fprintf(&b, " and, with latency, so does its wall time: at N=%d and %s, %s requests × %s ÷ %d = %s of waiting, %s measured",
+			slow.N, fmtLatency(slow.Latency), fmtInt(slow.Apply.Requests), fmtLatency(slow.Latency), rep.Parallelism, fmtWall(floor), fmtWall(slow.Apply.Wall))
 	}
-	b.WriteString(".\n")
-	if minPlan == maxPlan {
-		fmt.Fprintf(&b, "The no-change plan makes the same %d requests at every N", minPlan)
-	} else {
-		fmt.Fprintf(&b, "The no-change plan makes between %d and %d requests, whatever N", minPlan, maxPlan)
-	}
-	b.WriteString(": the state is read in a bounded number of requests (one ")
-	b.WriteString("recursive listing of the handoff root in the vault, folders, secrets and manifests at once; the ")
-	b.WriteString("identities; the App installations; plus the provisioner's login), so latency adds a few round trips, ")
-	b.WriteString("not N of them, and what grows with N is local work (decoding manifests, parsing specs, diffing) in CPU ")
-	b.WriteString("time and peak RSS.\n")
-	b.WriteString("Validation touches nothing remote: it is CPU-bound parsing and policy checks.")
+	b.WriteString(".")
 	return b.String()
 }
 
-// render writes docs/benchmarks.md.
-func render(w io.Writer, rep report) {
-	m := rep.Machine
-	fmt.Fprintln(w, "# Benchmarks")
+func renderGoBench(w io.Writer, rep report) {
+	if rep.GoBench == "" {
+		return
+	}
+	fmt.Fprintln(w, "## Go benchmarks")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "<!-- Generated by `make bench` (scripts/bench.sh, tools/benchrun). Do not edit: run it again. -->")
+	fmt.Fprintf(w, "`go test -run '^$' -bench . -benchmem -count 1%s ./...` (`internal/apply`'s BenchmarkCreate runs with every limit off, as its name says; the servers' own benchmarks with their limiters off; the others as their comments say):\n", rep.GoBenchFlags)
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Measured on %s/%s, %d cores", m.OS, m.Arch, m.Cores)
-	if m.CPU != "" {
-		fmt.Fprintf(w, " (%s)", m.CPU)
+	if rep.GoBenchStatus != 0 {
+		fmt.Fprintf(w, "**go test -bench exited with status %d**: a benchmark failed; its `--- FAIL` lines are in the output below.\n\n", rep.GoBenchStatus)
 	}
-	fmt.Fprintf(w, ", %s, %s", m.GoVersion, m.Date)
-	if m.Handoff != "" {
-		fmt.Fprintf(w, "; binary `%s`", m.Handoff)
-	}
-	if m.Load != "" {
-		fmt.Fprintf(w, "; load average %s before the run (other work on the machine shows in the wall times)", m.Load)
-	}
-	fmt.Fprintln(w, ".")
+	fmt.Fprintln(w, "<details><summary>raw output</summary>")
 	fmt.Fprintln(w)
-
-	fmt.Fprintln(w, "## The CLI on the dev servers")
+	fmt.Fprintln(w, "```")
+	fmt.Fprintln(w, strings.TrimRight(rep.GoBench, "\n"))
+	fmt.Fprintln(w, "```")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Each row starts fresh local GitHub and Infisical servers (`internal/devserver`, in the benchmark's")
-	fmt.Fprintln(w, "process, on the same cores, dev rate limit off) that add the given latency to every request, writes N")
-	fmt.Fprintln(w, "valid specs (GitHub token, own Infisical identity, App Store keys, MCP lists, like")
-	fmt.Fprintln(w, "`specs/iap-notif-handler-20260621.hcl`) and runs the built binary as a child process:")
-	fmt.Fprintln(w, "`handoff apply -auto-approve DIR` (creates everything), then `handoff plan DIR` (no change). Wall time")
-	fmt.Fprintln(w, "is from process start to exit; requests are those the dev servers received during the command; peak")
-	fmt.Fprintln(w, "RSS is the child's `ru_maxrss`. Each figure is one run.")
-	fmt.Fprintln(w)
-	renderTable(w, rep.Rows)
-	fmt.Fprintln(w)
-	if rep.TofuSkipped != "" {
-		fmt.Fprintf(w, "The OpenTofu comparison was skipped (the tofu columns show —): %s\n", rep.TofuSkipped)
-	} else {
-		fmt.Fprintln(w, "tofu: `tofu plan` (no-op, after `tofu init` and `tofu apply -auto-approve`) of N `terraform_data`")
-		fmt.Fprintln(w, "resources in a local state, with no remote API; it does not depend on the injected latency and is")
-		fmt.Fprintln(w, "measured once per N. The ratio is tofu's wall time over handoff's no-change plan.")
-	}
-	fmt.Fprintln(w)
-	v := rep.Validation
-	if v.N > 0 {
-		fmt.Fprintf(w, "Validation: `handoff validate DIR` of %d specs: %s wall (median of %d runs), %s peak RSS; nothing remote.\n",
-			v.N, fmtWall(v.Wall), v.Runs, fmtRSS(v.MaxRSS))
-		fmt.Fprintln(w)
-	}
-	if text := explain(rep); text != "" {
-		fmt.Fprintln(w, text)
-		fmt.Fprintln(w)
-	}
-	if len(rep.Rows) > 0 {
-		fmt.Fprintln(w, "Requests per route (at the first latency of each N):")
-		fmt.Fprintln(w)
-		renderRoutes(w, rep.Rows)
-		fmt.Fprintln(w)
-	}
-	if rep.GoBench != "" {
-		fmt.Fprintln(w, "## Go benchmarks")
-		fmt.Fprintln(w)
-		fmt.Fprintf(w, "`go test -run '^$' -bench . -benchmem -count 1%s ./...`:\n", rep.GoBenchFlags)
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "<details><summary>raw output</summary>")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "```")
-		fmt.Fprintln(w, strings.TrimRight(rep.GoBench, "\n"))
-		fmt.Fprintln(w, "```")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "</details>")
-	}
+	fmt.Fprintln(w, "</details>")
 }
 
 // benchLines keeps the lines of go test -bench output worth showing: the

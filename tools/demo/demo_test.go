@@ -28,13 +28,29 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"<!-- handoff-plan -->",
-		"Apply complete: 1 created",
+		"Apply complete: 2 created",
 		"may be dispatched",
 		"denied (403, another task's secret)",
 		"404 (outside the token's one repository)",
-		"Apply complete: 1 refreshed",
-		"Apply complete: 1 revoked",
+		// The release handoff: an STS session, a Heroku token and a
+		// Cloudflare token, each granted and refused one step beyond.
+		"ssm GetParameter /raxx/moosequest-queue/config/REGION: us-east-1",
+		"AccessDeniedException (the role may, the session policy does not)",
+		"config-vars: 200",
+		"config-vars: 403 (read-protected: it sets nothing)",
+		"(TXT _release): 200",
+		"403 (outside the token's one zone)",
+		"Apply complete: 2 refreshed",
+		// revoke -surface cloudflare: its token dies, the rest lives.
+		"Revoked surface cloudflare of " + release,
+		"(the token is deleted)",
+		"still read (only cloudflare was killed)",
+		"was killed by an operator; the task runs without it",
+		release + ": verified (active)",
+		"Apply complete: 2 revoked",
 		"refused: the handoff is revoked",
+		"AccessDeniedException (the role's deny names the handoff)",
+		"401 (the authorization is deleted)",
 		"none found",
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -43,7 +59,7 @@ func TestDemo(t *testing.T) {
 	}
 	// Each apply's steps (stderr) come before its verdict (stdout), as on a
 	// terminal (issue 12, item 23).
-	for _, verdict := range []string{"Apply complete: 1 created", "Apply complete: 1 refreshed", "Apply complete: 1 revoked"} {
+	for _, verdict := range []string{"Apply complete: 2 created", "Apply complete: 2 refreshed", "Apply complete: 2 revoked"} {
 		i := strings.Index(out.String(), verdict)
 		start := strings.LastIndex(out.String()[:max(i, 0)], "$ handoff apply")
 		if i < 0 || start < 0 || !strings.Contains(out.String()[start:i], "step 1/") {

@@ -1,6 +1,8 @@
 // Command demo is `make demo`: the whole GitOps story of handoff, run with
 // the handoff binary against `handoff dev` in a temporary git repository
-// made from examples/gitops. It prints one heading per stage and what a user
+// made from examples/gitops, for two handoffs: one with a GitHub token and
+// its own Infisical identity, and one with an AWS STS session, a Heroku
+// token and a Cloudflare token. It prints one heading per stage and what a user
 // would see; it never prints a secret value, and checks so at the end.
 //
 //	go run ./tools/demo -bin bin/handoff
@@ -78,7 +80,7 @@ func run(ctx context.Context, bin, template string, keep bool, out io.Writer) er
 	}
 	d := &demo{out: out, bin: bin, repo: filepath.Join(tmp, "gitops")}
 
-	d.stage("handoff dev: local GitHub and Infisical API servers (no account needed)")
+	d.stage("handoff dev: local GitHub, Infisical, Cloudflare, AWS and Heroku API servers (no account needed)")
 	stop, err := d.startDev(ctx, filepath.Join(tmp, "dev"))
 	if err != nil {
 		return err
@@ -90,13 +92,15 @@ func run(ctx context.Context, bin, template string, keep bool, out io.Writer) er
 		return err
 	}
 
-	d.stage("pull request #42 adds specs/" + slug + ".hcl: validate, then plan posted as a PR comment")
+	d.stage("pull request #42 adds specs/" + slug + ".hcl and specs/" + release + ".hcl: validate, then plan posted as a PR comment")
 	d.git("checkout", "-q", "-b", "add-"+slug)
-	if err := copyFile(filepath.Join(template, "specs", slug+".hcl"), filepath.Join(d.repo, "specs", slug+".hcl")); err != nil {
-		return err
+	for _, s := range []string{slug, release} {
+		if err := copyFile(filepath.Join(template, "specs", s+".hcl"), filepath.Join(d.repo, "specs", s+".hcl")); err != nil {
+			return err
+		}
 	}
 	d.git("add", "specs")
-	d.git("commit", "-q", "-m", "Add handoff "+slug)
+	d.git("commit", "-q", "-m", "Add handoffs "+slug+" and "+release)
 	if _, err := d.handoff(0, "validate"); err != nil {
 		return err
 	}
@@ -115,11 +119,13 @@ func run(ctx context.Context, bin, template string, keep bool, out io.Writer) er
 	}
 
 	d.stage("the orchestrator's dispatch gate, then the session context")
-	if _, err := d.handoff(0, "gate", slug); err != nil {
-		return err
-	}
-	if _, err := d.handoff(0, "env", slug); err != nil {
-		return err
+	for _, s := range []string{slug, release} {
+		if _, err := d.handoff(0, "gate", s); err != nil {
+			return err
+		}
+		if _, err := d.handoff(0, "env", s); err != nil {
+			return err
+		}
 	}
 
 	d.stage("the handoff's own identity reads its folder, and is denied another task's secret")
@@ -127,25 +133,55 @@ func run(ctx context.Context, bin, template string, keep bool, out io.Writer) er
 		return err
 	}
 
-	d.stage("61 minutes later (the dev servers' clock, not sleep): the token's hour is over")
-	if err := d.advanceClock(ctx, "61m"); err != nil {
+	d.stage("the release handoff's credentials, each on its vendor's local server: granted, and refused one step beyond")
+	creds, err := d.releaseCredentials(ctx)
+	if err != nil {
 		return err
 	}
-	if _, err := d.handoff(1, "gate", slug); err != nil {
-		return err
-	}
-	d.say("the scheduled apply (every 15 minutes) refreshes it:")
-	if _, err := d.handoff(0, "apply", "-auto-approve"); err != nil {
-		return err
-	}
-	if _, err := d.handoff(0, "gate", slug); err != nil {
+	if err := d.releaseGranted(ctx, creds); err != nil {
 		return err
 	}
 
-	d.stage("pull request #43 deletes the spec; its merge revokes everything")
+	d.stage("61 minutes later (the dev servers' clock, not sleep): the tokens' and the session's hour is over")
+	if err := d.advanceClock(ctx, "61m"); err != nil {
+		return err
+	}
+	for _, s := range []string{slug, release} {
+		if _, err := d.handoff(1, "gate", s); err != nil {
+			return err
+		}
+	}
+	d.say("the scheduled apply (every 15 minutes) refreshes them:")
+	if _, err := d.handoff(0, "apply", "-auto-approve"); err != nil {
+		return err
+	}
+	for _, s := range []string{slug, release} {
+		if _, err := d.handoff(0, "gate", s); err != nil {
+			return err
+		}
+	}
+	if creds, err = d.releaseCredentials(ctx); err != nil {
+		return err
+	}
+
+	d.stage("the kill switch for one surface: the release's DNS work is done")
+	if _, err := d.handoff(0, "revoke", "-surface", "cloudflare", "-reason", "DNS records done", release); err != nil {
+		return err
+	}
+	if err := d.releaseKilled(ctx, creds); err != nil {
+		return err
+	}
+	if _, err := d.handoff(0, "gate", release); err != nil {
+		return err
+	}
+	if _, err := d.handoff(0, "verify", release); err != nil {
+		return err
+	}
+
+	d.stage("pull request #43 deletes the specs; its merge revokes everything")
 	d.git("checkout", "-q", "-b", "remove-"+slug)
-	d.git("rm", "-q", filepath.Join("specs", slug+".hcl"))
-	d.git("commit", "-q", "-m", "Remove handoff "+slug)
+	d.git("rm", "-q", filepath.Join("specs", slug+".hcl"), filepath.Join("specs", release+".hcl"))
+	d.git("commit", "-q", "-m", "Remove handoffs "+slug+" and "+release)
 	if _, err := d.handoff(2, "plan", "-detailed-exitcode"); err != nil {
 		return err
 	}
@@ -154,7 +190,12 @@ func run(ctx context.Context, bin, template string, keep bool, out io.Writer) er
 	if _, err := d.handoff(0, "apply", "-auto-approve"); err != nil {
 		return err
 	}
-	if _, err := d.handoff(1, "gate", slug); err != nil {
+	for _, s := range []string{slug, release} {
+		if _, err := d.handoff(1, "gate", s); err != nil {
+			return err
+		}
+	}
+	if err := d.releaseRevoked(ctx, creds); err != nil {
 		return err
 	}
 
@@ -226,7 +267,9 @@ func (d *demo) startDev(ctx context.Context, dir string) (stop func(), err error
 		stop()
 		return nil, err
 	}
-	d.secrets = append(d.secrets, d.vars["INFISICAL_CLIENT_SECRET"], d.vars["GITHUB_TOKEN"])
+	for _, k := range []string{"INFISICAL_CLIENT_SECRET", "GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "AWS_SECRET_ACCESS_KEY", "HEROKU_API_KEY"} {
+		d.secrets = append(d.secrets, d.vars[k])
+	}
 	d.env = os.Environ()
 	for k, v := range d.vars {
 		d.env = append(d.env, k+"="+v)
@@ -361,7 +404,9 @@ func (d *demo) getJSON(ctx context.Context, url, auth string, v any) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", auth)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -415,12 +460,12 @@ func (d *demo) leastPrivilege(ctx context.Context) error {
 		}
 	}
 	d.secrets = append(d.secrets, token)
-	d.say("as infisical-handoff-%s-…: read %s: %s (values not shown)", slug, folder, strings.Join(names, ", "))
+	d.say("as infisical-handoff_%s: read %s: %s (values not shown)", slug, folder, strings.Join(names, ", "))
 	_, err = own.GetSecret(ctx, "staging", otherPath, otherKey)
 	if !infisical.IsForbidden(err) {
 		return fmt.Errorf("reading %s/%s as the handoff: want 403, got %v", otherPath, otherKey, err)
 	}
-	d.say("as infisical-handoff-%s-…: read %s/%s: denied (403, another task's secret)", slug, otherPath, otherKey)
+	d.say("as infisical-handoff_%s: read %s/%s: denied (403, another task's secret)", slug, otherPath, otherKey)
 
 	api := d.vars["HANDOFF_GITHUB_API_URL"]
 	var repo struct {

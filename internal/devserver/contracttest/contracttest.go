@@ -343,15 +343,29 @@ func (v *Validator) Statuses(op string) []int {
 // any other request that matches no operation is itself a failure, so a test
 // cannot quietly wander outside the contract.
 func (v *Validator) Transport(t testing.TB, base http.RoundTripper, skipPrefixes ...string) http.RoundTripper {
+	return CheckingTransport(t, v, base, skipPrefixes...)
+}
+
+// Checker checks one exchange against a vendor's description (this
+// package's Validator for OpenAPI, herokucontract's for a hyper-schema).
+type Checker interface {
+	Check(req *http.Request, reqBody []byte, resp *http.Response, respBody []byte) error
+}
+
+// CheckingTransport returns a RoundTripper that sends through base
+// (http.DefaultTransport when nil) and reports every violation c finds with
+// t.Errorf. Requests whose path starts with one of skipPrefixes are sent
+// unchecked.
+func CheckingTransport(t testing.TB, c Checker, base http.RoundTripper, skipPrefixes ...string) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &checkingTransport{t: t, v: v, base: base, skip: skipPrefixes}
+	return &checkingTransport{t: t, c: c, base: base, skip: skipPrefixes}
 }
 
 type checkingTransport struct {
 	t    testing.TB
-	v    *Validator
+	c    Checker
 	base http.RoundTripper
 	skip []string
 }
@@ -384,7 +398,7 @@ func (c *checkingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(respBody))
-	if err := c.v.Check(req, reqBody, resp, respBody); err != nil {
+	if err := c.c.Check(req, reqBody, resp, respBody); err != nil {
 		c.t.Errorf("%v", err)
 	}
 	return resp, nil

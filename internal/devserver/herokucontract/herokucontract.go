@@ -22,7 +22,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -34,6 +33,8 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/raxx-app/handoff/internal/devserver/contracttest"
 )
 
 //go:embed heroku.schema.json
@@ -408,51 +409,7 @@ func (v *Validator) Statuses(link string) []int {
 // t.Errorf. Requests whose path starts with one of skip (e.g. "/_dev/") are
 // not checked.
 func (v *Validator) Transport(t testing.TB, base http.RoundTripper, skip ...string) http.RoundTripper {
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return &checking{t: t, v: v, base: base, skip: skip}
-}
-
-type checking struct {
-	t    testing.TB
-	v    *Validator
-	base http.RoundTripper
-	skip []string
-}
-
-func (c *checking) RoundTrip(req *http.Request) (*http.Response, error) {
-	for _, p := range c.skip {
-		if strings.HasPrefix(req.URL.Path, p) {
-			return c.base.RoundTrip(req)
-		}
-	}
-	var reqBody []byte
-	if req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		if err != nil {
-			return nil, err
-		}
-		_ = req.Body.Close()
-		reqBody = b
-		req = req.Clone(req.Context())
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	}
-	resp, err := c.base.RoundTrip(req)
-	if err != nil {
-		return resp, err
-	}
-	respBody, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(respBody))
-	if err := c.v.Check(req, reqBody, resp, respBody); err != nil {
-		c.t.Errorf("%v", err)
-	}
-	return resp, nil
+	return contracttest.CheckingTransport(t, v, base, skip...)
 }
 
 func stripKeys(v any, key string) {

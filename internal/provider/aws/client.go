@@ -9,11 +9,13 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
@@ -71,6 +73,31 @@ type Client struct {
 	iam     *iam.Client
 	timeout time.Duration
 	now     func() time.Time
+
+	roleMu    sync.Mutex
+	roleLocks map[string]chan struct{} // role ARN → a lock of capacity 1
+}
+
+// LockRole waits for this client's lock on a role (or for ctx) and returns
+// its release. The lock is a channel, not a mutex, so that a waiter gives
+// up with its context and counts as blocked for testing/synctest.
+func (c *Client) LockRole(ctx context.Context, role string) (unlock func(), err error) {
+	c.roleMu.Lock()
+	if c.roleLocks == nil {
+		c.roleLocks = map[string]chan struct{}{}
+	}
+	ch := c.roleLocks[role]
+	if ch == nil {
+		ch = make(chan struct{}, 1)
+		c.roleLocks[role] = ch
+	}
+	c.roleMu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // New loads the SDK configuration (the credential chain is resolved lazily,
@@ -272,4 +299,22 @@ type clockSigner struct {
 func (s clockSigner) SignHTTP(ctx context.Context, creds awssdk.Credentials, r *http.Request, payloadHash, service, region string,
 	_ time.Time, optFns ...func(*v4.SignerOptions)) error {
 	return s.inner.SignHTTP(ctx, creds, r, payloadHash, service, region, s.now(), optFns...)
+}
+
+// EnvConfig is the part of Config read from an environment other than the
+// process's (the workspace's, which tests and `handoff dev` inject): the
+// region, the profile, the endpoint (AWS_ENDPOINT_URL) and static keys
+// when both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set. The SDK's own chain reads the process
+// environment only, so without this an injected environment would be
+// ignored and the chain would go on to the instance metadata service.
+func EnvConfig(getenv func(string) string) Config {
+	var c Config
+	c.Region = strings.TrimSpace(getenv("AWS_REGION"))
+	c.Profile = strings.TrimSpace(getenv("AWS_PROFILE"))
+	c.Endpoint = strings.TrimSpace(getenv("AWS_ENDPOINT_URL"))
+	id, secret := strings.TrimSpace(getenv("AWS_ACCESS_KEY_ID")), strings.TrimSpace(getenv("AWS_SECRET_ACCESS_KEY"))
+	if id != "" && secret != "" {
+		c.Credentials = credentials.NewStaticCredentialsProvider(id, secret, strings.TrimSpace(getenv("AWS_SESSION_TOKEN")))
+	}
+	return c
 }

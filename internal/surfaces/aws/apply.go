@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
@@ -245,26 +244,20 @@ func (s *Surface) Revoke(ctx context.Context, req *surface.Request, rec surface.
 	return nil
 }
 
-// roleLocks serialize, per role, the read-modify-write of its revocation
-// policy within this process: apply revokes and mints many handoffs at
-// once, and IAM has no conditional write. Across processes, apply's lock
-// serializes the runs of one repository (see doc.go).
-var roleLocks sync.Map // role ARN → *sync.Mutex
-
-func lockRole(role string) func() {
-	m, _ := roleLocks.LoadOrStore(role, &sync.Mutex{})
-	mu := m.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
-}
-
 // deny adds (or moves forward) the handoff's entry in the role's
 // revocation policy, then reads the policy back: the entry must be there,
 // dated before or later. It returns the entry's date. Another writer that
 // rewrote the policy in between (a second repository sharing the role)
 // makes it write once more, then fail.
 func (s *Surface) deny(ctx context.Context, c *awsprov.Client, role, slug string, before time.Time) (time.Time, error) {
-	unlock := lockRole(role)
+	// IAM has no conditional write: the client serializes, per role, the
+	// read-modify-write of its revocation policy within this process
+	// (apply revokes and mints many handoffs at once). Across processes,
+	// apply's lock serializes the runs of one repository (see doc.go).
+	unlock, err := c.LockRole(ctx, role)
+	if err != nil {
+		return time.Time{}, err
+	}
 	defer unlock()
 	want := before.UTC()
 	if t := want.Truncate(time.Second); !t.Equal(want) {

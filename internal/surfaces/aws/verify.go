@@ -15,7 +15,10 @@ import (
 	"github.com/raxx-app/handoff/internal/vault"
 )
 
-var _ surface.Surface = (*Surface)(nil)
+var (
+	_ surface.Surface         = (*Surface)(nil)
+	_ surface.RevokedVerifier = (*Surface)(nil)
+)
 
 // Verify compares the recorded session with the spec (its role, its
 // compiled policy, its length: wider than the spec is a scope violation),
@@ -67,7 +70,8 @@ func (s *Surface) Verify(ctx context.Context, req *surface.Request, rec surface.
 // its aws surface is revoked, is denied by the role's revocation policy
 // until it expires: an entry for its source identity dated after the
 // session's issue. A revoked session that still works is a scope
-// violation.
+// violation. `handoff verify` asks it for revoked handoffs and killed
+// surfaces (surface.RevokedVerifier).
 func (s *Surface) VerifyRevoked(ctx context.Context, req *surface.Request, rec surface.Record) []surface.Violation {
 	r := Decode(rec)
 	if r == nil || !req.Now.Before(r.ExpiresAt) {

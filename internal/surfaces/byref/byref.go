@@ -21,9 +21,10 @@
 //
 // A key's value can say its mode (H7): a Stripe secret or restricted key
 // starts with sk_test_ or rk_test_ in test mode, sk_live_ or rk_live_ in
-// live mode. Under a test-mode spec, Create (at apply, before the
-// handoff's identity is given its credentials) and Verify read, with the
-// provisioner, every secret the key paths reach, and refuse a live key
+// live mode. Under a test-mode spec, CheckMint (at apply, before the
+// handoff's first step: no identity is created for a refused key), Create
+// and Verify read, with the provisioner, every secret the key paths reach,
+// and refuse a live key
 // (or a Stripe key whose mode its prefix does not tell), naming its vault
 // path and at most the mode marker, never the value. A live-approved
 // live spec may read test and live keys: nothing is read for it.
@@ -360,14 +361,15 @@ func (s *Surface) KeyPaths(rec surface.Record) []string {
 func (s *Surface) Steps(surface.Op, *surface.Request, surface.Record) []surface.Step { return nil }
 
 // Create records the mode and declared permissions, and the vault paths
-// through which the handoff's identity reads the key. In the safe mode it
-// refuses key paths that reach a live key (unsafeKeys).
+// through which the handoff's identity reads the key. It refuses what
+// CheckMint refuses: apply has run that check before the handoff's first
+// step, and Create runs it again, for a key swapped in between.
 func (s *Surface) Create(ctx context.Context, req *surface.Request) (surface.Result, error) {
-	blk := s.Of(req.Spec)
-	if blk == nil {
-		return surface.Result{}, fmt.Errorf("%s: handoff %s has no %s block", s.k.name, req.Slug, s.k.name)
+	blk, keyPaths, err := s.check(ctx, req)
+	if err != nil {
+		return surface.Result{}, err
 	}
-	rec := &Record{Source: "pre-provisioned key, read through the handoff identity's vault read paths"}
+	rec := &Record{Source: "pre-provisioned key, read through the handoff identity's vault read paths", KeyPaths: keyPaths}
 	switch s.k.name {
 	case "stripe":
 		rec.Mode, rec.Permissions = blk.Mode.Value, blk.Permissions.Map()
@@ -377,32 +379,56 @@ func (s *Surface) Create(ctx context.Context, req *surface.Request) (surface.Res
 		rec.Mode = blk.Mode.Value
 	}
 	if blk.Live() {
-		// Policy refuses this already; a second lock on the door.
-		la := req.Spec.LiveApproval
-		if la == nil || !la.By.Valid() || la.By.Value == "" {
-			return surface.Result{}, fmt.Errorf("%s: handoff %s asks for live credentials without a live_approval block", s.k.name, req.Slug)
-		}
-		rec.LiveApprovedBy = la.By.Value
-	}
-	rec.KeyPaths = s.keyPaths(req.Spec)
-	if len(rec.KeyPaths) == 0 {
-		return surface.Result{}, fmt.Errorf("%s: handoff %s has no infisical read path reaching a %s* secret, so its identity could not read the pre-provisioned key: add one such as /MooseQuest/queue/staging/%s* to infisical.read",
-			s.k.name, req.Slug, s.k.prefix, s.k.prefix)
-	}
-	if !blk.Live() {
-		found, err := s.unsafeKeys(ctx, req, rec.KeyPaths)
-		if err != nil {
-			return surface.Result{}, fmt.Errorf("%s: handoff %s: %w", s.k.name, req.Slug, err)
-		}
-		if len(found) > 0 {
-			return surface.Result{}, fmt.Errorf("%s: handoff %s is in %s mode, but its read paths reach %s: refusing to let it read them (H7). Point infisical.read at %s keys (%s), or ask for %s = %q with a live_approval block",
-				s.k.name, req.Slug, s.k.safe, strings.Join(found, "; "), s.k.safe, s.k.safeMarkers, s.k.modeAttr, s.k.live)
-		}
+		rec.LiveApprovedBy = req.Spec.LiveApproval.By.Value
 	}
 	return surface.Result{
 		Record: rec,
 		Detail: fmt.Sprintf("%s by reference (%s), read through %s", s.k.name, rec.mode(), strings.Join(rec.KeyPaths, ", ")),
 	}, nil
+}
+
+var _ surface.PreMintChecker = (*Surface)(nil)
+
+// CheckMint refuses, before any surface of the handoff makes anything
+// (surface.PreMintChecker), a block that asks for live credentials without
+// a live_approval, read paths that reach none of the surface's keys, and,
+// in the safe mode, read paths that reach a live key (unsafeKeys): a
+// refused handoff is given no identity and no privilege at all.
+func (s *Surface) CheckMint(ctx context.Context, req *surface.Request) error {
+	_, _, err := s.check(ctx, req)
+	return err
+}
+
+// check is what Create and CheckMint refuse; it returns the block and its
+// key paths.
+func (s *Surface) check(ctx context.Context, req *surface.Request) (*Block, []string, error) {
+	blk := s.Of(req.Spec)
+	if blk == nil {
+		return nil, nil, fmt.Errorf("%s: handoff %s has no %s block", s.k.name, req.Slug, s.k.name)
+	}
+	if blk.Live() {
+		// Policy refuses this already; a second lock on the door.
+		la := req.Spec.LiveApproval
+		if la == nil || !la.By.Valid() || la.By.Value == "" {
+			return nil, nil, fmt.Errorf("%s: handoff %s asks for live credentials without a live_approval block", s.k.name, req.Slug)
+		}
+	}
+	keyPaths := s.keyPaths(req.Spec)
+	if len(keyPaths) == 0 {
+		return nil, nil, fmt.Errorf("%s: handoff %s has no infisical read path reaching a %s* secret, so its identity could not read the pre-provisioned key: add one such as /MooseQuest/queue/staging/%s* to infisical.read",
+			s.k.name, req.Slug, s.k.prefix, s.k.prefix)
+	}
+	if !blk.Live() {
+		found, err := s.unsafeKeys(ctx, req, keyPaths)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: handoff %s: %w", s.k.name, req.Slug, err)
+		}
+		if len(found) > 0 {
+			return nil, nil, fmt.Errorf("%s: handoff %s is in %s mode, but its read paths reach %s: refusing to let it read them (H7). Point infisical.read at %s keys (%s), or ask for %s = %q with a live_approval block",
+				s.k.name, req.Slug, s.k.safe, strings.Join(found, "; "), s.k.safe, s.k.safeMarkers, s.k.modeAttr, s.k.live)
+		}
+	}
+	return blk, keyPaths, nil
 }
 
 // keyPaths are the spec's read paths that reach the surface's keys: a

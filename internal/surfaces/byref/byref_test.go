@@ -93,4 +93,12 @@ func TestByReferenceRefusals(t *testing.T) {
 	if _, err := byref.Alpaca().Create(context.Background(), &surface.Request{Slug: "pay-20260621", Spec: live}); err == nil || !strings.Contains(err.Error(), "live_approval") {
 		t.Errorf("live without approval: %v", err)
 	}
+	// The pre-mint check apply runs before the handoff's first step refuses
+	// both the same way.
+	if err := byref.AppleIAP().CheckMint(context.Background(), &surface.Request{Slug: "pay-20260621", Spec: noPath}); err == nil || !strings.Contains(err.Error(), "APPLE_IAP_*") {
+		t.Errorf("CheckMint, no read path reaching the key: %v", err)
+	}
+	if err := byref.Alpaca().CheckMint(context.Background(), &surface.Request{Slug: "pay-20260621", Spec: live}); err == nil || !strings.Contains(err.Error(), "live_approval") {
+		t.Errorf("CheckMint, live without approval: %v", err)
+	}
 }

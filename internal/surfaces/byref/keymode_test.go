@@ -129,6 +129,11 @@ func TestStripeKeyModeMustMatchTheSpec(t *testing.T) {
 				}
 			}
 			assertNoValue(t, fmt.Sprint(err))
+			// The pre-mint check, which apply runs before the handoff's
+			// first step, refuses the same, with the same message.
+			if cerr := s.CheckMint(context.Background(), req); fmt.Sprint(cerr) != fmt.Sprint(err) {
+				t.Errorf("CheckMint: %v\nCreate: %v", cerr, err)
+			}
 			if strings.Contains(tc.spec, `"live"`) && len(v.listed) != 0 {
 				t.Errorf("a live-approved spec read %v: nothing needs checking", v.listed)
 			}

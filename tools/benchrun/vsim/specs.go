@@ -1,4 +1,4 @@
-package main
+package vsim
 
 import (
 	"fmt"
@@ -6,12 +6,12 @@ import (
 	"path/filepath"
 )
 
-// configHCL is the handoff.hcl of a generated GitOps directory: the one of
+// ConfigHCL is the handoff.hcl of a generated GitOps directory: the one of
 // the project's root. Site URL, project, GitHub API URL and App id come
 // from the environment the dev servers give (INFISICAL_SITE_URL,
 // INFISICAL_PROJECT_ID, INFISICAL_ORGANIZATION_ID, HANDOFF_GITHUB_API_URL,
 // HANDOFF_GITHUB_APP_ID), which override these values.
-const configHCL = `# Written by tools/benchrun. Connection settings come from the dev servers'
+const ConfigHCL = `# Written by tools/benchrun. Connection settings come from the dev servers'
 # environment, which overrides site_url, organization_id, project_id,
 # api_url and app_id.
 
@@ -44,15 +44,15 @@ policy {
 }
 `
 
-// specSlug is the slug of the i-th generated handoff.
-func specSlug(i int) string { return fmt.Sprintf("bench-%05d-20260621", i) }
+// SpecSlug is the slug of the i-th generated handoff.
+func SpecSlug(i int) string { return fmt.Sprintf("bench-%05d-20260621", i) }
 
-// specHCL is the i-th generated spec, shaped like
+// SpecHCL is the i-th generated spec, shaped like
 // specs/iap-notif-handler-20260621.hcl: a GitHub installation token on the
 // dev fixtures' repository, the handoff's own Infisical identity with a read
 // grant, the pre-provisioned App Store keys and MCP lists, so that an apply
 // mints real tokens and identities on the dev servers.
-func specHCL(i int) string {
+func SpecHCL(i int) string {
 	return fmt.Sprintf(`handoff %q {
   card        = %d
   description = "Generated benchmark task %d"
@@ -79,33 +79,33 @@ func specHCL(i int) string {
     exclude = ["filesystem_write_outside_worktree", "stripe_charge", "heroku_scale"]
   }
 }
-`, specSlug(i), 10000+i, i)
+`, SpecSlug(i), 10000+i, i)
 }
 
-// writeRepo writes a GitOps directory of n handoffs under dir: handoff.hcl
+// WriteRepo writes a GitOps directory of n handoffs under dir: handoff.hcl
 // and specs/<slug>.hcl.
-func writeRepo(dir string, n int) error {
+func WriteRepo(dir string, n int) error {
 	specs := filepath.Join(dir, "specs")
 	if err := os.MkdirAll(specs, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "handoff.hcl"), []byte(configHCL), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "handoff.hcl"), []byte(ConfigHCL), 0o644); err != nil {
 		return err
 	}
 	for i := range n {
-		if err := os.WriteFile(filepath.Join(specs, specSlug(i)+".hcl"), []byte(specHCL(i)), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(specs, SpecSlug(i)+".hcl"), []byte(SpecHCL(i)), 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// tofuConfig is an OpenTofu configuration of n terraform_data resources
-// (built into tofu: init downloads nothing).
-func tofuConfig(n int) string {
+// TerraformConfig is a terraform (or OpenTofu) configuration of n terraform_data resources
+// (built into terraform and OpenTofu: init downloads nothing).
+func TerraformConfig(n int) string {
 	var b []byte
 	for i := range n {
-		b = fmt.Appendf(b, "resource \"terraform_data\" %q {\n  input = %q\n}\n\n", fmt.Sprintf("r%05d", i), specSlug(i))
+		b = fmt.Appendf(b, "resource \"terraform_data\" %q {\n  input = %q\n}\n\n", fmt.Sprintf("r%05d", i), SpecSlug(i))
 	}
 	return string(b)
 }
