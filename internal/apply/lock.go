@@ -103,6 +103,10 @@ func (a *applier) newLease() lease {
 // lease by an update whose resulting version must be the one read plus one.
 // It waits for another holder up to LockOptions.Wait.
 func (a *applier) acquire(ctx context.Context) (*heldLock, error) {
+	// The lease's requests are urgent (they go ahead of the handoffs'
+	// queued ones): taking it tells a paced vault which routes to keep
+	// room on for its renewals.
+	ctx = vault.Urgent(ctx)
 	inf := a.deps.Vault
 	env, root := a.cfg.Environment, a.cfg.Root
 	lockPath := path.Join(root, LockSecretName)
@@ -272,6 +276,9 @@ func sleep(ctx context.Context, done <-chan struct{}, d time.Duration) bool {
 var errLockLost = errors.New("apply: lost the lock")
 
 func (l *heldLock) renewOnce(ctx context.Context) error {
+	// Urgent: a renewal queued behind the handoffs' writes for a route's
+	// window would let the lease lapse under load.
+	ctx = vault.Urgent(ctx)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.left() <= 0 {
@@ -324,7 +331,7 @@ func (l *heldLock) release(ctx context.Context) error {
 		l.a.progress("lock: left %s as it is: this run's lease lapsed (until %s), another apply may hold it by now; it expires by itself", l.path(), l.expiry().Format(time.RFC3339))
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, min(30*time.Second, left))
+	ctx, cancel := context.WithTimeout(vault.Urgent(ctx), min(30*time.Second, left))
 	defer cancel()
 	inf := l.a.deps.Vault
 	env, root := l.a.cfg.Environment, l.a.cfg.Root

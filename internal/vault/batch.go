@@ -85,3 +85,19 @@ func RateLimit(v Vault, op Op) (Limit, bool) {
 	}
 	return Limit{}, false
 }
+
+type urgentKey struct{}
+
+// Urgent marks ctx's vault requests as urgent: the apply lease's, which
+// must not wait behind the run's ordinary requests for a rate limit (the
+// lease would lapse). A vault whose client paces its requests lets them
+// ahead of the queue, within the server's limits.
+func Urgent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, urgentKey{}, true)
+}
+
+// IsUrgent reports whether ctx's vault requests are urgent (Urgent).
+func IsUrgent(ctx context.Context) bool {
+	b, _ := ctx.Value(urgentKey{}).(bool)
+	return b
+}

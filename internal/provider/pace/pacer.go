@@ -154,6 +154,24 @@ func accountOf(ctx context.Context) string {
 	return s
 }
 
+type priorityKey struct{}
+
+// WithPriority marks ctx's requests as urgent: the apply lease's renewal,
+// which must not queue behind the run's ordinary requests on the same
+// route, or the lease lapses. An urgent request may use the points a
+// limit keeps for urgent ones (Limit.Reserve) and takes the first window
+// with room for it rather than its place at the end of the queue. Every
+// known limit still holds.
+func WithPriority(ctx context.Context) context.Context {
+	return context.WithValue(ctx, priorityKey{}, true)
+}
+
+// IsPriority reports whether ctx's requests are urgent (WithPriority).
+func IsPriority(ctx context.Context) bool {
+	b, _ := ctx.Value(priorityKey{}).(bool)
+	return b
+}
+
 // Ticket is a request's place in its vendor's limits. Call Done exactly once
 // with the answer (or the transport error).
 type Ticket struct {
@@ -172,7 +190,7 @@ type Ticket struct {
 // the wait would pass ctx's deadline or Config.Deadline, and with ctx.Err()
 // when ctx ends while it waits.
 func (p *Pacer) Acquire(ctx context.Context, req *http.Request) (*Ticket, error) {
-	account := accountOf(ctx)
+	account, prio := accountOf(ctx), IsPriority(ctx)
 	for try := 0; ; try++ {
 		p.mu.Lock()
 		v := p.vendorFor(req.URL)
@@ -187,7 +205,7 @@ func (p *Pacer) Acquire(ctx context.Context, req *http.Request) (*Ticket, error)
 			moved := false
 			for i, b := range bs {
 				b.expire(now)
-				if e, ceil := b.earliest(at, costs[i], now); e.After(at) {
+				if e, ceil := b.earliest(at, costs[i], now, prio); e.After(at) {
 					at, blocker, byCeil, moved = e, i, ceil, true
 				}
 			}
@@ -208,7 +226,7 @@ func (p *Pacer) Acquire(ctx context.Context, req *http.Request) (*Ticket, error)
 			c.Waited += delay
 		}
 		for i, b := range bs {
-			t.holds = append(t.holds, b.commit(at, costs[i], t.id))
+			t.holds = append(t.holds, b.commit(at, costs[i], t.id, prio))
 		}
 		t.hdr, t.pause = hdr, 0
 		p.mu.Unlock()
