@@ -338,8 +338,9 @@ func (t *Ticket) Done(resp *http.Response, err error) Verdict {
 		body = peek(resp)
 	}
 	limited := v.model.Limited(resp.StatusCode, resp.Header, body)
-	retryAfter := parseRetryAfter(resp.Header, p.clock.Now())
-	vw := v.readView(resp.Header)
+	answered := p.clock.Now()
+	retryAfter := parseRetryAfter(resp.Header, answered)
+	vw := v.readView(resp.Header, answered)
 	vw.retryAfter = retryAfter
 
 	p.mu.Lock()
@@ -389,6 +390,9 @@ func peek(resp *http.Response) []byte {
 	return b
 }
 
+// parseRetryAfter reads Retry-After: seconds, or an HTTP date relative to
+// the answer's Date, else to now (the pacer's clock: a server on a virtual
+// clock dates its answers on it).
 func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 	s := strings.TrimSpace(h.Get("Retry-After"))
 	if s == "" {
@@ -399,7 +403,7 @@ func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	if t, err := http.ParseTime(s); err == nil {
 		// Relative to the answer's own Date when it has one (clock skew).
-		ref := time.Now()
+		ref := now
 		if d, err := http.ParseTime(h.Get("Date")); err == nil {
 			ref = d
 		}
@@ -408,7 +412,9 @@ func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
-func (v *vendor) readView(h http.Header) view {
+// readView reads the server's rate-limit headers; a reset given as a Unix
+// time is relative to the answer's Date, else to now (the pacer's clock).
+func (v *vendor) readView(h http.Header, now time.Time) view {
 	names := v.model.Headers
 	vw := view{limit: -1, remaining: -1}
 	if n, ok := intHeader(h, names.Limit); ok {
@@ -420,7 +426,7 @@ func (v *vendor) readView(h http.Header) view {
 	if n, ok := intHeader(h, names.Reset); ok && n >= 0 {
 		vw.hasReset = true
 		if n > 1_000_000_000 {
-			ref := time.Now()
+			ref := now
 			if d, err := http.ParseTime(h.Get("Date")); err == nil {
 				ref = d
 			}
