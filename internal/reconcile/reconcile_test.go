@@ -1235,25 +1235,31 @@ func TestPlanNeedsNow(t *testing.T) {
 func TestRefreshWindow(t *testing.T) {
 	repo := loadRepo(t, map[string]string{docsSlug: ghReadHCL})
 	for _, tc := range []struct {
-		left   time.Duration
-		window time.Duration
-		want   plan.Action
+		left     time.Duration
+		window   time.Duration
+		schedule time.Duration
+		want     plan.Action
 	}{
 		// Due within DueWithin(15m) = 20m, whatever the window; a window
 		// at most that long spreads nothing (one phase: every run).
-		{21 * time.Minute, 20 * time.Minute, plan.NoOp},
-		{20 * time.Minute, 20 * time.Minute, plan.Refresh},
-		{20 * time.Minute, 10 * time.Minute, plan.Refresh},
-		{3 * time.Minute, 10 * time.Minute, plan.Refresh},
-		{51 * time.Minute, 0, plan.NoOp},
+		{21 * time.Minute, 20 * time.Minute, 0, plan.NoOp},
+		{20 * time.Minute, 20 * time.Minute, 0, plan.Refresh},
+		{20 * time.Minute, 10 * time.Minute, 0, plan.Refresh},
+		{3 * time.Minute, 10 * time.Minute, 0, plan.Refresh},
+		{51 * time.Minute, 0, 0, plan.NoOp},
+		// Runs every 30 minutes (handoff.hcl's apply.schedule): due within
+		// 40m, or the next run, perhaps late, comes after the expiry.
+		{35 * time.Minute, 20 * time.Minute, 30 * time.Minute, plan.Refresh},
+		{41 * time.Minute, 20 * time.Minute, 30 * time.Minute, plan.NoOp},
+		{35 * time.Minute, 20 * time.Minute, 15 * time.Minute, plan.NoOp},
 	} {
 		live := emptyLive()
 		m := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour))
 		githubRecord(t, m, func(r *ghsurface.Record) { r.TokenExpiresAt = now.Add(tc.left) })
 		put(live, m)
-		p, _ := Plan(context.Background(), repo, live, Options{Now: now, RefreshWindow: tc.window, Registry: allProviders})
+		p, _ := Plan(context.Background(), repo, live, Options{Now: now, RefreshWindow: tc.window, Schedule: tc.schedule, Registry: allProviders})
 		if got := p.Handoffs[0].Action; got != tc.want {
-			t.Errorf("token left %s, window %s: %s, want %s", tc.left, tc.window, got, tc.want)
+			t.Errorf("token left %s, window %s, schedule %s: %s, want %s", tc.left, tc.window, tc.schedule, got, tc.want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/plan"
+	"github.com/raxx-app/handoff/internal/spec"
 	"github.com/raxx-app/handoff/internal/surface"
 	"github.com/raxx-app/handoff/internal/vault"
 )
@@ -45,9 +46,10 @@ import (
 // refreshes this run makes and how many the next runs will need
 // (plan.Refreshes).
 
-// DefaultSchedule is the interval of the scheduled apply: the template's
+// DefaultSchedule is the interval of the scheduled apply when handoff.hcl
+// does not declare one (its apply block's schedule): the template's
 // workflow runs every 15 minutes.
-const DefaultSchedule = 15 * time.Minute
+const DefaultSchedule = spec.DefaultSchedule
 
 // forecastRuns is how many of the next scheduled runs the plan forecasts.
 const forecastRuns = 4

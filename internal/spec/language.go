@@ -137,8 +137,8 @@ func NewLanguage(vault VaultSyntax, surfaces ...SurfaceSyntax) *Language {
 			cfgNested = append(cfgNested, s.Config)
 		}
 	}
-	cfgBlocks = append(cfgBlocks, pol.Type)
-	cfgNested = append(cfgNested, pol)
+	cfgBlocks = append(cfgBlocks, applySyntax.Type, pol.Type)
+	cfgNested = append(cfgNested, applySyntax, pol)
 	l.policy = pol
 	l.configFile = &BlockSyntax{Name: ConfigFile, Blocks: cfgBlocks, Nested: cfgNested}
 	return l

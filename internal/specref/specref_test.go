@@ -15,6 +15,7 @@ import (
 	"github.com/raxx-app/handoff/internal/provider/github"
 	hk "github.com/raxx-app/handoff/internal/provider/heroku"
 	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/reconcile"
 	"github.com/raxx-app/handoff/internal/spec"
 	_ "github.com/raxx-app/handoff/internal/surfaces" // the language the reference documents
 	awssurface "github.com/raxx-app/handoff/internal/surfaces/aws"
@@ -155,6 +156,7 @@ func TestTypesFromTheParser(t *testing.T) {
 		{"config.infisical.site_url", TypeString},
 		{"config.github.app_id", TypeNumber},
 		{"config.policy.max_ttl", TypeDuration},
+		{"config.apply.schedule", TypeDuration},
 		{"config.policy.github_permissions", TypeMap},
 		{"config.policy.vault_read_roots", TypeList},
 		{"config.policy.vault_read_environments", TypeList},
@@ -232,6 +234,12 @@ func TestDocumentedDefaults(t *testing.T) {
 		},
 		"config.github.api_url": func(c *spec.Config, _ *spec.Handoff) string { return quote(ghsurface.ConfigOf(c).APIURL.Value) },
 		"config.policy.max_ttl": func(*spec.Config, *spec.Handoff) string { return quote(defPolicy.Policy.MaxTTL.Raw) },
+		"config.apply.schedule": func(c *spec.Config, _ *spec.Handoff) string {
+			if c.Schedule() != reconcile.DefaultSchedule {
+				return "the planner's default differs: " + reconcile.DefaultSchedule.String()
+			}
+			return quote(c.Apply.Schedule.Raw)
+		},
 		"config.policy.github_permissions": func(*spec.Config, *spec.Handoff) string {
 			var kv []string
 			for _, e := range defaultPolicyBlock[*ghsurface.PolicyBlock](t, defPolicy, ghsurface.Name).Permissions.Entries {
