@@ -55,8 +55,10 @@ type pastWin struct {
 	gen  int64
 }
 
-// pastKept is how many windows before the latest a Fixed count remembers.
-const pastKept = 3
+// pastKept bounds how many windows before the latest a Fixed count
+// remembers; those that have ended are forgotten first (expire). A queue
+// of ordinary requests rarely reaches more than a few windows ahead.
+const pastKept = 64
 
 type entry struct {
 	at   time.Time
@@ -73,6 +75,8 @@ type hold struct {
 	winGen  int64
 	ceilGen int64
 	inCeil  bool
+	// usedAfter is the Fixed window's count right after this reservation.
+	usedAfter int
 }
 
 func (b *bucket) stateful() bool { return b.max > 0 && b.lim.Max > 0 }
@@ -234,7 +238,7 @@ func (b *bucket) commit(t time.Time, cost int, id uint64, prio bool) hold {
 			}
 			if w := b.pastAt(t); prio && w != nil && t.Before(b.winEnd.Add(-b.lim.Window)) {
 				w.used += c
-				h.winGen = w.gen
+				h.winGen, h.usedAfter = w.gen, w.used
 				break
 			}
 			if b.winEnd.IsZero() || !t.Before(b.winEnd.Add(b.margin)) {
@@ -248,7 +252,7 @@ func (b *bucket) commit(t time.Time, cost int, id uint64, prio bool) hold {
 				b.winGen++
 			}
 			b.used += c
-			h.winGen = b.winGen
+			h.winGen, h.usedAfter = b.winGen, b.used
 		case Rolling:
 			b.log = append(b.log, entry{at: t, cost: c, id: id})
 		case Refill:
@@ -319,7 +323,7 @@ func (b *bucket) adopt(h hold, v view, now time.Time) {
 	if b.ceilSet && h.pos < b.ceilFrom {
 		return // an older answer than the one the ceiling came from
 	}
-	left := v.remaining - int(b.points-h.pos) // reserved since, not yet counted
+	left := v.remaining - b.reservedSince(h)
 	var until time.Time
 	switch {
 	case v.hasReset:
@@ -344,6 +348,25 @@ func (b *bucket) adopt(h hold, v view, now time.Time) {
 	b.setCeil(max(left, 0), until, h.pos, false)
 }
 
+// reservedSince is how many points were reserved after h that the
+// server's count of h's window may not include yet: on a Fixed count, those
+// of h's own window (the queue's places in later windows are not the
+// server's concern until they open; counting them would leave no room in
+// this window for an urgent request); else every one since.
+func (b *bucket) reservedSince(h hold) int {
+	if b.lim.Kind == Fixed && b.stateful() {
+		if h.winGen == b.winGen {
+			return max(b.used-h.usedAfter, 0)
+		}
+		for _, w := range b.past {
+			if w.gen == h.winGen {
+				return max(w.used-h.usedAfter, 0)
+			}
+		}
+	}
+	return int(b.points - h.pos)
+}
+
 // pause stops the bucket until t (a refusal or a Retry-After).
 func (b *bucket) pause(until time.Time, from int64) {
 	if b.ceilSet && b.ceilLeft <= 0 && !until.After(b.ceilUntil) {
@@ -357,8 +380,15 @@ func (b *bucket) setCeil(left int, until time.Time, from int64, asked bool) {
 	b.ceilGen++
 }
 
-// expire forgets a server view that has ended.
+// expire forgets a server view, and the Fixed windows, that have ended.
 func (b *bucket) expire(now time.Time) {
+	i := 0
+	for i < len(b.past) && !now.Before(b.past[i].end) {
+		i++
+	}
+	if i > 0 {
+		b.past = append(b.past[:0], b.past[i:]...)
+	}
 	if b.ceilSet && !now.Before(b.ceilUntil) {
 		b.ceilSet = false
 	}
