@@ -19,6 +19,14 @@ github {
   app_id  = 424242                   # the App that mints handoff tokens; env HANDOFF_GITHUB_APP_ID overrides
 }
 
+# The interval of the scheduled apply: the cron of
+# .github/workflows/handoff.yml ("*/15 * * * *"). The planner refreshes each
+# hour-long token in the last run before it expires and spreads the early
+# refreshes over the runs; change both together.
+apply {
+  schedule = "15m"
+}
+
 policy {
   max_ttl = "24h"
 

@@ -27,8 +27,28 @@ import (
 
 // DefaultParallelism is how many handoffs are applied at once: each runs its
 // steps in order, and at most this many requests are in flight (GitHub's
-// secondary limit is 100 concurrent requests).
+// secondary limit is 100 concurrent requests). Under the vendors' rate
+// limits most of them wait for the pacer, so this many is enough to keep
+// the scarcest limit busy (Infisical Cloud's 30 identities a minute: a
+// handoff's other steps take far less than the two seconds between two
+// identities), and few enough that the lease's renewal never waits behind
+// more than one window of requests on a route (see DefaultLockTTL).
 const DefaultParallelism = 16
+
+// DefaultLockTTL is the default life of the apply lease. A renewal (a read
+// and an update of the lease) goes through the same pacer as the handoffs'
+// requests, and may wait behind them for a route's window (Infisical
+// Cloud's secrets routes: 40 a minute each, with up to Parallelism
+// requests queued before it), about a minute for each of its two
+// requests: the lease is renewed every TTL/4 and lapses TTL/6 before its
+// expiry, which leaves a renewal almost three minutes. A crashed run's
+// lease blocks the next apply for at most this long (a scheduled run
+// comes 15 minutes later).
+const DefaultLockTTL = 5 * time.Minute
+
+// ErrDeadline is the error of a handoff the run did not start because its
+// deadline (Deps.Deadline) had passed; the next apply does it.
+var ErrDeadline = errors.New("not started: the run's deadline passed; the next apply does it")
 
 // ErrCrash, returned (or wrapped) by a FailPoint, simulates the process
 // being killed at that step: Apply returns at once, sending nothing more: no
@@ -56,8 +76,9 @@ type LockOptions struct {
 	// Wait is how long to wait for another apply's lease to end; zero fails
 	// at once.
 	Wait time.Duration
-	// TTL is the life of the lease, renewed every TTL/3 while the run lasts
-	// (default 2 minutes). A crashed run's lease is taken over once expired.
+	// TTL is the life of the lease, renewed every TTL/4 while the run lasts
+	// (default DefaultLockTTL). A crashed run's lease is taken over once
+	// expired.
 	TTL time.Duration
 	// Poll is the interval between attempts while waiting (default 1 s).
 	Poll time.Duration
@@ -109,6 +130,19 @@ type Deps struct {
 	Lock     LockOptions
 	// Parallelism bounds the handoffs applied at once (DefaultParallelism).
 	Parallelism int
+	// Sleep waits d on the clock of Now, or until ctx ends (then it returns
+	// ctx's error): the spacing of the fence's listings and the lease's
+	// renewals. Timers of the wall clock when nil; a test on a virtual
+	// clock gives the clock's.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Deadline, when set (on the clock of Now), is when the run stops
+	// starting handoffs: those not started by then are reported with
+	// ErrDeadline and left to the next apply, which converges; those under
+	// way finish. A bound on each wait for a vendor's limit is the
+	// pacer's (pace.Config.Deadline), which the CLI sets a little later
+	// from the same flag, so that a handoff under way is not stopped
+	// half-way by a long wait.
+	Deadline time.Time
 	// Done, when set, is called as each handoff's run ends (from several
 	// goroutines at once): the CLI's progress line.
 	Done func(HandoffReport)
@@ -221,7 +255,7 @@ func newApplier(deps Deps) (*applier, error) {
 		a.deps.Parallelism = DefaultParallelism
 	}
 	if a.deps.Lock.TTL <= 0 {
-		a.deps.Lock.TTL = 2 * time.Minute
+		a.deps.Lock.TTL = DefaultLockTTL
 	}
 	if a.deps.Lock.Poll <= 0 {
 		a.deps.Lock.Poll = time.Second
@@ -471,6 +505,7 @@ func (a *applier) applyPlan(ctx context.Context, p *plan.Plan, live *state.Live)
 			todo = append(todo, &p.Handoffs[i])
 		}
 	}
+	runOrder(todo)
 	reports := make([]HandoffReport, len(todo))
 	runs := make([]*run, len(todo))
 	fence := newFence(ctx, a)
@@ -482,6 +517,14 @@ func (a *applier) applyPlan(ctx context.Context, p *plan.Plan, live *state.Live)
 			continue
 		}
 		sem <- struct{}{}
+		if a.pastDeadline() {
+			<-sem
+			reports[i] = HandoffReport{Slug: ph.Slug, Op: string(ph.Operation.Kind), Action: ph.Action, Planned: ph.Operation.Steps, Err: ErrDeadline}
+			if a.deps.Done != nil {
+				a.deps.Done(reports[i])
+			}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

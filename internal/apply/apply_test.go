@@ -39,8 +39,10 @@ func TestCreateGrantsLeastPrivilegeAndRevokeEndsIt(t *testing.T) {
 		t.Fatalf("report: %+v", rep)
 	}
 	out := w.progress.String()
-	for _, want := range []string{"step 1/14: ensure folder " + root + "/" + iapSlug + " (" + iapSlug + ")",
-		"step 14/14: delete PROVISION_JOURNAL (" + iapSlug + ")", "write PROVISION_MANIFEST (" + stripeSlug + ")"} {
+	for _, want := range []string{"step 1/11: ensure folder " + root + "/" + iapSlug + " (" + iapSlug + ")",
+		"step 11/11: delete PROVISION_JOURNAL (" + iapSlug + ")",
+		"step 10/11: write GH_HANDOFF_TOKEN, INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET and PROVISION_MANIFEST (" + iapSlug + ")",
+		"write INFISICAL_CLIENT_ID, INFISICAL_CLIENT_SECRET and PROVISION_MANIFEST (" + stripeSlug + ")"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("progress lacks %q:\n%s", want, out)
 		}

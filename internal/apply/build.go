@@ -18,14 +18,6 @@ import (
 	"github.com/raxx-app/handoff/internal/surface"
 )
 
-// writeManifest builds and writes the manifest: last, as one secret.
-func (r *run) writeManifest(ctx context.Context) error {
-	if r.op.Final == plan.FinalNone {
-		return nil
-	}
-	return r.writeManifestStep(ctx, "write "+manifest.SecretName)
-}
-
 func (r *run) writeManifestStep(ctx context.Context, stepName string) error {
 	m, err := r.buildManifest()
 	if err != nil {

@@ -106,11 +106,15 @@ func init() {
 // token whose value may not have reached the vault: it stopped at the mint
 // itself (after the journal recorded it in flight: a possible window, no
 // token) or at the write right after it (a real one).
+//
+// The token is written in the run's commit, one batch with the manifest
+// ("write GH_HANDOFF_TOKEN, …, and PROVISION_MANIFEST"): stopped before
+// it, the token is minted and not in the vault.
 func mintWindow(name string) (flagged, token bool) {
-	switch name {
-	case "mint installation token":
+	switch {
+	case name == "mint installation token":
 		return true, false
-	case "write GH_HANDOFF_TOKEN":
+	case strings.HasPrefix(name, "write GH_HANDOFF_TOKEN"):
 		return true, true
 	}
 	return false, false

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/vault"
@@ -66,6 +67,11 @@ type fence struct {
 	mu      sync.Mutex
 	running bool
 	next    *round
+	// gap is the least time between the starts of two rounds (roundGap);
+	// last is when the last one started (read and written by the loop
+	// only).
+	gap  time.Duration
+	last time.Time
 }
 
 // round is one listing: the version of each folder's manifest (absent: 0).
@@ -75,7 +81,9 @@ type round struct {
 	err      error
 }
 
-func newFence(ctx context.Context, a *applier) *fence { return &fence{a: a, ctx: ctx} }
+func newFence(ctx context.Context, a *applier) *fence {
+	return &fence{a: a, ctx: ctx, gap: roundGap(a.deps.Vault)}
+}
 
 // check returns a listing that started after the call.
 func (f *fence) check(ctx context.Context) (*round, error) {
@@ -97,21 +105,46 @@ func (f *fence) check(ctx context.Context) (*round, error) {
 	}
 }
 
-// loop lists the root while checks wait for a round.
+// loop lists the root while checks wait for a round. On a vault whose
+// listings are rate limited (Infisical Cloud: 40 a minute) the rounds are
+// spaced to use at most three quarters of that limit, evenly: rounds as
+// fast as checks come would spend a fixed window's allowance in a second
+// and leave every check waiting for the next window; spaced, a check waits
+// at most one spacing (two seconds), and every check that came meanwhile
+// shares the round.
 func (f *fence) loop() {
 	for {
 		f.mu.Lock()
-		r := f.next
-		f.next = nil
-		if r == nil {
+		if f.next == nil {
 			f.running = false
 			f.mu.Unlock()
 			return
 		}
 		f.mu.Unlock()
+		if !f.last.IsZero() {
+			if wait := f.last.Add(f.gap).Sub(f.a.now()); wait > 0 {
+				f.a.sleep(f.ctx, nil, wait)
+			}
+		}
+		f.mu.Lock()
+		r := f.next
+		f.next = nil
+		f.mu.Unlock()
+		f.last = f.a.now()
 		r.versions, r.err = f.list()
 		close(r.done)
 	}
+}
+
+// roundGap is the spacing of the fence's rounds on v: a quarter of the
+// list route's limit is left to the other listings (the state's reads).
+func roundGap(v vault.Vault) time.Duration {
+	l, ok := vault.RateLimit(v, vault.OpList)
+	if !ok {
+		return 0
+	}
+	n := max(l.Max*3/4, 1)
+	return l.Window / time.Duration(n)
 }
 
 func (f *fence) list() (map[string]int, error) {
@@ -222,7 +255,7 @@ func (r *run) writeManifestCAS(ctx context.Context, m *manifest.Manifest) error 
 	if err != nil {
 		return err
 	}
-	sec, err := r.a.deps.Vault.UpsertSecret(ctx, r.env, r.folder, manifest.SecretName, string(b), r.comment())
+	sec, err := r.upsertOne(ctx, manifest.SecretName, string(b))
 	if err != nil {
 		return fmt.Errorf("write the manifest of %s: %w", r.slug, err)
 	}
@@ -325,4 +358,22 @@ func (a *applier) foreignLease(ctx context.Context) (string, bool) {
 		return "", false
 	}
 	return l.Owner, a.now().Before(l.ExpiresAt)
+}
+
+// upsertOne creates or updates one secret of the folder with the run's
+// comment: one batch request on a vault that writes batches (an update
+// needs no failed create first), else a create, then an update if it
+// exists.
+func (r *run) upsertOne(ctx context.Context, key, value string) (vault.Secret, error) {
+	if b := r.batcher(); b != nil {
+		secs, err := b.UpsertSecrets(ctx, r.env, r.folder, []vault.Entry{{Key: key, Value: value}}, r.comment())
+		if err != nil {
+			return vault.Secret{}, err
+		}
+		if len(secs) != 1 {
+			return vault.Secret{}, fmt.Errorf("write %s: the vault answered with %d secrets", key, len(secs))
+		}
+		return secs[0], nil
+	}
+	return r.a.deps.Vault.UpsertSecret(ctx, r.env, r.folder, key, value, r.comment())
 }

@@ -63,7 +63,9 @@ func PendingMints(live *state.Live, now time.Time) []Flag {
 	for _, slug := range live.Slugs() {
 		h := live.Handoffs[slug]
 		if h.JournalRaw != nil {
-			if j := h.Journal; j != nil {
+			// A settled journal's mints reached the vault with its
+			// manifest, and its flags are in the manifest's history.
+			if j := h.Journal; j != nil && !j.Settled() {
 				for _, f := range j.InFlight {
 					by := f.At.Add(time.Hour)
 					if t, err := time.Parse(time.RFC3339, f.IDs["expires_by"]); err == nil {

@@ -103,6 +103,10 @@ func (a *applier) newLease() lease {
 // lease by an update whose resulting version must be the one read plus one.
 // It waits for another holder up to LockOptions.Wait.
 func (a *applier) acquire(ctx context.Context) (*heldLock, error) {
+	// The lease's requests are urgent (they go ahead of the handoffs'
+	// queued ones): taking it tells a paced vault which routes to keep
+	// room on for its renewals.
+	ctx = vault.Urgent(ctx)
 	inf := a.deps.Vault
 	env, root := a.cfg.Environment, a.cfg.Root
 	lockPath := path.Join(root, LockSecretName)
@@ -176,7 +180,7 @@ func (a *applier) acquire(ctx context.Context) (*heldLock, error) {
 	}
 }
 
-// renew keeps the lease alive every TTL/3 (every TTL/12 after a failed
+// renew keeps the lease alive every TTL/4 (every TTL/12 after a failed
 // renewal) until the returned stop is called. It cancels the run, with the
 // reason as the cause, when the lease turns out not to be ours any more,
 // or when it could not be renewed and the run's clock reaches its expiry
@@ -198,10 +202,10 @@ func (l *heldLock) renew(ctx context.Context, cancel context.CancelCauseFunc) (s
 	// The renewer.
 	go func() {
 		defer wg.Done()
-		every, retry := ttl/3, max(ttl/12, time.Millisecond)
+		every, retry := ttl/4, max(ttl/12, time.Millisecond)
 		wait := every
 		for {
-			if !sleep(ctx, done, wait) {
+			if !l.a.sleep(ctx, done, wait) {
 				return
 			}
 			if l.a.crashed.Load() {
@@ -242,7 +246,7 @@ func (l *heldLock) renew(ctx context.Context, cancel context.CancelCauseFunc) (s
 				}
 				return
 			}
-			if !sleep(ctx, done, min(left, poll)) {
+			if !l.a.sleep(ctx, done, min(left, poll)) {
 				return
 			}
 		}
@@ -272,6 +276,9 @@ func sleep(ctx context.Context, done <-chan struct{}, d time.Duration) bool {
 var errLockLost = errors.New("apply: lost the lock")
 
 func (l *heldLock) renewOnce(ctx context.Context) error {
+	// Urgent: a renewal queued behind the handoffs' writes for a route's
+	// window would let the lease lapse under load.
+	ctx = vault.Urgent(ctx)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.left() <= 0 {
@@ -324,7 +331,7 @@ func (l *heldLock) release(ctx context.Context) error {
 		l.a.progress("lock: left %s as it is: this run's lease lapsed (until %s), another apply may hold it by now; it expires by itself", l.path(), l.expiry().Format(time.RFC3339))
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, min(30*time.Second, left))
+	ctx, cancel := context.WithTimeout(vault.Urgent(ctx), min(30*time.Second, left))
 	defer cancel()
 	inf := l.a.deps.Vault
 	env, root := l.a.cfg.Environment, l.a.cfg.Root

@@ -56,12 +56,15 @@ type run struct {
 
 	oldJournal *state.Journal
 	journal    *state.Journal
-	comps      []func(context.Context) error
-	minted     []done
-	written    []string
-	deleted    map[string]bool
-	events     []manifest.Event
-	flags      []string
+	// jver is the version of the journal as this run last wrote it (0:
+	// not written by this run).
+	jver    int
+	comps   []func(context.Context) error
+	minted  []done
+	written []string
+	deleted map[string]bool
+	events  []manifest.Event
+	flags   []string
 
 	// fence checks, before each step of an apply's run, that nobody wrote
 	// the manifest since mver (nil: not fenced).
@@ -108,6 +111,10 @@ func newRun(a *applier, p *plan.Plan, ph *plan.Handoff, live *state.Live, h *spe
 		r.m = r.lh.Manifest
 		r.mver = r.lh.Secrets[manifest.SecretName].Version
 		r.oldJournal = r.lh.Journal
+		if r.oldJournal.Settled() {
+			// The commit mark of a run that finished: nothing to recover.
+			r.oldJournal = nil
+		}
 		if r.lh.JournalRaw != nil && r.lh.Journal == nil {
 			a.progress("handoff %s: unreadable journal (%v): its leftovers are found by name", r.slug, r.lh.JournalErr)
 		}
@@ -156,6 +163,12 @@ func (r *run) works(ops ...surface.Op) ([]work, error) {
 func (r *run) execute(ctx context.Context) (err error) {
 	if r.op.Kind == "" {
 		return nil
+	}
+	if r.op.Kind == plan.OpSettle {
+		// A run that committed and stopped before deleting its journal:
+		// only the journal is left.
+		r.committed = true
+		return r.deleteJournal(ctx)
 	}
 	revokes, err := r.works(surface.OpRevoke)
 	if err != nil {
@@ -222,17 +235,8 @@ func (r *run) execute(ctx context.Context) (err error) {
 		}
 		r.events = append(r.events, manifest.Event{At: r.now, Action: w.action, Surface: w.s.Name(), Detail: revokedDetail(w)})
 	}
-	for _, name := range r.op.Deletes {
-		if err := r.step(ctx, "delete secret "+name); err != nil {
-			return err
-		}
-		if err := r.a.deps.Vault.DeleteSecret(ctx, r.env, r.folder, name); err != nil {
-			return fmt.Errorf("delete %s/%s: %w", r.folder, name, err)
-		}
-		r.deleted[name] = true
-		if name == manifest.SecretName {
-			r.mver = 0 // a corrupt manifest, deleted by this run
-		}
+	if err := r.deleteSecrets(ctx); err != nil {
+		return err
 	}
 	if len(r.op.Deletes) > 0 {
 		r.events = append(r.events, manifest.Event{At: r.now, Action: manifest.EventRevoke, Surface: reconcile.SurfaceVault,
@@ -282,11 +286,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 		r.minted = append(r.minted, done{w: w, res: res})
 	}
 	r.fenceNext = true
-	if err := r.writeSecrets(ctx); err != nil {
-		return err
-	}
-	r.fenceNext = true
-	if err := r.writeManifest(ctx); err != nil {
+	if err := r.commit(ctx); err != nil {
 		return err
 	}
 	// Committed: nothing to undo any more.
@@ -462,9 +462,11 @@ func (r *run) surfaceStep(ctx context.Context, w work, name string, ids map[stri
 		f.PrevFingerprint = ids["prev_fingerprint"]
 		r.journal.InFlight = append(r.journal.InFlight, f)
 		// The journal exists (written first): one update.
-		if _, err := r.a.deps.Vault.UpdateSecret(ctx, r.env, r.folder, state.JournalSecretName, marshalJournal(r.journal)); err != nil {
+		sec, err := r.a.deps.Vault.UpdateSecret(ctx, r.env, r.folder, state.JournalSecretName, marshalJournal(r.journal))
+		if err != nil {
 			return fmt.Errorf("record the %s in the journal of %s: %w", name, r.slug, err)
 		}
+		r.jver = sec.Version
 		r.fenceNext = true // right before the mint
 	}
 	return r.step(ctx, name)
@@ -581,9 +583,11 @@ func (r *run) writeJournal(ctx context.Context) error {
 			return nil
 		}
 	}
-	if _, err := r.a.deps.Vault.UpsertSecret(ctx, r.env, r.folder, state.JournalSecretName, marshalJournal(j), r.comment()); err != nil {
+	sec, err := r.writeJournalSecret(ctx, marshalJournal(j))
+	if err != nil {
 		return fmt.Errorf("write the journal of %s: %w", r.slug, err)
 	}
+	r.jver = sec.Version
 	return nil
 }
 
@@ -599,33 +603,6 @@ func marshalJournal(j *state.Journal) string {
 // handoff and the command.
 func (r *run) comment() string {
 	return fmt.Sprintf("handoff %s: written by handoff %s", r.slug, r.a.command)
-}
-
-// writeSecrets writes what the mints returned, Untraceable products first,
-// and drops the values.
-func (r *run) writeSecrets(ctx context.Context) error {
-	values := map[string]string{}
-	for i := range r.minted {
-		for k, v := range r.minted[i].res.Secrets {
-			values[k] = v
-		}
-		r.minted[i].res.Secrets = nil
-	}
-	defer clear(values)
-	for _, name := range reconcile.WriteOrder(r.a.deps.Registry, r.op.Work) {
-		v, ok := values[name]
-		if !ok {
-			continue
-		}
-		if err := r.step(ctx, "write "+name); err != nil {
-			return err
-		}
-		if _, err := r.a.deps.Vault.UpsertSecret(ctx, r.env, r.folder, name, v, r.comment()); err != nil {
-			return fmt.Errorf("write %s/%s: %w", r.folder, name, err)
-		}
-		r.written = append(r.written, name)
-	}
-	return nil
 }
 
 // revokedDetail describes a revocation for the history, from the record.

@@ -24,6 +24,10 @@ const (
 	// OpRevoke revokes everything (or, for a kill, the surfaces named),
 	// keeping the manifest as the record.
 	OpRevoke OpKind = "revoke"
+	// OpSettle deletes the journal a run left after it committed (wrote
+	// its manifest, and the journal marked committed, in one batch): its
+	// only step; nothing is minted or written.
+	OpSettle OpKind = "settle"
 )
 
 // Final is what a run writes last.

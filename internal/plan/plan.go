@@ -106,6 +106,39 @@ type Plan struct {
 	// Rotation is the plan of the rotation service's subscription
 	// document; nil when handoff.hcl enrolls nothing.
 	Rotation *Rotation `json:"rotation,omitempty"`
+	// Refreshes is how many credentials refreshed ahead of their expiry
+	// (GitHub's hour-long tokens) this run refreshes and the next
+	// scheduled runs will; nil when no live handoff has one.
+	Refreshes *Refreshes `json:"refreshes,omitempty"`
+}
+
+// Refreshes is the refresh load of a run and of the scheduled runs after
+// it. The planner spreads early refreshes over the runs of the hour, so
+// that credentials minted together are not all refreshed together, and
+// caps what one run takes on at what the vault's rate limits allow.
+type Refreshes struct {
+	// Schedule is the interval of the scheduled apply the forecast
+	// assumes ("15m").
+	Schedule string `json:"schedule"`
+	// Capacity is how many refreshes one run takes on at most, from the
+	// vault's rate limits; 0 when they are unknown (no cap).
+	Capacity int `json:"capacity,omitempty"`
+	// ThisRun counts the handoffs this plan refreshes (and nothing else),
+	// Due those of them that could not wait for the next run.
+	ThisRun int `json:"this_run"`
+	Due     int `json:"due"`
+	// Deferred counts the early refreshes left to a later run by the cap.
+	Deferred int `json:"deferred,omitempty"`
+	// Next are the next scheduled runs, each at the start of its slot.
+	Next []RunRefreshes `json:"next"`
+}
+
+// RunRefreshes is the forecast of one scheduled run: the handoffs it will
+// refresh, Due of them because they could not wait for the run after.
+type RunRefreshes struct {
+	At        time.Time `json:"at"`
+	Refreshes int       `json:"refreshes"`
+	Due       int       `json:"due"`
 }
 
 // PolicyResult summarises the policy checks that ran before the plan.

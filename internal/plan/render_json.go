@@ -86,6 +86,15 @@ func (p *Plan) Canonical() *Plan {
 		n.Handoffs[i] = h
 	}
 	n.Rotation = canonicalRotation(p.Rotation)
+	if r := p.Refreshes; r != nil {
+		c := *r
+		c.Next = make([]RunRefreshes, len(r.Next))
+		for i, run := range r.Next {
+			run.At = run.At.UTC()
+			c.Next[i] = run
+		}
+		n.Refreshes = &c
+	}
 	return &n
 }
 

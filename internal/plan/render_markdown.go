@@ -181,6 +181,9 @@ func (m *markdown) head(short bool) string {
 		}
 		b.WriteString("**Policy:** " + status + " (" + counts + "): " + strings.Join(names, " · ") + "\n\n")
 	}
+	if line := RefreshesLine(p.Refreshes); line != "" {
+		b.WriteString("**Refreshes:** " + mdText(line) + "\n\n")
+	}
 	if !short && len(p.Policy.Warnings) > 0 {
 		for _, w := range p.Policy.Warnings {
 			b.WriteString("- ⚠️ " + mdText(w) + "\n")

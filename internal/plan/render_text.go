@@ -90,6 +90,9 @@ func RenderText(w io.Writer, p *Plan, opts TextOptions) error {
 	default:
 		t.b.WriteString(t.paint(ansiBold, noChangesSentence) + "\n")
 	}
+	if line := RefreshesLine(p.Refreshes); line != "" {
+		t.b.WriteString(t.paint(ansiBold, "Refreshes:") + " " + line + "\n")
+	}
 	_, err := io.WriteString(w, t.b.String())
 	return err
 }

@@ -37,6 +37,7 @@ func Scenarios() []Scenario {
 		{"two-creates", newTestPlan(iapCreate(), foundersCreate()), allFormats},
 		{"no-change", newTestPlan(iapNoOp(), foundersNoOp()), allFormats},
 		{"refresh", newTestPlan(iapRefresh(), foundersNoOp()), allFormats},
+		{"refresh-forecast", refreshForecastPlan(), allFormats},
 		{"replace-escalation", newTestPlan(iapReplace(), foundersNoOp()), allFormats},
 		{"revoke", revokePlan(), allFormats},
 		{"mass-revocation", massRevocationPlan(), allFormats},
@@ -361,4 +362,17 @@ func heldWithChangesPlan() *Plan {
 	expired.Reason = "revoked (expired) at 2026-06-21T06:00:00Z: past its TTL; a revoked slug is not minted again: use a new slug"
 	expired.Held = &Hold{Kind: HoldExpired, At: t0.Add(-3 * time.Hour), Reason: "past its TTL"}
 	return newTestPlan(create, expired)
+}
+
+// refreshForecastPlan is the refresh plan with the forecast of the next
+// scheduled runs: one early refresh deferred by the cap.
+func refreshForecastPlan() *Plan {
+	p := newTestPlan(iapRefresh(), foundersNoOp())
+	p.Refreshes = &Refreshes{Schedule: "15m", Capacity: 524, ThisRun: 1, Due: 1, Deferred: 1, Next: []RunRefreshes{
+		{At: t0.Add(15 * time.Minute), Refreshes: 1, Due: 0},
+		{At: t0.Add(30 * time.Minute), Refreshes: 0, Due: 0},
+		{At: t0.Add(45 * time.Minute), Refreshes: 2, Due: 1},
+		{At: t0.Add(60 * time.Minute), Refreshes: 1, Due: 1},
+	}}
+	return p
 }

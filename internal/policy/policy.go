@@ -120,6 +120,13 @@ func effective(reg *surface.Registry, cfg *spec.Config) (*Policy, hcl.Diagnostic
 				d.Raw, FormatDuration(HardMaxTTL)))
 		}
 	}
+	if cfg != nil && cfg.Apply != nil {
+		if d := cfg.Apply.Schedule; d.Valid() && (d.Value < time.Minute || d.Value > spec.MaxSchedule) {
+			diags = append(diags, errorf(d.Range, "Invalid schedule",
+				"schedule is %s; it must be between 1m and %s: a run must come before an hour-long credential expires, even when it starts late. "+
+					"Write the interval of the workflow's cron, such as schedule = \"15m\".", d.Raw, FormatDuration(spec.MaxSchedule)))
+		}
+	}
 	return p, diags
 }
 

@@ -57,8 +57,11 @@ func (pl *planner) regrantInput(h *spec.Handoff, m *manifest.Manifest, s, specDi
 func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 	m := lh.Manifest
 	ph.ExpiresAt = m.ExpiresAt
-	window := pl.opts.RefreshWindow
 	missing := pl.missingSecrets(m, lh)
+	// Whether every change is an early refresh (the cap may defer it),
+	// and the soonest expiry among them.
+	var earlySoonest time.Time
+	others := false
 
 	inManifest := map[string]bool{}
 	dead := m.Killed()
@@ -75,7 +78,7 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 		var reasons []string
 		// rotate: what is minted again writes the surface's secrets (a
 		// change of a grant in place writes nothing).
-		var rotate bool
+		var rotate, earlyOne bool
 		if v, ok := sf.(surface.Vanishing); ok {
 			if why, gone := v.Vanished(rec, pl.live); gone {
 				c.Action = plan.Replace
@@ -89,9 +92,17 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 				case left <= 0:
 					c.Action, rotate = plan.Refresh, true
 					reasons = append(reasons, fmt.Sprintf("%s expired %s ago", noun, fmtDur(-left)))
-				case early && left <= window:
-					c.Action, rotate = plan.Refresh, true
-					reasons = append(reasons, fmt.Sprintf("%s expires in %s", noun, fmtDur(left)))
+				case early:
+					if refresh, due := pl.spread.decide(m.Slug, left, pl.now); refresh {
+						c.Action, rotate = plan.Refresh, true
+						reasons = append(reasons, pl.spread.refreshReason(noun, left, due))
+						if !due {
+							earlyOne = true
+							if earlySoonest.IsZero() || at.Before(earlySoonest) {
+								earlySoonest = at
+							}
+						}
+					}
 				}
 			}
 		}
@@ -130,11 +141,15 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 			case rotate:
 				c.Secrets = union(c.Secrets, pl.secrets(s, rec))
 			}
+			if !earlyOne || len(reasons) > 1 {
+				others = true
+			}
 		} else {
 			c.Reason = upToDate(sf, rec, pl.now)
 		}
 		ph.Changes = append(ph.Changes, c)
 	}
+	n := len(ph.Changes)
 	for _, s := range h.Surfaces() {
 		if inManifest[s] || len(dead) > 0 {
 			continue
@@ -159,6 +174,9 @@ func (pl *planner) drift(ph *plan.Handoff, h *spec.Handoff, lh *state.Handoff) {
 	}
 	if !changed(ph.Changes) {
 		ph.Reason = fmt.Sprintf("up to date (expires %s)", fmtTime(m.ExpiresAt))
+	}
+	if !earlySoonest.IsZero() && !others && n == len(ph.Changes) && !lh.HasJournal() {
+		pl.noteEarly(ph, earlySoonest)
 	}
 	if len(dead) > 0 {
 		note := fmt.Sprintf("%s killed by %s at %s", strings.Join(pl.killedNames(m), ", "), orUnknown(m.Revocation.By), fmtTime(m.Revocation.At))

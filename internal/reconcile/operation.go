@@ -534,8 +534,8 @@ func (b *opBuilder) steps() []string {
 			st = append(st, s.Name)
 		}
 	}
-	for _, n := range o.Deletes {
-		st = append(st, "delete secret "+n)
+	if len(o.Deletes) > 0 {
+		st = append(st, DeleteStep(o.Deletes))
 	}
 	for _, w := range b.regrants {
 		for _, s := range w.s.Steps(surface.OpRegrant, b.request(w), w.rec) {
@@ -550,11 +550,8 @@ func (b *opBuilder) steps() []string {
 			st = append(st, s.Name)
 		}
 	}
-	for _, n := range WriteOrder(b.pl.reg, o.Work) {
-		st = append(st, "write "+n)
-	}
-	if o.Final != plan.FinalNone {
-		st = append(st, "write "+manifest.SecretName)
+	if step := CommitStep(CommitNames(b.pl.reg, o)); step != "" {
+		st = append(st, step)
 	}
 	return append(st, "delete "+state.JournalSecretName)
 }

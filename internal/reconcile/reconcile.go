@@ -25,9 +25,10 @@ import (
 // when no surface can be told. It needs no provider.
 const SurfaceVault = "vault"
 
-// DefaultRefreshWindow is how long before its expiry a short-lived token is
-// minted again.
-const DefaultRefreshWindow = 10 * time.Minute
+// DefaultRefreshWindow is how long before its expiry a short-lived token
+// may be minted again: early, in the handoff's share of the scheduled runs
+// (see spread.go), or, within DueWithin(Schedule), in any run.
+const DefaultRefreshWindow = 50 * time.Minute
 
 // Options are the inputs of Plan besides the specs and the live state.
 type Options struct {
@@ -35,9 +36,20 @@ type Options struct {
 	// identity names and the plan's CreatedAt derive from it.
 	Now time.Time
 	// RefreshWindow is how long before expiry a GitHub token (or any
-	// surface credential whose manifest entry has an expires_at) is
-	// refreshed; DefaultRefreshWindow when zero.
+	// credential a surface refreshes ahead of its expiry) may be refreshed
+	// early, in the handoff's share of the scheduled runs;
+	// DefaultRefreshWindow when zero. Within DueWithin(Schedule) it is
+	// refreshed by any run.
 	RefreshWindow time.Duration
+	// Schedule is the interval of the scheduled apply; DefaultSchedule
+	// when zero. Refreshes are spread over its runs, and the plan
+	// forecasts the next ones.
+	Schedule time.Duration
+	// RefreshCapacity is how many refreshes one run takes on; when zero,
+	// what the vault's rate limits allow over a Schedule-long slot
+	// (RefreshCapacity of the live state's Limits), and no cap when the
+	// vault knows no limit. Due refreshes are never deferred.
+	RefreshCapacity int
 	// GitCommit is the commit of the GitOps repository, if known.
 	GitCommit string
 	// Version is the version of the handoff binary.
@@ -100,6 +112,9 @@ func Plan(ctx context.Context, repo *spec.Repo, live *state.Live, opts Options) 
 	if opts.RefreshWindow <= 0 {
 		opts.RefreshWindow = DefaultRefreshWindow
 	}
+	if opts.Schedule <= 0 {
+		opts.Schedule = DefaultSchedule
+	}
 	if opts.Registry == nil {
 		opts.Registry = surface.Installed()
 	}
@@ -127,7 +142,7 @@ func Plan(ctx context.Context, repo *spec.Repo, live *state.Live, opts Options) 
 	if cfg := repo.Config; cfg != nil && cfg.Vault != nil && cfg.Vault.Environment().Valid() {
 		env = cfg.Vault.Environment().Value
 	}
-	pl := &planner{repo: repo, live: live, opts: opts, reg: opts.Registry, now: now, env: env}
+	pl := &planner{repo: repo, live: live, opts: opts, reg: opts.Registry, now: now, env: env, spread: newSpread(opts)}
 
 	specs := map[string]*spec.Handoff{}
 	for _, h := range repo.Handoffs {
@@ -151,6 +166,7 @@ func Plan(ctx context.Context, repo *spec.Repo, live *state.Live, opts Options) 
 		}
 		p.Handoffs = append(p.Handoffs, pl.handoff(slug, specs[slug], live.Handoffs[slug]))
 	}
+	pl.limitRefreshes(p)
 	p.Finalize()
 	pl.checkPlan(p)
 	pl.rotation(p, specs)
@@ -208,10 +224,25 @@ type planner struct {
 	diags hcl.Diagnostics
 	// reported dedupes diagnostics per handoff and surface.
 	reported map[string]bool
+	// spread is the rule of refreshes; early the handoffs whose only
+	// change is an early refresh, which the cap may defer.
+	spread spread
+	early  map[string]earlyOnly
 }
 
-// handoff plans one slug; h or lh may be nil, not both.
+// handoff plans one slug; h or lh may be nil, not both. A settled journal
+// (the commit mark of a run that wrote its manifest) is planned as gone:
+// whatever else the handoff needs deletes it on the way, and when it needs
+// nothing else its deletion is the whole operation.
 func (pl *planner) handoff(slug string, h *spec.Handoff, lh *state.Handoff) plan.Handoff {
+	if lh.SettledJournal() {
+		ph := pl.handoff(slug, h, lh.WithoutJournal())
+		if ph.Operation == nil {
+			pl.settle(&ph, lh)
+			pl.sortChanges(ph.Changes)
+		}
+		return ph
+	}
 	ph := plan.Handoff{Slug: slug, Changes: []plan.Change{}}
 	if h != nil {
 		ph.Card = int(h.Card.Value)

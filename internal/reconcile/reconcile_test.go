@@ -698,6 +698,38 @@ func TestPlan(t *testing.T) {
 			diags: []string{"warning|Handoff founders-checkout-20260621 has killed surfaces; its spec changed|/repo/specs/founders-checkout-20260621.hcl:1:1"},
 		},
 		{
+			// A run that committed (its manifest and the journal marked
+			// committed in one batch) and stopped before deleting the
+			// journal: only the journal goes, nothing is minted.
+			name:  "settled journal beside its manifest",
+			specs: map[string]string{iapSlug: iapHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, iapSlug, iapHCL), now.Add(-time.Hour))
+				lh := put(l, m)
+				journal(lh, &state.Journal{Slug: iapSlug, Operation: "create", RunID: "run-1", StartedAt: now.Add(-time.Hour), Committed: true,
+					Entries:  []state.JournalEntry{{Step: "create", Surface: "infisical"}, {Step: "create", Surface: "github"}},
+					InFlight: []state.InFlight{{Surface: "github", Step: "mint installation token", Secret: SecretGitHubToken, At: now.Add(-time.Hour)}}})
+			},
+			want: map[string]want{iapSlug: {action: plan.Refresh, reason: "the journal of apply run run-1 (create, started 2026-06-21T11:00:00Z) is marked committed",
+				changes: map[string]string{"github": "no-op", "infisical": "no-op", "vault": "refresh|delete it, nothing else to do"}}},
+		},
+		{
+			// A settled journal beside a handoff that needs more: its run
+			// deletes the journal on the way, and refreshes only what is
+			// due, as if the journal were gone.
+			name:  "settled journal beside an expired token",
+			specs: map[string]string{docsSlug: ghReadHCL},
+			live: func(t *testing.T, l *state.Live) {
+				m := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-2*time.Hour))
+				githubRecord(t, m, func(r *ghsurface.Record) { r.TokenExpiresAt = now.Add(-3 * time.Minute) })
+				lh := put(l, m)
+				journal(lh, &state.Journal{Slug: docsSlug, Operation: "refresh", RunID: "run-2", Committed: true,
+					Entries: []state.JournalEntry{{Step: "refresh", Surface: "github"}}})
+			},
+			want: map[string]want{docsSlug: {action: plan.Refresh, reason: "token expired 3m ago",
+				changes: map[string]string{"github": "refresh|token expired 3m ago"}}},
+		},
+		{
 			// A stopped run's journal on a handoff whose spec changed under
 			// a kill: the killed surface's leftovers are revoked, the rest
 			// is not refreshed (nothing is minted).
@@ -1203,22 +1235,31 @@ func TestPlanNeedsNow(t *testing.T) {
 func TestRefreshWindow(t *testing.T) {
 	repo := loadRepo(t, map[string]string{docsSlug: ghReadHCL})
 	for _, tc := range []struct {
-		left   time.Duration
-		window time.Duration
-		want   plan.Action
+		left     time.Duration
+		window   time.Duration
+		schedule time.Duration
+		want     plan.Action
 	}{
-		{11 * time.Minute, 0, plan.NoOp},
-		{10 * time.Minute, 0, plan.Refresh},
-		{20 * time.Minute, 30 * time.Minute, plan.Refresh},
-		{31 * time.Minute, 30 * time.Minute, plan.NoOp},
+		// Due within DueWithin(15m) = 20m, whatever the window; a window
+		// at most that long spreads nothing (one phase: every run).
+		{21 * time.Minute, 20 * time.Minute, 0, plan.NoOp},
+		{20 * time.Minute, 20 * time.Minute, 0, plan.Refresh},
+		{20 * time.Minute, 10 * time.Minute, 0, plan.Refresh},
+		{3 * time.Minute, 10 * time.Minute, 0, plan.Refresh},
+		{51 * time.Minute, 0, 0, plan.NoOp},
+		// Runs every 30 minutes (handoff.hcl's apply.schedule): due within
+		// 40m, or the next run, perhaps late, comes after the expiry.
+		{35 * time.Minute, 20 * time.Minute, 30 * time.Minute, plan.Refresh},
+		{41 * time.Minute, 20 * time.Minute, 30 * time.Minute, plan.NoOp},
+		{35 * time.Minute, 20 * time.Minute, 15 * time.Minute, plan.NoOp},
 	} {
 		live := emptyLive()
 		m := applied(t, parseSpec(t, docsSlug, ghReadHCL), now.Add(-time.Hour))
 		githubRecord(t, m, func(r *ghsurface.Record) { r.TokenExpiresAt = now.Add(tc.left) })
 		put(live, m)
-		p, _ := Plan(context.Background(), repo, live, Options{Now: now, RefreshWindow: tc.window, Registry: allProviders})
+		p, _ := Plan(context.Background(), repo, live, Options{Now: now, RefreshWindow: tc.window, Schedule: tc.schedule, Registry: allProviders})
 		if got := p.Handoffs[0].Action; got != tc.want {
-			t.Errorf("token left %s, window %s: %s, want %s", tc.left, tc.window, got, tc.want)
+			t.Errorf("token left %s, window %s, schedule %s: %s, want %s", tc.left, tc.window, tc.schedule, got, tc.want)
 		}
 	}
 }

@@ -26,6 +26,8 @@ type Config struct {
 	// Vault is the vault's block (where the handoffs' folders are); nil
 	// when absent. Package policy requires it.
 	Vault VaultConfig
+	// Apply is the apply block (how apply is run); nil when absent.
+	Apply *ApplyConfig
 	// Policy overrides the default policy; nil when absent.
 	Policy *PolicyConfig
 	// Rotation is where the rotation service's subscription document
@@ -130,6 +132,9 @@ func (l *Language) ParseConfig(filename string, src []byte) (*Config, hcl.Diagno
 	}
 	if blk := d.single(top, rotationSyntax.Type); blk != nil {
 		cfg.Rotation = decodeRotation(&Body{d: d, b: d.content(blk.Body, rotationSyntax, blk.DefRange)})
+	}
+	if blk := d.single(top, applySyntax.Type); blk != nil {
+		cfg.Apply = decodeApply(&Body{d: d, b: d.content(blk.Body, applySyntax, blk.DefRange)}, blk.DefRange)
 	}
 	if blk := d.single(top, l.policy.Type); blk != nil {
 		b := &Body{d: d, b: d.content(blk.Body, l.policy, blk.DefRange)}

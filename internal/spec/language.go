@@ -142,8 +142,8 @@ func NewLanguage(vault VaultSyntax, surfaces ...SurfaceSyntax) *Language {
 			cfgNested = append(cfgNested, s.Config)
 		}
 	}
-	cfgBlocks = append(cfgBlocks, rotationSyntax.Type, pol.Type)
-	cfgNested = append(cfgNested, rotationSyntax, pol)
+	cfgBlocks = append(cfgBlocks, rotationSyntax.Type, applySyntax.Type, pol.Type)
+	cfgNested = append(cfgNested, rotationSyntax, applySyntax, pol)
 	l.policy = pol
 	l.configFile = &BlockSyntax{Name: ConfigFile, Blocks: cfgBlocks, Nested: cfgNested}
 	return l

@@ -63,6 +63,12 @@ var descriptions = map[string]Description{
 	"config.rotation.secret": {Text: "Name of the secret holding the document in that folder: letters, digits and `_`, " +
 		"not starting with a digit."},
 	"config.rotation.environment": {Text: "Environment slug of the folder.", Default: "the infisical block's environment"},
+	"config.apply":                {Text: "How the repository's applies are run. Optional: without it, the defaults below."},
+	"config.apply.schedule": {Text: "Interval of the scheduled apply: the workflow's cron (`*/15 * * * *` is `15m`), " +
+		"between `1m` and `45m`. The planner refreshes a credential that lives an hour (a GitHub token) in the last " +
+		"run before it expires (within 4/3 of the interval, a run may start late), spreads earlier refreshes over the " +
+		"runs of the hour so that handoffs created together are not all refreshed by one run, and the plan says how " +
+		"many refreshes the next runs will need. Declare the interval the workflow really runs at.", Default: `"15m"`},
 
 	"config.policy": {Text: "Overrides of the default policy (schema/default-policy.hcl), argument by argument: an " +
 		"argument left out keeps the default. Whatever it says, the hard rules hold: a TTL of at most 24h, and never " +

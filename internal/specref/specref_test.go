@@ -158,6 +158,7 @@ func TestTypesFromTheParser(t *testing.T) {
 		{"config.policy.max_ttl", TypeDuration},
 		{"config.policy.max_revocations", TypeNumber},
 		{"config.policy.max_revocation_share", TypeString},
+		{"config.apply.schedule", TypeDuration},
 		{"config.policy.github_permissions", TypeMap},
 		{"config.policy.vault_read_roots", TypeList},
 		{"config.policy.vault_read_environments", TypeList},
@@ -240,6 +241,12 @@ func TestDocumentedDefaults(t *testing.T) {
 		},
 		"config.policy.max_revocation_share": func(*spec.Config, *spec.Handoff) string {
 			return quote(defPolicy.Policy.MaxRevocationShare.Value)
+		},
+		"config.apply.schedule": func(c *spec.Config, _ *spec.Handoff) string {
+			if c.Schedule() != reconcile.DefaultSchedule {
+				return "the planner's default differs: " + reconcile.DefaultSchedule.String()
+			}
+			return quote(c.Apply.Schedule.Raw)
 		},
 		"config.policy.github_permissions": func(*spec.Config, *spec.Handoff) string {
 			var kv []string

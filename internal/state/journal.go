@@ -49,7 +49,18 @@ type Journal struct {
 	// the manifest (a kill of some surfaces included): a later apply that
 	// finds it finishes the revocation with it, never refreshes.
 	Revocation *manifest.Revocation `json:"revocation,omitempty"`
+	// Committed marks the copy of the journal that apply writes in the same
+	// all-or-nothing batch as the run's manifest (and the secrets it
+	// minted): the run committed, everything it made is named by that
+	// manifest, and only the journal itself is left to delete. A run
+	// stopped after the batch leaves it; the next apply deletes it and
+	// mints nothing (Settled).
+	Committed bool `json:"committed,omitempty"`
 }
+
+// Settled reports whether the journal is the commit mark of a run that
+// wrote its manifest: nothing of it is left but the journal.
+func (j *Journal) Settled() bool { return j != nil && j.Committed }
 
 // InFlight is an Untraceable step recorded just before it ran.
 type InFlight struct {

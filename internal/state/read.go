@@ -104,6 +104,7 @@ func Read(ctx context.Context, src Sources, opts Options) (*Live, error) {
 		Root:        root,
 		Handoffs:    map[string]*Handoff{},
 		Surfaces:    map[string]SurfaceLive{},
+		Limits:      vaultLimits(src.Vault),
 	}
 
 	var always, recorded []LiveReader

@@ -12,6 +12,7 @@ import (
 
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/rotation"
+	"github.com/raxx-app/handoff/internal/vault"
 )
 
 // LockSecretName is the apply lock, a lease secret directly in the handoff
@@ -55,6 +56,11 @@ type Live struct {
 	// Rotation is what a read of the rotation service's subscription
 	// document found (Options.Rotation); nil when enrollment is off.
 	Rotation *rotation.Live
+	// Limits are the rate limits of the vault's server, by kind of
+	// request, as the vault knows them (vault.Limited); empty when it
+	// knows none (a self-hosted Infisical). The planner reads them to cap
+	// the refreshes a run takes on. Not part of Fingerprint.
+	Limits map[vault.Op]vault.Limit
 	// Problems are findings that belong to no handoff (a secret directly in
 	// Root, a sub-folder in a handoff's folder, and the surfaces' own, such
 	// as two identities with one name), sorted. Plan reports them as

@@ -576,6 +576,7 @@ func (w *Workspace) PlanFrom(ctx context.Context, live *state.Live) (*plan.Plan,
 		GitCommit:         GitCommit(w.Dir, w.getenv),
 		Version:           w.Version,
 		Registry:          w.Registry(),
+		Schedule:          w.Repo.Config.Schedule(),
 		PolicyChecked:     true,
 		PolicyDiagnostics: w.PolicyDiagnostics,
 	})

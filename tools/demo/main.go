@@ -196,7 +196,14 @@ func run(ctx context.Context, bin, template string, keep bool, out io.Writer) er
 	}
 	d.git("checkout", "-q", "main")
 	d.git("merge", "-q", "--no-ff", "-m", "Merge pull request #43", "remove-"+slug)
-	if _, err := d.handoff(0, "apply", "-auto-approve"); err != nil {
+	// Every live handoff revoked at once reads like a lost specs/ folder:
+	// the mass-revocation guard holds it (exit 5) until the operator says
+	// the merge meant it.
+	if _, err := d.handoff(5, "apply", "-auto-approve"); err != nil {
+		return err
+	}
+	d.say("the merge meant it: the operator applies with -allow-mass-revocation")
+	if _, err := d.handoff(0, "apply", "-auto-approve", "-allow-mass-revocation"); err != nil {
 		return err
 	}
 	for _, s := range []string{slug, release} {

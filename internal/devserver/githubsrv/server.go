@@ -73,6 +73,10 @@ func New(kit *devkit.Kit, fx Fixture) (*Server, error) {
 // GHESPrefix as a GitHub Enterprise Server would; /_dev/ paths reach the
 // kit's control endpoints.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// GitHub dates its answers on its own clock; ours is the kit's (net/http
+	// would write the machine's time), so that a client reading a reset or
+	// a Retry-After against Date stays on the emulated time.
+	w.Header().Set("Date", s.kit.Clock.Now().UTC().Format(http.TimeFormat))
 	// net/http's mux would redirect a path such as //app/../meta to its
 	// clean form with an HTML page; GitHub has no such route.
 	if p := r.URL.Path; !strings.HasPrefix(p, "/_dev/") && !isClean(p) {

@@ -47,6 +47,11 @@ type Client struct {
 	// loginSem admits one login at a time; waiting for it honours the
 	// caller's context, unlike a mutex.
 	loginSem chan struct{}
+
+	// model is the client's model of the server's rate limits, built on
+	// first use by RouteLimit.
+	modelOnce sync.Once
+	model     pace.Model
 }
 
 // accessToken is a bearer token and when it stops being used. Its String,

@@ -88,8 +88,10 @@ func (r RateLimits) Model(base string) pace.Model {
 	classes := map[string][]pace.Limit{}
 	for _, class := range []string{ClassSecrets, ClassRead, ClassWrite, ClassIdentityCreation, ClassGlobal} {
 		// Each route has its own count; the server's x-ratelimit-* headers
-		// describe it.
-		lim := pace.Limit{Window: time.Minute, Kind: pace.Fixed, Scope: pace.PerRoute, Headers: true}
+		// describe it. One request a window is kept for the apply lease's
+		// renewals on the routes they use (pace.WithPriority), so that
+		// they never queue behind a run's writes.
+		lim := pace.Limit{Window: time.Minute, Kind: pace.Fixed, Scope: pace.PerRoute, Headers: true, Reserve: 1}
 		if cloud {
 			lim.Max = CloudPerMinute[class]
 		}

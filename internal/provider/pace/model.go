@@ -73,6 +73,14 @@ type Limit struct {
 	// stricter than the model, and a refusal with them pauses this count
 	// only. At most one limit of a request should say so.
 	Headers bool
+	// Reserve is how many points of each Fixed window are kept for urgent
+	// requests (WithPriority) once the count has seen one: an ordinary
+	// request waits for the next window rather than take them, and an
+	// urgent one takes the first window with room, ahead of the ordinary
+	// requests queued for later windows. Counts that never see an urgent
+	// request keep all their points for ordinary ones. Ignored by Rolling
+	// and Refill limits, where an urgent request waits its turn.
+	Reserve int
 }
 
 func (l Limit) cost(method string) int {

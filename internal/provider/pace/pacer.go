@@ -154,6 +154,24 @@ func accountOf(ctx context.Context) string {
 	return s
 }
 
+type priorityKey struct{}
+
+// WithPriority marks ctx's requests as urgent: the apply lease's renewal,
+// which must not queue behind the run's ordinary requests on the same
+// route, or the lease lapses. An urgent request may use the points a
+// limit keeps for urgent ones (Limit.Reserve) and takes the first window
+// with room for it rather than its place at the end of the queue. Every
+// known limit still holds.
+func WithPriority(ctx context.Context) context.Context {
+	return context.WithValue(ctx, priorityKey{}, true)
+}
+
+// IsPriority reports whether ctx's requests are urgent (WithPriority).
+func IsPriority(ctx context.Context) bool {
+	b, _ := ctx.Value(priorityKey{}).(bool)
+	return b
+}
+
 // Ticket is a request's place in its vendor's limits. Call Done exactly once
 // with the answer (or the transport error).
 type Ticket struct {
@@ -172,7 +190,7 @@ type Ticket struct {
 // the wait would pass ctx's deadline or Config.Deadline, and with ctx.Err()
 // when ctx ends while it waits.
 func (p *Pacer) Acquire(ctx context.Context, req *http.Request) (*Ticket, error) {
-	account := accountOf(ctx)
+	account, prio := accountOf(ctx), IsPriority(ctx)
 	for try := 0; ; try++ {
 		p.mu.Lock()
 		v := p.vendorFor(req.URL)
@@ -187,7 +205,7 @@ func (p *Pacer) Acquire(ctx context.Context, req *http.Request) (*Ticket, error)
 			moved := false
 			for i, b := range bs {
 				b.expire(now)
-				if e, ceil := b.earliest(at, costs[i], now); e.After(at) {
+				if e, ceil := b.earliest(at, costs[i], now, prio); e.After(at) {
 					at, blocker, byCeil, moved = e, i, ceil, true
 				}
 			}
@@ -208,7 +226,7 @@ func (p *Pacer) Acquire(ctx context.Context, req *http.Request) (*Ticket, error)
 			c.Waited += delay
 		}
 		for i, b := range bs {
-			t.holds = append(t.holds, b.commit(at, costs[i], t.id))
+			t.holds = append(t.holds, b.commit(at, costs[i], t.id, prio))
 		}
 		t.hdr, t.pause = hdr, 0
 		p.mu.Unlock()
@@ -320,8 +338,9 @@ func (t *Ticket) Done(resp *http.Response, err error) Verdict {
 		body = peek(resp)
 	}
 	limited := v.model.Limited(resp.StatusCode, resp.Header, body)
-	retryAfter := parseRetryAfter(resp.Header, p.clock.Now())
-	vw := v.readView(resp.Header)
+	answered := p.clock.Now()
+	retryAfter := parseRetryAfter(resp.Header, answered)
+	vw := v.readView(resp.Header, answered)
 	vw.retryAfter = retryAfter
 
 	p.mu.Lock()
@@ -371,6 +390,9 @@ func peek(resp *http.Response) []byte {
 	return b
 }
 
+// parseRetryAfter reads Retry-After: seconds, or an HTTP date relative to
+// the answer's Date, else to now (the pacer's clock: a server on a virtual
+// clock dates its answers on it).
 func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 	s := strings.TrimSpace(h.Get("Retry-After"))
 	if s == "" {
@@ -381,7 +403,7 @@ func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	if t, err := http.ParseTime(s); err == nil {
 		// Relative to the answer's own Date when it has one (clock skew).
-		ref := time.Now()
+		ref := now
 		if d, err := http.ParseTime(h.Get("Date")); err == nil {
 			ref = d
 		}
@@ -390,7 +412,9 @@ func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
-func (v *vendor) readView(h http.Header) view {
+// readView reads the server's rate-limit headers; a reset given as a Unix
+// time is relative to the answer's Date, else to now (the pacer's clock).
+func (v *vendor) readView(h http.Header, now time.Time) view {
 	names := v.model.Headers
 	vw := view{limit: -1, remaining: -1}
 	if n, ok := intHeader(h, names.Limit); ok {
@@ -402,7 +426,7 @@ func (v *vendor) readView(h http.Header) view {
 	if n, ok := intHeader(h, names.Reset); ok && n >= 0 {
 		vw.hasReset = true
 		if n > 1_000_000_000 {
-			ref := time.Now()
+			ref := now
 			if d, err := http.ParseTime(h.Get("Date")); err == nil {
 				ref = d
 			}

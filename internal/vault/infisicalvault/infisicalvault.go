@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/raxx-app/handoff/internal/provider/infisical"
+	"github.com/raxx-app/handoff/internal/provider/pace"
 	"github.com/raxx-app/handoff/internal/vault"
 )
 
@@ -42,12 +43,14 @@ func (v *Vault) ListSecretNames(ctx context.Context, env, folder string, recursi
 
 // GetSecret reads one secret with its value.
 func (v *Vault) GetSecret(ctx context.Context, env, folder, key string) (vault.Secret, error) {
+	ctx = paced(ctx)
 	s, err := v.c.GetSecret(ctx, env, folder, key)
 	return convert(s), translate(err, false)
 }
 
 // CreateSecret creates a secret atomically.
 func (v *Vault) CreateSecret(ctx context.Context, env, folder, key, value, comment string) (vault.Secret, error) {
+	ctx = paced(ctx)
 	var s infisical.Secret
 	var err error
 	if comment == "" {
@@ -60,18 +63,21 @@ func (v *Vault) CreateSecret(ctx context.Context, env, folder, key, value, comme
 
 // UpdateSecret sets the value of an existing secret.
 func (v *Vault) UpdateSecret(ctx context.Context, env, folder, key, value string) (vault.Secret, error) {
+	ctx = paced(ctx)
 	s, err := v.c.UpdateSecret(ctx, env, folder, key, value)
 	return convert(s), translate(err, false)
 }
 
 // UpsertSecret creates or updates a secret with its comment.
 func (v *Vault) UpsertSecret(ctx context.Context, env, folder, key, value, comment string) (vault.Secret, error) {
+	ctx = paced(ctx)
 	s, err := v.c.UpsertSecretWithComment(ctx, env, folder, key, value, comment)
 	return convert(s), translate(err, false)
 }
 
 // DeleteSecret deletes a secret (gone is fine).
 func (v *Vault) DeleteSecret(ctx context.Context, env, folder, key string) error {
+	ctx = paced(ctx)
 	return translate(v.c.DeleteSecret(ctx, env, folder, key), false)
 }
 
@@ -127,3 +133,12 @@ func (w *wrapped) Unwrap() []error { return append([]error{w.err}, w.kinds...) }
 
 // String is Error.
 func (w *wrapped) String() string { return fmt.Sprint(w.err) }
+
+// paced carries an urgent request (vault.Urgent) to the client's pacer:
+// the lease's requests go ahead of the run's queued ones on their routes.
+func paced(ctx context.Context) context.Context {
+	if vault.IsUrgent(ctx) {
+		return pace.WithPriority(ctx)
+	}
+	return ctx
+}

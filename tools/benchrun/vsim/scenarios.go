@@ -173,7 +173,9 @@ func Lifecycle(ctx context.Context, dir, config, src string, latency time.Durati
 		}
 		if at, ok := r.Expiries[slug]; ok {
 			sc.Lifetime = at.Sub(created).Round(time.Minute)
-			time.Sleep(time.Until(at.Add(-reconcile.DefaultRefreshWindow / 2)))
+			// Within the span where every run refreshes it (due), not
+			// only the run of its share of the early refreshes.
+			time.Sleep(time.Until(at.Add(-reconcile.DueWithin(reconcile.DefaultSchedule) / 2)))
 			r, err = w.Run(ctx, RunOptions{})
 			if err := phaseErr(what, "refresh", r, err, k); err != nil {
 				return sc, err
