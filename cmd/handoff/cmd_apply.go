@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -35,22 +36,33 @@ func applyCommand(e *env) *cli.Command {
 			"A plan that revokes more live handoffs, their specs gone, than the policy's max_revocations or\n" +
 			"max_revocation_share (a lost specs/ reads like every spec deleted) is refused unless\n" +
 			"-allow-mass-revocation is given; revocations at the end of a TTL never count.\n" +
+			"With -deadline, no handoff is started after it, and a wait for a vendor's rate limit that would\n" +
+			"end well past it fails at once; the handoffs not started are named and the next apply does them.\n" +
 			"Exit status: 0 applied (or nothing to do), 1 error, 5 refused by the mass-revocation guard.",
 		Flags: []cli.Flag{
 			autoApproveFlag("apply"),
 			&cli.DurationFlag{Name: "lock-timeout", Usage: "how long to wait for another apply's lock, a `DURATION` (0 fails at once)"},
 			&cli.IntFlag{Name: "parallelism", Value: apply.DefaultParallelism, Usage: "`N` handoffs applied at once (each runs its steps in order)"},
+			&cli.DurationFlag{Name: "deadline", Usage: "start no handoff after `DURATION` (0: none); the next apply does the rest"},
 			allowMassRevocationFlag(),
 			chdirFlag(),
 		},
 		Action: func(c *cli.Context) error {
+			started := time.Now()
 			dir, file, err := applyArgs(c)
 			if err != nil {
 				return err
 			}
+			deadline := c.Duration("deadline")
+			if deadline < 0 {
+				return usageError(c, fmt.Errorf("-deadline %s: want a positive duration, or 0 for none", deadline), true)
+			}
 			ws, err := e.loadWorkspace(c, "apply", dir)
 			if err != nil {
 				return err
+			}
+			if deadline > 0 {
+				ws.WaitDeadline = started.Add(deadline + deadlineGrace(deadline))
 			}
 			var p *plan.Plan
 			if file != "" {
@@ -81,6 +93,10 @@ func applyCommand(e *env) *cli.Command {
 			deps, err := e.applyDeps(ws)
 			if err != nil {
 				return exitf(exitError, "handoff apply: %v", err)
+			}
+			if deadline > 0 {
+				// On the workspace's clock (the dev clock under handoff dev).
+				deps.Deadline = ws.Now().Add(deadline - time.Since(started))
 			}
 			deps.Lock.Wait = c.Duration("lock-timeout")
 			deps.Lock.Owner = e.lockOwner(c)
@@ -272,4 +288,12 @@ func changedHandoffs(p *plan.Plan) int {
 		}
 	}
 	return n
+}
+
+// deadlineGrace is how far past -deadline a wait for a vendor's limit may
+// still end: the handoffs under way at the deadline finish their steps
+// rather than stop half-way (the next apply would converge either way, at
+// the cost of a repair).
+func deadlineGrace(d time.Duration) time.Duration {
+	return min(max(d/4, 30*time.Second), 5*time.Minute)
 }

@@ -105,6 +105,11 @@ type Workspace struct {
 	// OnWait is told of every wait for a vendor's rate limit ("waiting 38 s
 	// for Infisical's limit on secret writes, 40/min"); nil says nothing.
 	OnWait func(pace.Wait)
+	// WaitDeadline, when set (wall clock), bounds every wait for a
+	// vendor's limit: a wait that would end after it fails at once
+	// (pace.Config.Deadline). Set it before the first request: the pacer
+	// is made then.
+	WaitDeadline time.Time
 
 	getenv      func(string) string
 	clockOffset time.Duration
@@ -136,7 +141,7 @@ type Workspace struct {
 func (w *Workspace) httpConfig() httpx.Config {
 	w.paceOnce.Do(func() {
 		if w.HTTP.Pacer == nil {
-			w.HTTP.Pacer = pace.New(pace.Config{OnWait: func(wt pace.Wait) {
+			w.HTTP.Pacer = pace.New(pace.Config{Deadline: w.WaitDeadline, OnWait: func(wt pace.Wait) {
 				if w.OnWait != nil {
 					w.OnWait(wt)
 				}
