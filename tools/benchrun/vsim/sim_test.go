@@ -151,3 +151,51 @@ func TestCreateAtScaleKeepsItsLease(t *testing.T) {
 		}
 	})
 }
+
+// TestInterruptedCreateResumes (issue 13, resumable large applies): a
+// create-apply of many handoffs at the default limits, interrupted part-way
+// (its context ends, as on SIGINT), is finished by the next apply: every
+// handoff once, nothing minted twice or left behind, then no changes.
+func TestInterruptedCreateResumes(t *testing.T) {
+	const n = 120
+	synctest.Test(t, func(t *testing.T) {
+		w, err := NewWorld(Options{Dir: t.TempDir(), Latency: 20 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteRepo(w.Repo, n); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		first, err := w.Run(ctx, RunOptions{})
+		cancel()
+		if err != nil {
+			t.Fatalf("interrupted run: %v", err)
+		}
+		if first.Done["create"] == 0 || first.Done["create"] >= n {
+			t.Fatalf("the interrupted run created %d of %d: not part-way", first.Done["create"], n)
+		}
+		second, err := w.Run(context.Background(), RunOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The handoffs under way at the interrupt are finished from their
+		// journals ("recover"); the others are created.
+		if got := first.Done["create"] + second.Done["create"] + second.Done["recover"]; got != n || second.Failed != 0 {
+			t.Errorf("created %d then %v, %d failed, of %d: %v", first.Done["create"], second.Done, second.Failed, n, second.Errors)
+		}
+		if live := len(w.Servers.GitHub.LiveTokens()); live != n {
+			t.Errorf("%d live GitHub tokens for %d handoffs", live, n)
+		}
+		if ids := len(w.Servers.Infisical.Identities()); ids < n || ids > n+1 {
+			t.Errorf("%d Infisical identities for %d handoffs (and the provisioner)", ids, n)
+		}
+		third, err := w.Run(context.Background(), RunOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(third.Planned) != 0 {
+			t.Errorf("after the resumed run the plan has %v", third.Planned)
+		}
+	})
+}
