@@ -67,12 +67,21 @@ type fence struct {
 	mu      sync.Mutex
 	running bool
 	next    *round
-	// gap is the least time between the starts of two rounds (roundGap);
-	// last is when the last one started (read and written by the loop
-	// only).
-	gap  time.Duration
-	last time.Time
+	// gap is the spacing of rounds once the burst is spent (roundGap);
+	// tokens are the rounds that may start now, refilled one per gap up
+	// to fenceBurst, as of refilled (read and written by the loop only).
+	gap      time.Duration
+	tokens   float64
+	refilled time.Time
 }
+
+// fenceBurst is how many rounds may start at once before the spacing
+// applies: a small apply (a few handoffs, a step each second or so) never
+// waits for the fence (an apply of two handoffs took 6 s of spacing
+// without it), and a large one settles to one round per gap. The burst
+// and the first minute's spacing may reach the route's limit once; the
+// pacer, which knows the limit, holds what would pass it.
+const fenceBurst = 10
 
 // round is one listing: the version of each folder's manifest (absent: 0).
 type round struct {
@@ -82,7 +91,7 @@ type round struct {
 }
 
 func newFence(ctx context.Context, a *applier) *fence {
-	return &fence{a: a, ctx: ctx, gap: roundGap(a.deps.Vault)}
+	return &fence{a: a, ctx: ctx, gap: roundGap(a.deps.Vault), tokens: fenceBurst}
 }
 
 // check returns a listing that started after the call.
@@ -111,7 +120,8 @@ func (f *fence) check(ctx context.Context) (*round, error) {
 // fast as checks come would spend a fixed window's allowance in a second
 // and leave every check waiting for the next window; spaced, a check waits
 // at most one spacing (two seconds), and every check that came meanwhile
-// shares the round.
+// shares the round. A burst of rounds (fenceBurst) goes first, so that a
+// small apply never waits.
 func (f *fence) loop() {
 	for {
 		f.mu.Lock()
@@ -121,19 +131,32 @@ func (f *fence) loop() {
 			return
 		}
 		f.mu.Unlock()
-		if !f.last.IsZero() {
-			if wait := f.last.Add(f.gap).Sub(f.a.now()); wait > 0 {
-				f.a.sleep(f.ctx, nil, wait)
-			}
-		}
+		f.take()
 		f.mu.Lock()
 		r := f.next
 		f.next = nil
 		f.mu.Unlock()
-		f.last = f.a.now()
 		r.versions, r.err = f.list()
 		close(r.done)
 	}
+}
+
+// take waits, when the burst is spent, for the next round's place.
+func (f *fence) take() {
+	if f.gap <= 0 {
+		return
+	}
+	now := f.a.now()
+	if !f.refilled.IsZero() {
+		f.tokens = min(fenceBurst, f.tokens+float64(now.Sub(f.refilled))/float64(f.gap))
+	}
+	f.refilled = now
+	if f.tokens < 1 {
+		wait := time.Duration((1 - f.tokens) * float64(f.gap))
+		f.a.sleep(f.ctx, nil, wait)
+		f.tokens, f.refilled = 1, f.a.now()
+	}
+	f.tokens--
 }
 
 // roundGap is the spacing of the fence's rounds on v: a quarter of the
