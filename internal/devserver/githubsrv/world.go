@@ -108,14 +108,28 @@ func buildWorld(fx Fixture) (*world, error) {
 		tokenByFpr:       map[string]*installationToken{},
 		limits:           resolveLimits(fx.RateLimits),
 	}
-	fail := func(format string, args ...any) (*world, error) {
-		return nil, fmt.Errorf("githubsrv: fixture: "+format, args...)
+	for _, load := range []func(Fixture) error{
+		w.loadApp,
+		w.loadAccounts,
+		w.loadRepositories,
+		w.loadInstallations,
+		w.loadIssues,
+		w.loadComments,
+		w.loadPATs,
+		w.loadActionsTokens,
+	} {
+		if err := load(fx); err != nil {
+			return nil, err
+		}
 	}
+	return w, nil
+}
 
-	// The App and its key.
+// loadApp checks and indexes the App and its key of fx.
+func (w *world) loadApp(fx Fixture) error {
 	a := &w.app
 	if a.ID <= 0 || a.Slug == "" {
-		return fail("app needs a positive id and a slug")
+		return fixtureErr("app needs a positive id and a slug")
 	}
 	if a.Name == "" {
 		a.Name = a.Slug
@@ -125,14 +139,18 @@ func buildWorld(fx Fixture) (*world, error) {
 	}
 	a.Permissions = clonePerms(a.Permissions)
 	if err := checkPermissionSet("app", a.Permissions); err != nil {
-		return fail("%v", err)
+		return fixtureErr("%v", err)
 	}
 	if err := w.loadKey(a.PrivateKeyPEM); err != nil {
-		return fail("app private key: %v", err)
+		return fixtureErr("app private key: %v", err)
 	}
 	a.PrivateKeyPEM = string(w.keyPEM)
+	return nil
+}
 
-	// Accounts, with the two bots implied by the App and by Actions.
+// loadAccounts checks and indexes the accounts, with the two bots implied by the App and by Actions of fx.
+func (w *world) loadAccounts(fx Fixture) error {
+	a := &w.app
 	addAccount := func(acc Account) error {
 		if acc.Login == "" || acc.ID <= 0 {
 			return fmt.Errorf("account %q needs a login and a positive id", acc.Login)
@@ -157,7 +175,7 @@ func buildWorld(fx Fixture) (*world, error) {
 	}
 	for _, acc := range fx.Accounts {
 		if err := addAccount(acc); err != nil {
-			return fail("%v", err)
+			return fixtureErr("%v", err)
 		}
 	}
 	for _, bot := range []Account{
@@ -166,32 +184,35 @@ func buildWorld(fx Fixture) (*world, error) {
 	} {
 		if w.accountByLogin[lower(bot.Login)] == nil {
 			if err := addAccount(bot); err != nil {
-				return fail("%v", err)
+				return fixtureErr("%v", err)
 			}
 		}
 	}
 	if w.accountByLogin[lower(a.Owner)] == nil {
-		return fail("app owner %q is not an account", a.Owner)
+		return fixtureErr("app owner %q is not an account", a.Owner)
 	}
+	return nil
+}
 
-	// Repositories.
+// loadRepositories checks and indexes the repositories of fx.
+func (w *world) loadRepositories(fx Fixture) error {
 	for _, r := range fx.Repositories {
 		p := r
 		p.Topics = append([]string(nil), r.Topics...)
 		owner := w.accountByLogin[lower(p.Owner)]
 		if owner == nil {
-			return fail("repository %s/%s: owner is not an account", p.Owner, p.Name)
+			return fixtureErr("repository %s/%s: owner is not an account", p.Owner, p.Name)
 		}
 		p.Owner = owner.Login
 		if p.ID <= 0 || p.Name == "" {
-			return fail("repository %s/%s needs a positive id and a name", p.Owner, p.Name)
+			return fixtureErr("repository %s/%s needs a positive id and a name", p.Owner, p.Name)
 		}
 		if p.DefaultBranch == "" {
 			p.DefaultBranch = "main"
 		}
 		full := lower(p.Owner + "/" + p.Name)
 		if w.repoByName[full] != nil || w.repoByID[p.ID] != nil {
-			return fail("repository %s/%s (id %d) listed twice", p.Owner, p.Name, p.ID)
+			return fixtureErr("repository %s/%s (id %d) listed twice", p.Owner, p.Name, p.ID)
 		}
 		w.repos = append(w.repos, &p)
 		w.repoByName[full] = &p
@@ -201,8 +222,12 @@ func buildWorld(fx Fixture) (*world, error) {
 	for _, r := range w.repos {
 		w.reposByOwner[lower(r.Owner)] = append(w.reposByOwner[lower(r.Owner)], r)
 	}
+	return nil
+}
 
-	// Installations.
+// loadInstallations checks and indexes the installations and their repositories of fx.
+func (w *world) loadInstallations(fx Fixture) error {
+	a := &w.app
 	for _, in := range fx.Installations {
 		p := in
 		p.Repositories = append([]string(nil), in.Repositories...)
@@ -210,20 +235,20 @@ func buildWorld(fx Fixture) (*world, error) {
 		p.Events = append([]string(nil), in.Events...)
 		acc := w.accountByLogin[lower(p.Account)]
 		if acc == nil {
-			return fail("installation %d: account %q is not an account", p.ID, p.Account)
+			return fixtureErr("installation %d: account %q is not an account", p.ID, p.Account)
 		}
 		p.Account = acc.Login
 		if p.ID <= 0 || w.installByID[p.ID] != nil {
-			return fail("installation %d: id must be positive and unique", p.ID)
+			return fixtureErr("installation %d: id must be positive and unique", p.ID)
 		}
 		if w.installByAccount[lower(acc.Login)] != nil {
-			return fail("installation %d: account %s already has an installation", p.ID, acc.Login)
+			return fixtureErr("installation %d: account %s already has an installation", p.ID, acc.Login)
 		}
 		if err := checkPermissionSet(fmt.Sprintf("installation %d", p.ID), p.Permissions); err != nil {
-			return fail("%v", err)
+			return fixtureErr("%v", err)
 		}
 		if !within(p.Permissions, a.Permissions) {
-			return fail("installation %d grants more than the app's permissions", p.ID)
+			return fixtureErr("installation %d grants more than the app's permissions", p.ID)
 		}
 		switch p.RepositorySelection {
 		case "all":
@@ -233,7 +258,7 @@ func buildWorld(fx Fixture) (*world, error) {
 			for _, name := range p.Repositories {
 				r := w.repoByName[lower(acc.Login+"/"+name)]
 				if r == nil {
-					return fail("installation %d: repository %s/%s does not exist", p.ID, acc.Login, name)
+					return fixtureErr("installation %d: repository %s/%s does not exist", p.ID, acc.Login, name)
 				}
 				set[r.ID] = true
 			}
@@ -244,15 +269,19 @@ func buildWorld(fx Fixture) (*world, error) {
 				}
 			}
 		default:
-			return fail("installation %d: repository_selection %q is not all or selected", p.ID, p.RepositorySelection)
+			return fixtureErr("installation %d: repository_selection %q is not all or selected", p.ID, p.RepositorySelection)
 		}
 		w.installs = append(w.installs, &p)
 		w.installByID[p.ID] = &p
 		w.installByAccount[lower(acc.Login)] = &p
 	}
 	sort.SliceStable(w.installs, func(i, j int) bool { return w.installs[i].ID < w.installs[j].ID })
+	return nil
+}
 
-	// Issues and pull requests.
+// loadIssues checks and indexes the issues and pull requests of fx.
+func (w *world) loadIssues(fx Fixture) error {
+	a := &w.app
 	for _, is := range fx.Issues {
 		p := is
 		if p.PullRequest != nil {
@@ -261,57 +290,61 @@ func buildWorld(fx Fixture) (*world, error) {
 		}
 		r := w.repoByName[lower(p.Repository)]
 		if r == nil {
-			return fail("issue %s#%d: repository does not exist", p.Repository, p.Number)
+			return fixtureErr("issue %s#%d: repository does not exist", p.Repository, p.Number)
 		}
 		p.Repository = r.Owner + "/" + r.Name
 		if p.Number <= 0 {
-			return fail("issue %s#%d: number must be positive", p.Repository, p.Number)
+			return fixtureErr("issue %s#%d: number must be positive", p.Repository, p.Number)
 		}
 		if w.accountByLogin[lower(p.User)] == nil {
-			return fail("issue %s#%d: user %q is not an account", p.Repository, p.Number, p.User)
+			return fixtureErr("issue %s#%d: user %q is not an account", p.Repository, p.Number, p.User)
 		}
 		if p.State != "open" && p.State != "closed" {
-			return fail("issue %s#%d: state %q is not open or closed", p.Repository, p.Number, p.State)
+			return fixtureErr("issue %s#%d: state %q is not open or closed", p.Repository, p.Number, p.State)
 		}
 		if pr := p.PullRequest; pr != nil && pr.MergedBy != "" && w.accountByLogin[lower(pr.MergedBy)] == nil {
-			return fail("pull request %s#%d: merged_by %q is not an account", p.Repository, p.Number, pr.MergedBy)
+			return fixtureErr("pull request %s#%d: merged_by %q is not an account", p.Repository, p.Number, pr.MergedBy)
 		}
 		k := issueKey{r.ID, p.Number}
 		if w.issueByKey[k] != nil {
-			return fail("issue %s#%d listed twice", p.Repository, p.Number)
+			return fixtureErr("issue %s#%d listed twice", p.Repository, p.Number)
 		}
 		if p.ClosedBy != "" && w.accountByLogin[lower(p.ClosedBy)] == nil {
-			return fail("issue %s#%d: closed_by %q is not an account", p.Repository, p.Number, p.ClosedBy)
+			return fixtureErr("issue %s#%d: closed_by %q is not an account", p.Repository, p.Number, p.ClosedBy)
 		}
 		switch p.StateReason {
 		case "", "completed", "not_planned", "duplicate", "reopened":
 		default:
-			return fail("issue %s#%d: state_reason %q is not completed, not_planned, duplicate or reopened", p.Repository, p.Number, p.StateReason)
+			return fixtureErr("issue %s#%d: state_reason %q is not completed, not_planned, duplicate or reopened", p.Repository, p.Number, p.StateReason)
 		}
 		if p.ViaApp != "" && p.ViaApp != a.Slug && p.ViaApp != actionsAppSlug {
-			return fail("issue %s#%d: via_app %q is neither %q nor %q", p.Repository, p.Number, p.ViaApp, a.Slug, actionsAppSlug)
+			return fixtureErr("issue %s#%d: via_app %q is neither %q nor %q", p.Repository, p.Number, p.ViaApp, a.Slug, actionsAppSlug)
 		}
 		p.Labels = w.ensureLabels(r, p.Labels)
 		w.issues = append(w.issues, &p)
 		w.issueByKey[k] = &p
 	}
+	return nil
+}
 
-	// Comments.
+// loadComments checks and indexes the comments of fx.
+func (w *world) loadComments(fx Fixture) error {
+	a := &w.app
 	for _, c := range fx.Comments {
 		p := c
 		r := w.repoByName[lower(p.Repository)]
 		if r == nil || w.issueByKey[issueKey{r.ID, p.IssueNumber}] == nil {
-			return fail("comment %d: issue %s#%d does not exist", p.ID, p.Repository, p.IssueNumber)
+			return fixtureErr("comment %d: issue %s#%d does not exist", p.ID, p.Repository, p.IssueNumber)
 		}
 		p.Repository = r.Owner + "/" + r.Name
 		if p.ID <= 0 || w.commentByID[p.ID] != nil {
-			return fail("comment %d: id must be positive and unique", p.ID)
+			return fixtureErr("comment %d: id must be positive and unique", p.ID)
 		}
 		if w.accountByLogin[lower(p.User)] == nil {
-			return fail("comment %d: user %q is not an account", p.ID, p.User)
+			return fixtureErr("comment %d: user %q is not an account", p.ID, p.User)
 		}
 		if p.ViaApp != "" && p.ViaApp != a.Slug && p.ViaApp != actionsAppSlug {
-			return fail("comment %d: via_app %q is neither %q nor %q", p.ID, p.ViaApp, a.Slug, actionsAppSlug)
+			return fixtureErr("comment %d: via_app %q is neither %q nor %q", p.ID, p.ViaApp, a.Slug, actionsAppSlug)
 		}
 		w.addComment(&p, r.ID)
 	}
@@ -322,8 +355,11 @@ func buildWorld(fx Fixture) (*world, error) {
 			w.nextCommentID = c.ID + 1
 		}
 	}
+	return nil
+}
 
-	// Fine-grained PATs and requests.
+// loadPATs checks and indexes the fine-grained PATs and their requests of fx.
+func (w *world) loadPATs(fx Fixture) error {
 	checkPAT := func(what, org, owner, selection string, repos []string, perms PATPermissions) (string, string, error) {
 		o := w.accountByLogin[lower(org)]
 		if o == nil || o.Type != "Organization" {
@@ -359,11 +395,11 @@ func buildWorld(fx Fixture) (*world, error) {
 		p.Permissions = clonePATPerms(t.Permissions)
 		org, owner, err := checkPAT(fmt.Sprintf("personal access token %d", p.ID), p.Organization, p.Owner, p.RepositorySelection, p.Repositories, p.Permissions)
 		if err != nil {
-			return fail("%v", err)
+			return fixtureErr("%v", err)
 		}
 		p.Organization, p.Owner = org, owner
 		if p.ID <= 0 || w.patByID[p.ID] != nil {
-			return fail("personal access token %d: id must be positive and unique", p.ID)
+			return fixtureErr("personal access token %d: id must be positive and unique", p.ID)
 		}
 		w.pats = append(w.pats, &p)
 		w.patByID[p.ID] = &p
@@ -377,36 +413,39 @@ func buildWorld(fx Fixture) (*world, error) {
 		p.Permissions = clonePATPerms(t.Permissions)
 		org, owner, err := checkPAT(fmt.Sprintf("personal access token request %d", p.ID), p.Organization, p.Owner, p.RepositorySelection, p.Repositories, p.Permissions)
 		if err != nil {
-			return fail("%v", err)
+			return fixtureErr("%v", err)
 		}
 		p.Organization, p.Owner = org, owner
 		if p.Status == "" {
 			p.Status = "pending"
 		}
 		if p.Status != "pending" && p.Status != "approved" && p.Status != "denied" {
-			return fail("personal access token request %d: status %q is not pending, approved or denied", p.ID, p.Status)
+			return fixtureErr("personal access token request %d: status %q is not pending, approved or denied", p.ID, p.Status)
 		}
 		if p.ID <= 0 || w.patReqByID[p.ID] != nil {
-			return fail("personal access token request %d: id must be positive and unique", p.ID)
+			return fixtureErr("personal access token request %d: id must be positive and unique", p.ID)
 		}
 		w.patReqs = append(w.patReqs, &p)
 		w.patReqByID[p.ID] = &p
 	}
+	return nil
+}
 
-	// Actions tokens.
+// loadActionsTokens checks and indexes the Actions tokens of fx.
+func (w *world) loadActionsTokens(fx Fixture) error {
 	for i, t := range fx.ActionsTokens {
 		p := t
 		p.Permissions = clonePerms(t.Permissions)
 		r := w.repoByName[lower(p.Repository)]
 		if r == nil {
-			return fail("actions token %d: repository %q does not exist", i, p.Repository)
+			return fixtureErr("actions token %d: repository %q does not exist", i, p.Repository)
 		}
 		p.Repository = r.Owner + "/" + r.Name
 		if p.Permissions == nil {
 			p.Permissions = map[string]string{"contents": "read", "issues": "write", "metadata": "read", "pull_requests": "write"}
 		}
 		if err := checkPermissionSet(fmt.Sprintf("actions token %d", i), p.Permissions); err != nil {
-			return fail("%v", err)
+			return fixtureErr("%v", err)
 		}
 		if p.InstallationID == 0 {
 			p.InstallationID = 50000000 + r.ID%10000000
@@ -414,18 +453,22 @@ func buildWorld(fx Fixture) (*world, error) {
 		if p.Token == "" {
 			tok, err := newToken()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			p.Token = tok
 		}
 		h := fingerprint(p.Token)
 		if w.actionsByHash[h] != nil {
-			return fail("actions token %d: token listed twice", i)
+			return fixtureErr("actions token %d: token listed twice", i)
 		}
 		w.actions = append(w.actions, &p)
 		w.actionsByHash[h] = &p
 	}
-	return w, nil
+	return nil
+}
+
+func fixtureErr(format string, args ...any) error {
+	return fmt.Errorf("githubsrv: fixture: "+format, args...)
 }
 
 func clonePATPerms(p PATPermissions) PATPermissions {
