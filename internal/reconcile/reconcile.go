@@ -132,14 +132,13 @@ func Plan(ctx context.Context, repo *spec.Repo, live *state.Live, opts Options) 
 	if cfg := repo.Config; cfg != nil && cfg.Vault != nil && cfg.Vault.Environment().Valid() {
 		env = cfg.Vault.Environment().Value
 	}
-	pl := &planner{repo: repo, live: live, opts: opts, reg: opts.Registry, now: now, env: env, digests: digests}
-
 	specs := map[string]*spec.Handoff{}
 	for _, h := range repo.Handoffs {
 		if _, dup := specs[h.Slug.Value]; !dup { // policy reports duplicates
 			specs[h.Slug.Value] = h
 		}
 	}
+	pl := &planner{repo: repo, live: live, opts: opts, reg: opts.Registry, now: now, env: env, digests: digests, specs: specs}
 	slugs := make([]string, 0, len(specs)+len(live.Handoffs))
 	for s := range specs {
 		slugs = append(slugs, s)
@@ -225,6 +224,8 @@ type planner struct {
 	reported map[string]bool
 	// digests are the specs' digests (spec.Handoff.Digest), computed once.
 	digests map[*spec.Handoff]string
+	// specs is the first spec of each slug (repo.Handoff, indexed).
+	specs map[string]*spec.Handoff
 }
 
 // handoff plans one slug; h or lh may be nil, not both.
