@@ -212,9 +212,10 @@ func (l *Live) Fingerprint() string {
 	// no value can forge a line break or a field separator.
 	fmt.Fprintf(h, "handoff-state v%d\nenv %s\nroot %s\nread %s\n",
 		fingerprintVersion, strconv.Quote(l.Environment), strconv.Quote(l.Root), strconv.Quote(strings.Join(names, ",")))
+	var buf []byte
 	for _, line := range lines {
-		h.Write([]byte(strconv.Quote(line)))
-		h.Write([]byte{'\n'})
+		buf = append(strconv.AppendQuote(buf[:0], line), '\n') // strconv.Quote(line) + "\n"
+		h.Write(buf)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
