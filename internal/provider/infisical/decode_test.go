@@ -85,6 +85,46 @@ var answerBodies = []string{
 	`{"a":1,"b":2}`,
 	"\ufeff{}",
 	`{"a":1e400}`,
+	// Listings the fast decoder takes, or declines to encoding/json.
+	`{"secrets":[{"id":"i1","_id":"x","workspace":"w","type":"shared","tags":[{"slug":"t","n":-1.5e3}],"secretMetadata":null,"skipMultilineEncoding":false,"secretKey":"K","secretValue":"{\n  \"a\": \"b\\\/c\"\t\r\b\f}","version":12,"secretComment":"é ü","updatedAt":"2026-01-02T03:04:05.123+02:00","secretPath":"/x/y"}],"imports":[]}`,
+	`{"imports":[{"secrets":[]}],"secrets":[{},{"secretKey":"A"}]}`,
+	`{"secrets":[{"secretKey":"\u0041"}]}`,
+	`{"secrets":[{"SecretKey":"A"}]}`,
+	`{"Secrets":[{"secretKey":"A"}]}`,
+	"{\"secrets\":[{\"secret\u212aey\":\"A\"}]}",
+	"{\"secrets\":[{\"secret\xe2\x84\xaaey\":\"A\"}]}",
+	`{"secrets":[{"secretKey":"A","secretKey":"B","version":1,"version":2}]}`,
+	`{"secrets":[{"secretKey":"A"}],"secrets":[{"version":2}]}`,
+	`{"secrets":[{"secretKey":null,"updatedAt":null}]}`,
+	`{"secrets":[{"version":9223372036854775807},{"version":9223372036854775808}]}`,
+	`{"secrets":[{"version":-0},{"version":1e2},{"version":01}]}`,
+	`{"secrets":[{"version":-}]}`,
+	"{\"secrets\":[{\"secretValue\":\"\xff\"}]}",
+	"{\"secrets\":[{\"secretValue\":\"a\x01b\"}]}",
+	`{"secrets":[{"secretValue":"a\qb"}]}`,
+	`{"secrets":[{"updatedAt":"2026-13-02T03:04:05Z"}]}`,
+	`{"secrets":[{"updatedAt":"2026-01-02T03:04:05\u005a"}]}`,
+	`{"secrets":[{"x":[[[[{"y":[true,false,null,"s",0,-0.5,1E+2]}]]]]}]}`,
+	`{"secrets":[{"x":tru}]}`,
+	`{"secrets":[{"x":nul}]}`,
+	`{"secrets":[1,"a"]}`,
+	`{"secrets":{}}`,
+	`{"secrets":[{"secretKey":"A"},]}`,
+	`{"secrets":[{"secretKey":"A",}]}`,
+	` { "secrets" : [ { "secretKey" : "A" } ] } `,
+	`{}`,
+	`[]`,
+}
+
+// TestDecodePageFastTakesListings: the fast decoder takes the listings the
+// vault gives (else it would be no faster).
+func TestDecodePageFastTakesListings(t *testing.T) {
+	for _, body := range answerBodies[19:21] {
+		var page secretsPage
+		if !decodePageFast([]byte(body), &page) {
+			t.Errorf("the fast decoder declines %s", body)
+		}
+	}
 }
 
 // TestDecodeAnswerSameAsDecoder: whatever the body, its announced length
