@@ -220,9 +220,9 @@ func Marshal(m *Manifest) ([]byte, error) {
 // check (fastValid) vouches for skips the generic schema validator; any
 // other goes through it.
 func Parse(b []byte) (*Manifest, error) {
-	var doc any
+	doc, ok := decodeAnyFast(b) // json.Unmarshal's value, or false
 	var m Manifest
-	if json.Unmarshal(b, &doc) == nil && fastValid(doc) {
+	if (ok || json.Unmarshal(b, &doc) == nil) && fastValid(doc) {
 		// b is one JSON value whose every key is a property of the schema
 		// (additionalProperties is false wherever the struct has fields),
 		// each of them a field of the struct (TestSchemaPropertiesAreFields):
