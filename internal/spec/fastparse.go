@@ -17,11 +17,11 @@ import (
 // lexer and parser was a fifth of a no-change plan's CPU;
 // TestFastParseSameAsHCL and FuzzFastParse check the claim.
 func fastParseBody(filename string, src []byte) (*hclsyntax.Body, bool) {
-	toks, ok := fastLex(filename, src)
+	toks, ok := fastLex(src)
 	if !ok {
 		return nil, false
 	}
-	p := &fastParser{toks: toks}
+	p := &fastParser{src: src, filename: filename, toks: toks}
 	return p.body(tEOF)
 }
 
@@ -45,17 +45,21 @@ const (
 	tNumber
 )
 
+// fastTok is a token: its type and where it lies (its text is
+// src[start:end], a comment's with its newline).
 type fastTok struct {
-	typ fastTokType
-	// text is the token's source (a comment's with its newline).
-	text []byte
-	rng  hcl.Range
+	typ                        fastTokType
+	start, end                 int32
+	line, col, endLine, endCol int32
 }
 
 // fastLex splits src into tokens the way hclsyntax's scanner does for the
 // subset, or says false.
-func fastLex(filename string, src []byte) ([]fastTok, bool) {
-	toks := make([]fastTok, 0, len(src)/4)
+func fastLex(src []byte) ([]fastTok, bool) {
+	if len(src) > 1<<30 {
+		return nil, false
+	}
+	toks := make([]fastTok, 0, len(src)/6)
 	pos := hcl.Pos{Line: 1, Column: 1, Byte: 0}
 	// advance moves pos over src[pos.Byte:end] (ASCII: one column a byte).
 	advance := func(end int) hcl.Pos {
@@ -73,7 +77,8 @@ func fastLex(filename string, src []byte) ([]fastTok, bool) {
 	}
 	emit := func(typ fastTokType, end int) {
 		next := advance(end)
-		toks = append(toks, fastTok{typ: typ, text: src[pos.Byte:end], rng: hcl.Range{Filename: filename, Start: pos, End: next}})
+		toks = append(toks, fastTok{typ: typ, start: int32(pos.Byte), end: int32(end),
+			line: int32(pos.Line), col: int32(pos.Column), endLine: int32(next.Line), endCol: int32(next.Column)})
 		pos = next
 	}
 	for i := 0; i < len(src); {
@@ -164,7 +169,8 @@ func fastLex(filename string, src []byte) ([]fastTok, bool) {
 			return nil, false
 		}
 	}
-	toks = append(toks, fastTok{typ: tEOF, rng: hcl.Range{Filename: filename, Start: pos, End: pos}})
+	toks = append(toks, fastTok{typ: tEOF, start: int32(pos.Byte), end: int32(pos.Byte),
+		line: int32(pos.Line), col: int32(pos.Column), endLine: int32(pos.Line), endCol: int32(pos.Column)})
 	return toks, true
 }
 
@@ -181,8 +187,10 @@ func identByte(c byte) bool {
 // fastParser follows hclsyntax's parser (its peeker's handling of
 // newlines and comments included) over the subset.
 type fastParser struct {
-	toks []fastTok
-	next int
+	src      []byte
+	filename string
+	toks     []fastTok
+	next     int
 	// newlines is the stack of the peeker's "include newlines" settings.
 	newlines []bool
 }
@@ -197,8 +205,9 @@ func (p *fastParser) peekAt() (fastTok, int) {
 		t := p.toks[i]
 		switch t.typ {
 		case tComment:
-			if p.includingNewlines() && len(t.text) > 0 && t.text[len(t.text)-1] == '\n' {
-				return fastTok{typ: tNewline, text: t.text[len(t.text)-1:], rng: t.rng}, i + 1
+			if p.includingNewlines() && t.end > t.start && p.src[t.end-1] == '\n' {
+				t.typ = tNewline // with the comment's range, as HCL's peeker does
+				return t, i + 1
 			}
 			continue
 		case tNewline:
@@ -224,10 +233,22 @@ func (p *fastParser) read() fastTok {
 
 func (p *fastParser) prevRange() hcl.Range {
 	if p.next == 0 {
-		return p.peek().rng
+		return p.rng(p.peek())
 	}
-	return p.toks[p.next-1].rng
+	return p.rng(p.toks[p.next-1])
 }
+
+// rng is t's range.
+func (p *fastParser) rng(t fastTok) hcl.Range {
+	return hcl.Range{
+		Filename: p.filename,
+		Start:    hcl.Pos{Line: int(t.line), Column: int(t.col), Byte: int(t.start)},
+		End:      hcl.Pos{Line: int(t.endLine), Column: int(t.endCol), Byte: int(t.end)},
+	}
+}
+
+// text is t's source.
+func (p *fastParser) text(t fastTok) string { return string(p.src[t.start:t.end]) }
 
 // body is ParseBody: items up to end.
 func (p *fastParser) body(end fastTokType) (*hclsyntax.Body, bool) {
@@ -238,7 +259,7 @@ func (p *fastParser) body(end fastTokType) (*hclsyntax.Body, bool) {
 	for {
 		next := p.peek()
 		if next.typ == end {
-			endRange = next.rng
+			endRange = p.rng(next)
 			p.read()
 			break
 		}
@@ -291,11 +312,11 @@ func (p *fastParser) attribute(ident fastTok) (*hclsyntax.Attribute, bool) {
 	}
 	p.read()
 	return &hclsyntax.Attribute{
-		Name:        string(ident.text),
+		Name:        p.text(ident),
 		Expr:        expr,
-		SrcRange:    hcl.RangeBetween(ident.rng, endRange),
-		NameRange:   ident.rng,
-		EqualsRange: eq.rng,
+		SrcRange:    hcl.RangeBetween(p.rng(ident), endRange),
+		NameRange:   p.rng(ident),
+		EqualsRange: p.rng(eq),
 	}, true
 }
 
@@ -311,18 +332,18 @@ func (p *fastParser) block(ident fastTok) (*hclsyntax.Block, bool) {
 			open := p.read()
 			label := ""
 			if p.peek().typ == tQuotedLit {
-				label = string(p.read().text)
+				label = p.text(p.read())
 			}
 			closeQuote := p.read()
 			if closeQuote.typ != tCQuote {
 				return nil, false
 			}
 			labels = append(labels, label)
-			labelRanges = append(labelRanges, hcl.RangeBetween(open.rng, closeQuote.rng))
+			labelRanges = append(labelRanges, hcl.RangeBetween(p.rng(open), p.rng(closeQuote)))
 		case tIdent:
 			p.read()
-			labels = append(labels, string(tok.text))
-			labelRanges = append(labelRanges, tok.rng)
+			labels = append(labels, p.text(tok))
+			labelRanges = append(labelRanges, p.rng(tok))
 		default:
 			return nil, false
 		}
@@ -341,12 +362,12 @@ func (p *fastParser) block(ident fastTok) (*hclsyntax.Block, bool) {
 	}
 	p.read()
 	return &hclsyntax.Block{
-		Type:            string(ident.text),
+		Type:            p.text(ident),
 		Labels:          labels,
 		Body:            body,
-		TypeRange:       ident.rng,
+		TypeRange:       p.rng(ident),
 		LabelRanges:     labelRanges,
-		OpenBraceRange:  oBrace.rng,
+		OpenBraceRange:  p.rng(oBrace),
 		CloseBraceRange: cBraceRange,
 	}, true
 }
@@ -370,27 +391,27 @@ func (p *fastParser) term() (hclsyntax.Expression, bool) {
 	switch start.typ {
 	case tNumber:
 		p.read()
-		v, err := cty.ParseNumberVal(string(start.text))
+		v, err := cty.ParseNumberVal(p.text(start))
 		if err != nil {
 			return nil, false
 		}
-		return &hclsyntax.LiteralValueExpr{Val: v, SrcRange: start.rng}, true
+		return &hclsyntax.LiteralValueExpr{Val: v, SrcRange: p.rng(start)}, true
 	case tIdent:
 		p.read()
-		switch name := string(start.text); name {
+		switch name := p.text(start); name {
 		case "true":
-			return &hclsyntax.LiteralValueExpr{Val: cty.True, SrcRange: start.rng}, true
+			return &hclsyntax.LiteralValueExpr{Val: cty.True, SrcRange: p.rng(start)}, true
 		case "false":
-			return &hclsyntax.LiteralValueExpr{Val: cty.False, SrcRange: start.rng}, true
+			return &hclsyntax.LiteralValueExpr{Val: cty.False, SrcRange: p.rng(start)}, true
 		case "null":
-			return &hclsyntax.LiteralValueExpr{Val: cty.NullVal(cty.DynamicPseudoType), SrcRange: start.rng}, true
+			return &hclsyntax.LiteralValueExpr{Val: cty.NullVal(cty.DynamicPseudoType), SrcRange: p.rng(start)}, true
 		default:
 			if name == "for" || name == "in" || name == "if" {
 				return nil, false
 			}
 			return &hclsyntax.ScopeTraversalExpr{
-				Traversal: hcl.Traversal{hcl.TraverseRoot{Name: name, SrcRange: start.rng}},
-				SrcRange:  start.rng,
+				Traversal: hcl.Traversal{hcl.TraverseRoot{Name: name, SrcRange: p.rng(start)}},
+				SrcRange:  p.rng(start),
 			}, true
 		}
 	case tOQuote:
@@ -398,7 +419,7 @@ func (p *fastParser) term() (hclsyntax.Expression, bool) {
 		var parts []hclsyntax.Expression
 		if p.peek().typ == tQuotedLit {
 			lit := p.read()
-			parts = []hclsyntax.Expression{&hclsyntax.LiteralValueExpr{Val: cty.StringVal(string(lit.text)), SrcRange: lit.rng}}
+			parts = []hclsyntax.Expression{&hclsyntax.LiteralValueExpr{Val: cty.StringVal(p.text(lit)), SrcRange: p.rng(lit)}}
 		}
 		closeQuote := p.read()
 		if closeQuote.typ != tCQuote {
@@ -407,10 +428,10 @@ func (p *fastParser) term() (hclsyntax.Expression, bool) {
 		if parts == nil {
 			// HCL's empty template: one empty literal, its range zero
 			// characters at the end of the closing quote.
-			end := hcl.Range{Filename: closeQuote.rng.Filename, Start: closeQuote.rng.End, End: closeQuote.rng.End}
+			end := hcl.Range{Filename: p.rng(closeQuote).Filename, Start: p.rng(closeQuote).End, End: p.rng(closeQuote).End}
 			parts = []hclsyntax.Expression{&hclsyntax.LiteralValueExpr{Val: cty.StringVal(""), SrcRange: end}}
 		}
-		return &hclsyntax.TemplateExpr{Parts: parts, SrcRange: hcl.RangeBetween(open.rng, closeQuote.rng)}, true
+		return &hclsyntax.TemplateExpr{Parts: parts, SrcRange: hcl.RangeBetween(p.rng(open), p.rng(closeQuote))}, true
 	case tOBrack:
 		return p.tuple()
 	case tOBrace:
@@ -423,7 +444,7 @@ func (p *fastParser) tuple() (hclsyntax.Expression, bool) {
 	open := p.read()
 	p.newlines = append(p.newlines, false)
 	defer func() { p.newlines = p.newlines[:len(p.newlines)-1] }()
-	if t := p.peek(); t.typ == tIdent && string(t.text) == "for" {
+	if t := p.peek(); t.typ == tIdent && p.text(t) == "for" {
 		return nil, false
 	}
 	var exprs []hclsyntax.Expression
@@ -448,7 +469,7 @@ func (p *fastParser) tuple() (hclsyntax.Expression, bool) {
 		}
 		p.read()
 	}
-	return &hclsyntax.TupleConsExpr{Exprs: exprs, SrcRange: hcl.RangeBetween(open.rng, closeTok.rng), OpenRange: open.rng}, true
+	return &hclsyntax.TupleConsExpr{Exprs: exprs, SrcRange: hcl.RangeBetween(p.rng(open), p.rng(closeTok)), OpenRange: p.rng(open)}, true
 }
 
 func (p *fastParser) object() (hclsyntax.Expression, bool) {
@@ -456,7 +477,7 @@ func (p *fastParser) object() (hclsyntax.Expression, bool) {
 	p.newlines = append(p.newlines, false)
 	t := p.peek()
 	p.newlines = p.newlines[:len(p.newlines)-1]
-	if t.typ == tIdent && string(t.text) == "for" {
+	if t.typ == tIdent && p.text(t) == "for" {
 		return nil, false
 	}
 	p.newlines = append(p.newlines, true)
@@ -496,5 +517,5 @@ func (p *fastParser) object() (hclsyntax.Expression, bool) {
 		}
 		p.read()
 	}
-	return &hclsyntax.ObjectConsExpr{Items: items, SrcRange: hcl.RangeBetween(open.rng, closeTok.rng), OpenRange: open.rng}, true
+	return &hclsyntax.ObjectConsExpr{Items: items, SrcRange: hcl.RangeBetween(p.rng(open), p.rng(closeTok)), OpenRange: p.rng(open)}, true
 }
