@@ -184,10 +184,11 @@ func (l *Live) Fingerprint() string {
 	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
 	for slug, h := range l.Handoffs {
 		for name, m := range h.Secrets {
-			add("secret\t%s\t%s\t%d\t%s", slug, name, m.Version, m.ID)
+			// fmt's "secret\t%s\t%s\t%d\t%s", without fmt: one line a secret.
+			lines = append(lines, "secret\t"+slug+"\t"+name+"\t"+strconv.Itoa(m.Version)+"\t"+m.ID)
 		}
 		if h.ManifestDigest != "" {
-			add("manifest\t%s\t%s", slug, h.ManifestDigest)
+			lines = append(lines, "manifest\t"+slug+"\t"+h.ManifestDigest)
 		}
 		if h.JournalRaw != nil {
 			add("journal\t%s\t%s", slug, digest(h.JournalRaw))
