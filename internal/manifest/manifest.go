@@ -220,15 +220,24 @@ func Marshal(m *Manifest) ([]byte, error) {
 // check (fastValid) vouches for skips the generic schema validator; any
 // other goes through it.
 func Parse(b []byte) (*Manifest, error) {
-	var doc any
-	if json.Unmarshal(b, &doc) != nil || !fastValid(doc) {
+	doc, ok := decodeAnyFast(b) // json.Unmarshal's value, or false
+	var m Manifest
+	if (ok || json.Unmarshal(b, &doc) == nil) && fastValid(doc) {
+		// b is one JSON value whose every key is a property of the schema
+		// (additionalProperties is false wherever the struct has fields),
+		// each of them a field of the struct (TestSchemaPropertiesAreFields):
+		// the decoder's check of unknown fields cannot fail, and
+		// Unmarshal decodes the same value without its stream buffer.
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("manifest: %w", err)
+		}
+	} else {
 		if err := validateSchema(b); err != nil {
 			return nil, err
 		}
-	}
-	var m Manifest
-	if err := strictUnmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+		if err := strictUnmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("manifest: %w", err)
+		}
 	}
 	if m.ExpiresAt.Before(m.CreatedAt) {
 		return nil, errors.New("manifest: expires_at is before created_at")

@@ -39,7 +39,7 @@ func (pl *planner) checkPlan(p *plan.Plan) {
 		}
 		in := surface.PlanInput{Specs: pl.repo.Handoffs, Live: pl.live, Config: pl.repo.Config}
 		for _, ph := range p.Handoffs {
-			h := pl.repo.Handoff(ph.Slug)
+			h := pl.spec(ph.Slug)
 			if h == nil || !h.HasSurface(sf.Name()) {
 				continue
 			}
@@ -55,6 +55,15 @@ func (pl *planner) checkPlan(p *plan.Plan) {
 		}
 		pl.diags = append(pl.diags, pc.CheckPlan(in)...)
 	}
+}
+
+// spec is pl.repo.Handoff(slug), from the index Plan builds (a scan of
+// every spec per handoff made the plan quadratic in their number).
+func (pl *planner) spec(slug string) *spec.Handoff {
+	if pl.specs == nil {
+		return pl.repo.Handoff(slug)
+	}
+	return pl.specs[slug]
 }
 
 func (pl *planner) once(key string) bool {

@@ -134,22 +134,27 @@ func Plan(ctx context.Context, repo *spec.Repo, live *state.Live, opts Options) 
 		Environment:      live.Environment,
 		HandoffRoot:      live.Root,
 		StateFingerprint: live.Fingerprint(),
-		SpecsDigest:      SpecsDigest(repo.Handoffs),
 		Handoffs:         []plan.Handoff{},
 	}
+	// Each spec's digest once: the plan's SpecsDigest and its handoff.
+	digests := make(map[*spec.Handoff]string, len(repo.Handoffs))
+	for _, h := range repo.Handoffs {
+		digests[h] = h.Digest()
+	}
+	p.SpecsDigest = specsDigest(repo.Handoffs, digests)
 
 	env := live.Environment
 	if cfg := repo.Config; cfg != nil && cfg.Vault != nil && cfg.Vault.Environment().Valid() {
 		env = cfg.Vault.Environment().Value
 	}
-	pl := &planner{repo: repo, live: live, opts: opts, reg: opts.Registry, now: now, env: env, spread: newSpread(opts)}
-
 	specs := map[string]*spec.Handoff{}
 	for _, h := range repo.Handoffs {
 		if _, dup := specs[h.Slug.Value]; !dup { // policy reports duplicates
 			specs[h.Slug.Value] = h
 		}
 	}
+	pl := &planner{repo: repo, live: live, opts: opts, reg: opts.Registry, now: now, env: env, spread: newSpread(opts),
+		digests: digests, specs: specs}
 	slugs := make([]string, 0, len(specs)+len(live.Handoffs))
 	for s := range specs {
 		slugs = append(slugs, s)
@@ -191,9 +196,19 @@ func Plan(ctx context.Context, repo *spec.Repo, live *state.Live, opts Options) 
 // and digest, sorted by slug: what a saved plan records so that apply can
 // refuse it when the specs on disk changed.
 func SpecsDigest(handoffs []*spec.Handoff) string {
+	return specsDigest(handoffs, nil)
+}
+
+// specsDigest is SpecsDigest with the digests of the specs known (a spec
+// missing from digests has its digest computed).
+func specsDigest(handoffs []*spec.Handoff, digests map[*spec.Handoff]string) string {
 	lines := make([]string, 0, len(handoffs))
 	for _, h := range handoffs {
-		lines = append(lines, h.Slug.Value+"\t"+h.Digest())
+		d, ok := digests[h]
+		if !ok {
+			d = h.Digest()
+		}
+		lines = append(lines, h.Slug.Value+"\t"+d)
 	}
 	sort.Strings(lines)
 	sum := sha256.New()
@@ -228,6 +243,10 @@ type planner struct {
 	// change is an early refresh, which the cap may defer.
 	spread spread
 	early  map[string]earlyOnly
+	// digests are the specs' digests (spec.Handoff.Digest), computed once.
+	digests map[*spec.Handoff]string
+	// specs is the first spec of each slug (repo.Handoff, indexed).
+	specs map[string]*spec.Handoff
 }
 
 // handoff plans one slug; h or lh may be nil, not both. A settled journal
@@ -248,7 +267,11 @@ func (pl *planner) handoff(slug string, h *spec.Handoff, lh *state.Handoff) plan
 		ph.Card = int(h.Card.Value)
 		ph.Description = plan.ClipDescription(h.Description.Value)
 		ph.SpecFile = pl.specFile(h)
-		ph.SpecDigest = h.Digest()
+		d, ok := pl.digests[h]
+		if !ok {
+			d = h.Digest()
+		}
+		ph.SpecDigest = d
 	}
 	var m *manifest.Manifest
 	if lh != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // Handoff is one parsed spec file: a single handoff "<slug>" block.
@@ -141,12 +142,23 @@ func ParseHandoffFile(filename string, src []byte) (*Handoff, hcl.Diagnostics) {
 // ParseHandoffFile parses one spec file in language l; see the function
 // ParseHandoffFile.
 func (l *Language) ParseHandoffFile(filename string, src []byte) (*Handoff, hcl.Diagnostics) {
-	file, diags := parseSyntax(filename, src)
-	if diags.HasErrors() || file == nil || file.Body == nil {
-		return nil, diags
+	var body hcl.Body
+	var diags hcl.Diagnostics
+	fast, ok := (*hclsyntax.Body)(nil), false
+	if !strings.HasSuffix(filename, ".json") { // see parseSyntax
+		fast, ok = fastParseBody(filename, src)
+	}
+	if ok {
+		body = fast // what parseSyntax gives, without diagnostics
+	} else {
+		file, fileDiags := parseSyntax(filename, src)
+		if fileDiags.HasErrors() || file == nil || file.Body == nil {
+			return nil, fileDiags
+		}
+		body, diags = file.Body, fileDiags
 	}
 	d := &decoder{diags: diags}
-	top := d.content(file.Body, l.specFile, FileRange(filename))
+	top := d.content(body, l.specFile, FileRange(filename))
 	var blk *hcl.Block
 	for _, b := range top.content.Blocks {
 		if blk == nil {

@@ -190,10 +190,11 @@ func (l *Live) Fingerprint() string {
 	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
 	for slug, h := range l.Handoffs {
 		for name, m := range h.Secrets {
-			add("secret\t%s\t%s\t%d\t%s", slug, name, m.Version, m.ID)
+			// fmt's "secret\t%s\t%s\t%d\t%s", without fmt: one line a secret.
+			lines = append(lines, "secret\t"+slug+"\t"+name+"\t"+strconv.Itoa(m.Version)+"\t"+m.ID)
 		}
 		if h.ManifestDigest != "" {
-			add("manifest\t%s\t%s", slug, h.ManifestDigest)
+			lines = append(lines, "manifest\t"+slug+"\t"+h.ManifestDigest)
 		}
 		if h.JournalRaw != nil {
 			add("journal\t%s\t%s", slug, digest(h.JournalRaw))
@@ -218,9 +219,10 @@ func (l *Live) Fingerprint() string {
 	// no value can forge a line break or a field separator.
 	fmt.Fprintf(h, "handoff-state v%d\nenv %s\nroot %s\nread %s\n",
 		fingerprintVersion, strconv.Quote(l.Environment), strconv.Quote(l.Root), strconv.Quote(strings.Join(names, ",")))
+	var buf []byte
 	for _, line := range lines {
-		h.Write([]byte(strconv.Quote(line)))
-		h.Write([]byte{'\n'})
+		buf = append(strconv.AppendQuote(buf[:0], line), '\n') // strconv.Quote(line) + "\n"
+		h.Write(buf)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

@@ -350,7 +350,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 				return nil
 			}
-			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			if err := decodeAnswer(resp, out); err != nil {
 				return fmt.Errorf("infisical: %s: %s %s: decode answer: %s", cl.op, cl.method, cl.path, c.scrubText(err.Error(), tok, cl.scrub))
 			}
 			return nil
