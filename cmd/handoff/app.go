@@ -152,6 +152,11 @@ func newApp(e *env) *cli.App {
 		if cmd.UsageText == "" {
 			cmd.UsageText = strings.TrimSpace("handoff [global options] " + cmd.Name + " [options] " + cmd.ArgsUsage)
 		}
+		// urfave/cli would append its one global help command to each
+		// command's subcommands and write to it there: two commands run
+		// at once in one process (the tests of concurrent applies) raced
+		// on it. `handoff COMMAND -help` and `handoff help COMMAND` stay.
+		cmd.HideHelpCommand = true
 		app.Commands = append(app.Commands, cmd)
 	}
 	sort.Sort(cli.CommandsByName(app.Commands))
