@@ -35,18 +35,27 @@ func TestLargeApplyResumesWhereItStopped(t *testing.T) {
 	}
 	w.repo.Handoffs = specs
 
-	// The first run is killed at the first step that comes after stopAfter
-	// handoffs have deleted their journal (their last step).
+	// The first run is killed once stopAfter handoffs have deleted their
+	// journal (their last step), at the first step of a handoff whose
+	// journal is written: that handoff is under way whatever the workers'
+	// timing. Every step after it crashes too (the process is dead).
 	var mu sync.Mutex
-	finished := 0
+	finished, crashed := 0, false
+	journaled := map[string]bool{}
 	d := w.deps()
 	d.FailPoint = func(s apply.Step) error {
 		mu.Lock()
 		defer mu.Unlock()
-		if finished >= stopAfter {
+		if !crashed && finished >= stopAfter && journaled[s.Slug] && s.Name != "delete "+state.JournalSecretName {
+			crashed = true
+		}
+		if crashed {
 			return apply.ErrCrash
 		}
-		if s.Name == "delete "+state.JournalSecretName {
+		switch s.Name {
+		case "write " + state.JournalSecretName:
+			journaled[s.Slug] = true
+		case "delete " + state.JournalSecretName:
 			finished++
 		}
 		return nil
