@@ -62,7 +62,7 @@ func applyCommand(e *env) *cli.Command {
 				return err
 			}
 			if deadline > 0 {
-				ws.WaitDeadline = started.Add(deadline + deadlineGrace(deadline))
+				ws.SetWaitDeadline(started.Add(deadline + deadlineGrace(deadline)))
 			}
 			var p *plan.Plan
 			if file != "" {

@@ -104,13 +104,7 @@ type Workspace struct {
 	HTTP httpx.Config
 	// OnWait is told of every wait for a vendor's rate limit ("waiting 38 s
 	// for Infisical's limit on secret writes, 40/min"); nil says nothing.
-	OnWait func(pace.Wait)
-	// WaitDeadline, when set (wall clock), bounds every wait for a
-	// vendor's limit: a wait that would end after it fails at once
-	// (pace.Config.Deadline). Set it before the first request: the pacer
-	// is made then.
-	WaitDeadline time.Time
-
+	OnWait      func(pace.Wait)
 	getenv      func(string) string
 	clockOffset time.Duration
 
@@ -141,7 +135,7 @@ type Workspace struct {
 func (w *Workspace) httpConfig() httpx.Config {
 	w.paceOnce.Do(func() {
 		if w.HTTP.Pacer == nil {
-			w.HTTP.Pacer = pace.New(pace.Config{Deadline: w.WaitDeadline, OnWait: func(wt pace.Wait) {
+			w.HTTP.Pacer = pace.New(pace.Config{OnWait: func(wt pace.Wait) {
 				if w.OnWait != nil {
 					w.OnWait(wt)
 				}
@@ -150,6 +144,12 @@ func (w *Workspace) httpConfig() httpx.Config {
 	})
 	return w.HTTP
 }
+
+// SetWaitDeadline bounds every wait for a vendor's limit from now on, in
+// every client of the workspace, whether or not it made requests already: a
+// wait that would end after t (wall clock) fails at once
+// (pace.Pacer.SetDeadline). Zero: none.
+func (w *Workspace) SetWaitDeadline(t time.Time) { w.Pacer().SetDeadline(t) }
 
 // Pacer is the workspace's pacer: its counters say how many requests went
 // to each vendor and rate-limit class, and how long the limits made the run

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,7 +34,7 @@ type Config struct {
 // concurrent use.
 type Pacer struct {
 	clock    Clock
-	deadline time.Time
+	deadline atomic.Pointer[time.Time] // nil: none
 	onWait   func(Wait)
 
 	mu      sync.Mutex
@@ -47,14 +48,33 @@ func New(cfg Config) *Pacer {
 	if cfg.Clock == nil {
 		cfg.Clock = RealClock{}
 	}
-	return &Pacer{clock: cfg.Clock, deadline: cfg.Deadline, onWait: cfg.OnWait, auto: map[string]*vendor{}}
+	p := &Pacer{clock: cfg.Clock, onWait: cfg.OnWait, auto: map[string]*vendor{}}
+	p.SetDeadline(cfg.Deadline)
+	return p
 }
 
 // Clock is the pacer's clock (the HTTP layer sleeps its back-offs on it).
 func (p *Pacer) Clock() Clock { return p.clock }
 
-// Deadline is Config.Deadline.
-func (p *Pacer) Deadline() time.Time { return p.deadline }
+// Deadline is the pacer's own deadline (Config.Deadline, or the last
+// SetDeadline); zero: none.
+func (p *Pacer) Deadline() time.Time {
+	if dl := p.deadline.Load(); dl != nil {
+		return *dl
+	}
+	return time.Time{}
+}
+
+// SetDeadline replaces the pacer's own deadline (zero: none). It takes
+// effect for every wait that starts after it, from any goroutine: a command
+// may learn its deadline after its clients made their first requests.
+func (p *Pacer) SetDeadline(t time.Time) {
+	if t.IsZero() {
+		p.deadline.Store(nil)
+		return
+	}
+	p.deadline.Store(&t)
+}
 
 // vendor is one registered server and the state of its limits.
 type vendor struct {
@@ -285,8 +305,8 @@ func (p *Pacer) checkDeadline(ctx context.Context, w Wait, at time.Time) error {
 			return &DeadlineError{Wait: w, Left: left}
 		}
 	}
-	if !p.deadline.IsZero() && at.After(p.deadline) {
-		return &DeadlineError{Wait: w, Left: p.deadline.Sub(p.clock.Now())}
+	if dl := p.Deadline(); !dl.IsZero() && at.After(dl) {
+		return &DeadlineError{Wait: w, Left: dl.Sub(p.clock.Now())}
 	}
 	return nil
 }
@@ -622,7 +642,7 @@ func (p *Pacer) Sleep(ctx context.Context, d time.Duration) (slept bool, err err
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 		return false, nil
 	}
-	if !p.deadline.IsZero() && p.clock.Now().Add(d).After(p.deadline) {
+	if dl := p.Deadline(); !dl.IsZero() && p.clock.Now().Add(d).After(dl) {
 		return false, nil
 	}
 	return true, p.clock.Sleep(ctx, d)

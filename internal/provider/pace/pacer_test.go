@@ -261,13 +261,20 @@ func TestDeadline(t *testing.T) {
 		name string
 		cfg  func(*Config, *VirtualClock)
 		ctx  func() (context.Context, context.CancelFunc)
+		// late, when set, gives the pacer its deadline after the first
+		// requests went out (apply -deadline learns it after login), and
+		// lift takes it away again.
+		late, lift func(*Pacer)
 	}{
 		{"context deadline", func(*Config, *VirtualClock) {}, func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 10*time.Second)
-		}},
+		}, nil, nil},
 		{"Config.Deadline", func(c *Config, vc *VirtualClock) { c.Deadline = t0.Add(30 * time.Second) }, func() (context.Context, context.CancelFunc) {
 			return context.WithCancel(context.Background())
-		}},
+		}, nil, nil},
+		{"SetDeadline after the first requests", func(*Config, *VirtualClock) {}, func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background())
+		}, func(p *Pacer) { p.SetDeadline(t0.Add(30 * time.Second)) }, func(p *Pacer) { p.SetDeadline(time.Time{}) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewVirtualClock(t0)
@@ -280,6 +287,9 @@ func TestDeadline(t *testing.T) {
 				if _, err := send(t, p, srv, context.Background(), "POST", base+"/api/v4/secrets/batch"); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if tc.late != nil {
+				tc.late(p)
 			}
 			clock.Advance(23 * time.Second)
 			ctx, cancel := tc.ctx()
@@ -297,10 +307,14 @@ func TestDeadline(t *testing.T) {
 				t.Error("sent or waited after all")
 			}
 			// Nothing stays reserved: without the deadline it goes at +61 s.
-			if _, err := send(t, p, srv, context.Background(), "POST", base+"/api/v4/secrets/batch"); err != nil && tc.name == "context deadline" {
+			if tc.lift != nil {
+				tc.lift(p)
+			}
+			unbounded := tc.name != "Config.Deadline"
+			if _, err := send(t, p, srv, context.Background(), "POST", base+"/api/v4/secrets/batch"); err != nil && unbounded {
 				t.Fatal(err)
 			}
-			if tc.name == "context deadline" && clock.Now() != t0.Add(61*time.Second) {
+			if unbounded && clock.Now() != t0.Add(61*time.Second) {
 				t.Errorf("sent at %s", clock.Now().Sub(t0))
 			}
 		})
