@@ -104,7 +104,8 @@ type Workspace struct {
 	HTTP httpx.Config
 	// OnWait is told of every wait for a vendor's rate limit ("waiting 38 s
 	// for Infisical's limit on secret writes, 40/min"); nil says nothing.
-	OnWait      func(pace.Wait)
+	OnWait func(pace.Wait)
+
 	getenv      func(string) string
 	clockOffset time.Duration
 
