@@ -25,7 +25,8 @@ func verifyCommand(e *env) *cli.Command {
 		Description: "For each handoff (every handoff folder when no SLUG is given), compares its manifest with its\n" +
 			"spec and with the live metadata of each surface: token expiry and grant, identity, membership\n" +
 			"and privileges no wider than the spec, no identity named for it that the manifest does not\n" +
-			"record, and GitHub tokens a crashed apply may have left that nobody can revoke. Writes nothing.\n" +
+			"record, GitHub tokens a crashed apply may have left that nobody can revoke, and, when handoff.hcl\n" +
+			"enrolls credentials, the rotation document's entries against the manifests. Writes nothing.\n" +
 			"With SLUGs, only handoff.hcl and their own specs must be valid (another spec's errors are a warning).\n" +
 			"-alert keeps one GitHub issue (label handoff-alert) open per handoff with a scope violation and per\n" +
 			"vendor that has answered 5xx for longer than -vendor-failure-after, updates it while the problem\n" +

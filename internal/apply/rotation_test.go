@@ -563,3 +563,91 @@ func TestRotationExpiredHandoffIsPruned(t *testing.T) {
 	w.assertDocConverged()
 	w.assertNoChanges()
 }
+
+// TestVerifyReportsRotationDrift: verify reports, for each handoff, where
+// the rotation document differs from what the manifests say (an entry
+// missing, one no manifest says, a handoff it names that has no folder,
+// the document gone or not a document) as drift, never as a scope
+// violation, and quotes no value; after apply repairs it, verify is clean.
+func TestVerifyReportsRotationDrift(t *testing.T) {
+	w := newWorld(t, worldOptions{slugs: []string{iapSlug, deploySlug}})
+	w.enableRotation()
+	ctx := context.Background()
+	w.mustApply()
+	loc := docFolder + "/" + docSecret + " (environment " + env + ")"
+
+	// findings runs verify of every handoff and returns its rotation
+	// findings, "slug: message", sorted.
+	findings := func() []string {
+		t.Helper()
+		vs, err := apply.Verify(ctx, nil, w.deps())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, v := range vs {
+			for _, x := range v.Violations {
+				w.text(x.String())
+				if x.Scope {
+					t.Errorf("%s: a scope violation: %s", v.Slug, x)
+				}
+				if x.Surface == "rotation" {
+					out = append(out, v.Slug+": "+x.Message)
+				}
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	put := func(value string) {
+		t.Helper()
+		if _, err := w.vault().UpsertSecret(ctx, env, docFolder, docSecret, value, "by hand"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(name string, want []string) {
+		t.Helper()
+		if got := findings(); !slices.Equal(got, want) {
+			t.Errorf("%s: verify found\n  %s\nwant\n  %s", name, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+		}
+	}
+
+	check("after apply", nil)
+
+	// Edited by hand: the deploy handoff's Heroku entry dropped, and an
+	// entry of a handoff that has no folder added.
+	d := w.doc()
+	heroku := root + "/" + deploySlug + "/HEROKU_API_KEY"
+	d.Subscriptions = slices.DeleteFunc(d.Subscriptions, func(e rotation.Entry) bool { return e.UpdateEndpoint == heroku })
+	d.Subscriptions = append(d.Subscriptions,
+		rotation.NewEntry("payments-admin", "prod", "/Payments/live/STRIPE_SECRET_KEY", "Stripe key", w.now().Add(72*time.Hour)))
+	put(string(d.Marshal()))
+	check("edited by hand", []string{
+		deploySlug + ": the rotation document " + loc + " lacks the entry of " + heroku + " (" + env + "): handoff apply writes it",
+		"payments-admin: the rotation document " + loc + " holds 1 entry of a handoff with no folder: handoff apply removes them",
+	})
+	w.mustApply()
+	check("repaired", nil)
+
+	// Gone: every enrolled handoff says so.
+	if err := w.vault().DeleteSecret(ctx, env, docFolder, docSecret); err != nil {
+		t.Fatal(err)
+	}
+	check("deleted", []string{
+		iapSlug + ": the rotation document " + loc + " does not exist, so the rotation service updates none of its 1 long-lived credential: handoff apply writes it",
+		deploySlug + ": the rotation document " + loc + " does not exist, so the rotation service updates none of its 2 long-lived credentials: handoff apply writes it",
+	})
+	w.mustApply()
+	check("written again", nil)
+
+	// Not a document: said, never quoted, never overwritten.
+	const notADocument = "sk_test_not_a_document_9876543210"
+	w.mu.Lock()
+	w.values[notADocument] = true // the scan: never quoted
+	w.mu.Unlock()
+	put(notADocument)
+	got := findings()
+	if len(got) != 2 || !strings.Contains(got[0], "is invalid (") || !strings.Contains(got[0], "handoff never overwrites it") {
+		t.Errorf("not a document: verify found %q", got)
+	}
+}

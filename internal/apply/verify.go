@@ -3,10 +3,12 @@ package apply
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
 	"github.com/raxx-app/handoff/internal/reconcile"
+	"github.com/raxx-app/handoff/internal/rotation"
 	"github.com/raxx-app/handoff/internal/state"
 	"github.com/raxx-app/handoff/internal/surface"
 )
@@ -45,11 +47,13 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 	if a.cfg.Root == "" || a.cfg.Environment == "" {
 		return nil, fmt.Errorf("apply: verify: the handoff root and environment are not configured")
 	}
+	a.enroll()
 	live, err := a.readState(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if len(slugs) == 0 {
+	all := len(slugs) == 0
+	if all {
 		slugs = live.Slugs()
 	}
 	now := a.now().UTC()
@@ -103,9 +107,90 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 				}
 			}
 		}
+		v.Violations = append(v.Violations, rotationFindings(a.deps.Registry, live, slug)...)
 		out = append(out, v)
 	}
+	if all {
+		out = append(out, unknownConsumers(live)...)
+	}
 	return out, nil
+}
+
+// rotationFindings say where the rotation document, when handoff.hcl
+// enrolls credentials, differs from what the manifests say for one
+// handoff: a long-lived credential it lacks is never updated by the
+// rotation service, and an entry no manifest says sends the service to a
+// credential that is gone. Apply repairs both (drift, not scope).
+func rotationFindings(reg *surface.Registry, live *state.Live, slug string) []surface.Violation {
+	lr := live.Rotation
+	if lr == nil {
+		return nil
+	}
+	consumer := rotation.Consumer(slug)
+	want := reconcile.LiveDocument(reg, live).Of(consumer)
+	finding := func(format string, args ...any) surface.Violation {
+		return surface.Violation{Surface: "rotation", Message: fmt.Sprintf(format, args...)}
+	}
+	switch lr.State {
+	case rotation.StateValid:
+	case rotation.StateMissing:
+		if len(want) == 0 {
+			return nil
+		}
+		return []surface.Violation{finding("the rotation document %s does not exist, so the rotation service updates none of its %s: handoff apply writes it",
+			lr.Location, credentials(len(want)))}
+	default:
+		if len(want) == 0 {
+			return nil
+		}
+		return []surface.Violation{finding("the rotation document %s is %s (%s), so the rotation service may update none of its %s; handoff never overwrites it",
+			lr.Location, lr.State, lr.Problem, credentials(len(want)))}
+	}
+	add, remove := rotation.Diff(lr.Doc.Of(consumer), want)
+	var out []surface.Violation
+	for _, e := range add {
+		out = append(out, finding("the rotation document %s lacks the entry of %s (%s): handoff apply writes it", lr.Location, e.UpdateEndpoint, e.Env))
+	}
+	for _, e := range remove {
+		out = append(out, finding("the rotation document %s holds an entry for %s (%s) that no manifest says: handoff apply removes it", lr.Location, e.UpdateEndpoint, e.Env))
+	}
+	return out
+}
+
+// unknownConsumers are the handoffs the rotation document names that have
+// no folder at all: each is a finding of its own.
+func unknownConsumers(live *state.Live) []Verification {
+	lr := live.Rotation
+	if lr == nil || lr.State != rotation.StateValid {
+		return nil
+	}
+	var out []Verification
+	for _, c := range lr.Doc.Consumers() {
+		slug, ok := strings.CutPrefix(c, rotation.ConsumerPrefix)
+		if !ok || live.Handoffs[slug] != nil {
+			continue
+		}
+		n := len(lr.Doc.Of(c))
+		out = append(out, Verification{Slug: slug, Violations: []surface.Violation{{Surface: "rotation",
+			Message: fmt.Sprintf("the rotation document %s holds %s of a handoff with no folder: handoff apply removes them", lr.Location, entriesOf(n))}}})
+	}
+	return out
+}
+
+// credentials is "1 long-lived credential", "2 long-lived credentials".
+func credentials(n int) string {
+	if n == 1 {
+		return "1 long-lived credential"
+	}
+	return fmt.Sprintf("%d long-lived credentials", n)
+}
+
+// entriesOf is "1 entry", "2 entries".
+func entriesOf(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", n)
 }
 
 // strays are what a surface's deterministic names find for the handoff
