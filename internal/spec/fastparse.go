@@ -60,6 +60,7 @@ func fastLex(src []byte) ([]fastTok, bool) {
 		return nil, false
 	}
 	toks := make([]fastTok, 0, len(src)/6)
+	depth := 0
 	pos := hcl.Pos{Line: 1, Column: 1, Byte: 0}
 	// advance moves pos over src[pos.Byte:end] (ASCII: one column a byte).
 	advance := func(end int) hcl.Pos {
@@ -118,17 +119,24 @@ func fastLex(src []byte) ([]fastTok, bool) {
 		case c == ',':
 			emit(tComma, i+1)
 			i++
-		case c == '{':
-			emit(tOBrace, i+1)
+		case c == '{' || c == '[':
+			// Deeper than MaxNesting: checkShape refuses it (parseSyntax).
+			if depth++; depth > MaxNesting {
+				return nil, false
+			}
+			typ := tOBrace
+			if c == '[' {
+				typ = tOBrack
+			}
+			emit(typ, i+1)
 			i++
-		case c == '}':
-			emit(tCBrace, i+1)
-			i++
-		case c == '[':
-			emit(tOBrack, i+1)
-			i++
-		case c == ']':
-			emit(tCBrack, i+1)
+		case c == '}' || c == ']':
+			depth = max(depth-1, 0)
+			typ := tCBrace
+			if c == ']' {
+				typ = tCBrack
+			}
+			emit(typ, i+1)
 			i++
 		case c == '"':
 			emit(tOQuote, i+1)

@@ -373,8 +373,10 @@ Rules that hold everywhere:
 - Files are read whole and bounded: ` + "`handoff.hcl`" + ` and each spec are regular files
   (never a link, device or pipe) of at most ` + kib(spec.MaxFileSize) + `; ` + "`specs/`" + ` must
   exist and hold at most ` + thousands(spec.MaxSpecEntries) + ` entries, ` + mib(spec.MaxSpecBytes) + ` of spec files in all and
-  ` + mib(spec.MaxParsedBytes) + ` once parsed. Past a bound, one error says which, and nothing is
-  applied.
+  ` + mib(spec.MaxParsedBytes) + ` once parsed; a file nests blocks, lists, maps, parentheses and
+  template sequences at most ` + fmt.Sprint(spec.MaxNesting) + ` deep and holds at most ` + fmt.Sprint(spec.MaxOperators) + ` operators. Past a
+  bound, one error says which, and nothing is applied. The commands about
+  given handoffs (` + "`revoke`, `gate`, `env`, `verify SLUG`" + `) read no other spec.
 - The parser checks structure and types only; ` + "`handoff validate`" + ` then checks the
   policy (ceilings, forbidden scopes, vault roots, live approvals). The rules of
   the policy are summarised in each description.
