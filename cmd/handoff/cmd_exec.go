@@ -54,7 +54,7 @@ func execCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			ws, err := e.loadWorkspace(c, "exec", c.String("chdir"))
+			ws, err := e.loadForSlugs(c, "exec", []string{slug})
 			if err != nil {
 				return err
 			}

@@ -87,9 +87,8 @@ func readManifest(ctx context.Context, ws *workspace.Workspace, slug string) (m 
 }
 
 // loadForSlugs loads the workspace of a command about given handoffs only
-// (gate, env, verify SLUG…): they depend on handoff.hcl and those
-// handoffs' own specs, so another spec's errors are a warning, not a stop
-// (workspace.LoadForSlugs).
+// (gate, env, exec, verify SLUG…): they depend on handoff.hcl and those
+// handoffs' own specs, and read no other (workspace.LoadForSlugs).
 func (e *env) loadForSlugs(c *cli.Context, cmd string, slugs []string) (*workspace.Workspace, error) {
 	return e.loadWorkspaceWith(c, cmd, c.String("chdir"), func(ctx context.Context, dir string, getenv func(string) string) (*workspace.Workspace, hcl.Diagnostics) {
 		return workspace.LoadForSlugs(ctx, dir, getenv, slugs)

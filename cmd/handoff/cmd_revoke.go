@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/urfave/cli/v2"
 
 	"github.com/raxx-app/handoff/internal/apply"
@@ -50,7 +52,10 @@ func revokeCommand(e *env) *cli.Command {
 			if reason == "" {
 				reason = "emergency revocation"
 			}
-			ws, err := e.loadWorkspaceWith(c, "revoke", c.String("chdir"), workspace.LoadForRevoke)
+			ws, err := e.loadWorkspaceWith(c, "revoke", c.String("chdir"),
+				func(ctx context.Context, dir string, getenv func(string) string) (*workspace.Workspace, hcl.Diagnostics) {
+					return workspace.LoadForRevoke(ctx, dir, getenv, slug)
+				})
 			if err != nil {
 				return err
 			}

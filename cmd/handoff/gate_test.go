@@ -87,18 +87,21 @@ func TestGateRefusesAManifestWithRewrittenDates(t *testing.T) {
 func TestSlugCommandsIgnoreAnotherInvalidSpec(t *testing.T) {
 	c := newGitOps(t)
 	c.must(0, "apply", "-auto-approve")
+	// Another spec invalid, and hostile: nesting that HCL takes seconds
+	// to parse. The commands about other handoffs never read it.
 	bad := filepath.Join(c.dir, "specs", "broken-task-20260621.hcl")
-	if err := os.WriteFile(bad, []byte("handoff \"broken-task-20260621\" {\n  ttl = \"48h\"\n}\n"), 0o644); err != nil {
+	deep := strings.Repeat("(", 30_000) + "1" + strings.Repeat(")", 30_000)
+	if err := os.WriteFile(bad, []byte("handoff \"broken-task-20260621\" {\n  ttl = \"48h\"\n  description = "+deep+"\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"gate", iapSlug}, {"env", iapSlug}, {"verify", iapSlug}, {"verify", iapSlug, stripeSlug}} {
+	for _, args := range [][]string{{"gate", iapSlug}, {"env", iapSlug}, {"verify", iapSlug}, {"verify", iapSlug, stripeSlug}, {"revoke", "-surface", "stripe", stripeSlug}} {
 		_, stderr := c.must(0, args...)
-		if !strings.Contains(stderr, "Spec with errors left out") || !strings.Contains(stderr, "broken-task-20260621.hcl") {
-			t.Errorf("handoff %s beside an invalid spec: no warning naming it:\n%s", strings.Join(args, " "), stderr)
+		if strings.Contains(stderr, "broken-task") {
+			t.Errorf("handoff %s read another handoff's spec:\n%s", strings.Join(args, " "), stderr)
 		}
-		if strings.Contains(stderr, "ttl above") {
-			t.Errorf("handoff %s quotes the other spec's errors:\n%s", strings.Join(args, " "), stderr)
-		}
+	}
+	if _, stderr := c.must(1, "validate"); !strings.Contains(stderr, "Nested too deeply") {
+		t.Errorf("validate of the hostile spec:\n%s", stderr)
 	}
 	for _, args := range [][]string{{"plan"}, {"verify"}, {"gate", "broken-task-20260621"}} {
 		if _, stderr := c.must(1, args...); !strings.Contains(stderr, "nothing remote was touched") {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -160,8 +161,28 @@ func fileExists(path string) bool {
 // MaxSpecEntries, MaxSpecBytes or MaxParsedBytes, one error says what was
 // not loaded.
 func LoadDir(dir string) (*Repo, hcl.Diagnostics) {
+	return loadDir(dir, nil)
+}
+
+// LoadDirOf is LoadDir for a command about given handoffs only (revoke,
+// gate, env, verify SLUG…): it lists specs/ as LoadDir does, but reads and
+// parses only the spec files named for one of slugs (none when slugs is
+// empty). Policy requires a spec's file name to be its slug, so no other
+// file can hold their specs; another file, however large or hostile, costs
+// these commands nothing but its directory entry.
+func LoadDirOf(dir string, slugs []string) (*Repo, hcl.Diagnostics) {
+	only := make(map[string]bool, len(slugs))
+	for _, s := range slugs {
+		only[s] = true
+	}
+	return loadDir(dir, only)
+}
+
+// loadDir loads dir, parsing only the spec files named for a slug of only
+// (every spec file when only is nil).
+func loadDir(dir string, only map[string]bool) (*Repo, hcl.Diagnostics) {
 	root := Root(dir)
-	l := &loader{repo: &Repo{Dir: root, Sources: make(map[string][]byte)}, budget: diag.MaxTotal}
+	l := &loader{repo: &Repo{Dir: root, Sources: make(map[string][]byte)}, budget: diag.MaxTotal, only: only}
 	cfgPath := filepath.Join(root, ConfigFile)
 	rd, err := openDirFollow(root)
 	var fe *FileError
@@ -197,6 +218,8 @@ type loader struct {
 	repo   *Repo
 	diags  hcl.Diagnostics
 	budget int // diagnostics that may still be kept in full
+	// only, when not nil, are the slugs whose spec files are parsed.
+	only map[string]bool
 
 	sourceBytes int // bytes kept in repo.Sources
 }
@@ -300,6 +323,9 @@ func (l *loader) loadSpecs(rd *dirHandle, specDir string, hasConfig bool) {
 			Subject: FileRange(specDir).Ptr(),
 		})
 		return
+	}
+	if l.only != nil {
+		loadable = slices.DeleteFunc(loadable, func(e specEntry) bool { return !l.only[SlugFromFilename(e.path)] })
 	}
 	sort.Slice(loadable, func(i, j int) bool { return loadable[i].path < loadable[j].path })
 	l.parseSpecs(sd, specDir, loadable)

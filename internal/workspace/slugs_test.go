@@ -57,15 +57,25 @@ func TestLoadForSlugs(t *testing.T) {
 		warn    []string // files named in a "left out" warning
 		kept    []string // slugs of the workspace
 	}{
-		{"all valid", nil, []string{iap}, "", nil, []string{stripe, iap}},
+		// No other spec is read: its errors, its size or its hostility
+		// (nesting that would take HCL seconds to parse) cost nothing.
+		{"all valid", nil, []string{iap}, "", nil, []string{iap}},
 		{"another spec invalid", map[string]string{"specs/broken-task-20260621.hcl": badTTL("broken-task-20260621")},
-			[]string{iap}, "", []string{"broken-task-20260621.hcl"}, []string{stripe, iap}},
+			[]string{iap}, "", nil, []string{iap}},
 		{"another spec does not parse", map[string]string{"specs/broken-task-20260621.hcl": "handoff {"},
-			[]string{iap}, "", []string{"broken-task-20260621.hcl"}, []string{stripe, iap}},
+			[]string{iap}, "", nil, []string{iap}},
+		{"another spec binary", map[string]string{"specs/broken-task-20260621.hcl": "\x00\x01"},
+			[]string{iap}, "", nil, []string{iap}},
+		{"two slugs", nil, []string{iap, stripe}, "", nil, []string{stripe, iap}},
+		{"no slug", nil, nil, "", nil, nil},
 		{"its own spec invalid", map[string]string{"specs/" + iap + ".hcl": badTTL(iap)}, []string{iap}, "Missing required argument", nil, nil},
 		{"its own spec does not parse", map[string]string{"specs/" + iap + ".hcl": "handoff {"}, []string{iap}, iap + ".hcl", nil, nil},
-		{"its slug declared twice", map[string]string{"specs/other-20260621.hcl": mustRead(t, "../../specs/"+iap+".hcl")},
-			[]string{iap}, "Duplicate handoff", nil, nil},
+		{"a second file named for its slug", map[string]string{"specs/" + iap + ".hcl.json": `{"handoff": {"` + iap + `": {}}}`},
+			[]string{iap}, iap + ".hcl.json", nil, nil},
+		// A file named otherwise cannot hold its spec (policy: the file
+		// is named for the slug), so it is not read.
+		{"its slug declared in a file named otherwise", map[string]string{"specs/other-20260621.hcl": mustRead(t, "../../specs/"+iap+".hcl")},
+			[]string{iap}, "", nil, []string{iap}},
 		{"one of two slugs invalid", map[string]string{"specs/" + stripe + ".hcl": badTTL(stripe)}, []string{iap, stripe}, "Missing required argument", nil, nil},
 		{"handoff.hcl invalid", map[string]string{"handoff.hcl": mustRead(t, "../../handoff.hcl") + "\nbogus {}\n"}, []string{iap}, "bogus", nil, nil},
 	}

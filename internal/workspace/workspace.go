@@ -174,10 +174,12 @@ func Load(ctx context.Context, dir string, getenv func(string) string) (*Workspa
 // LoadForRevoke is Load for the kill switch, which only ever lowers
 // privilege: an invalid spec must not keep an operator from revoking
 // another handoff. Errors in handoff.hcl (or a repository that cannot be
-// read) still stop it; a spec with errors is left out, its diagnostics
-// turned into warnings that say so. Every other command uses Load.
-func LoadForRevoke(ctx context.Context, dir string, getenv func(string) string) (*Workspace, hcl.Diagnostics) {
-	repo, diags := spec.LoadDir(dir)
+// read) still stop it; slug's own spec with errors is left out, its
+// diagnostics turned into warnings that say so. No other spec is read
+// (spec.LoadDirOf): the kill switch never waits for another handoff's
+// spec, however large or hostile. Every other command uses Load.
+func LoadForRevoke(ctx context.Context, dir string, getenv func(string) string, slug string) (*Workspace, hcl.Diagnostics) {
+	repo, diags := spec.LoadDirOf(dir, []string{slug})
 	if repo != nil && repo.Config != nil {
 		diags = append(diags, policy.CheckBounded(repo)...)
 	}
@@ -213,15 +215,15 @@ func LoadForRevoke(ctx context.Context, dir string, getenv func(string) string) 
 }
 
 // LoadForSlugs is Load for the commands about given handoffs only (gate,
-// env, verify SLUG…): they depend on handoff.hcl and on those handoffs' own
-// specs, never on another handoff's, so another spec's errors must not stop
-// them (one invalid spec would stop the dispatch of every task). Errors in
-// handoff.hcl or the default policy, in a spec file of one of slugs (named
-// for it or declaring it), or tied to no spec file still stop it. Another
-// spec file with errors is left out: its diagnostics give way to one
-// warning that says so. The other specs' warnings are dropped.
+// env, verify SLUG…, rotation): they depend on handoff.hcl and on those
+// handoffs' own specs, never on another handoff's, so they read no other
+// spec (spec.LoadDirOf): one invalid, large or hostile spec must neither
+// stop nor slow the dispatch of every task. Errors in handoff.hcl or the
+// default policy, in a spec file of one of slugs, or tied to no spec file
+// still stop it. An entry of specs/ with errors that is not theirs (a
+// misplaced spec) gives way to one warning per file that says so.
 func LoadForSlugs(ctx context.Context, dir string, getenv func(string) string, slugs []string) (*Workspace, hcl.Diagnostics) {
-	repo, diags := spec.LoadDir(dir)
+	repo, diags := spec.LoadDirOf(dir, slugs)
 	if repo == nil || repo.Config == nil {
 		return nil, diags
 	}
