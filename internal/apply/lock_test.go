@@ -135,7 +135,13 @@ func TestLockRenewedAndLost(t *testing.T) {
 			if _, err := w.inf.UpdateSecret(context.Background(), env, root, apply.LockSecretName, string(other)); err != nil {
 				t.Error(err)
 			}
-			time.Sleep(100 * time.Millisecond) // a renewal notices
+			// The step waits for a renewal to notice (every TTL/4), so
+			// that the apply has lost the lock before its next request
+			// whatever the scheduling: a fixed sleep let a starved
+			// renewer miss the window and the run finish.
+			if !eventually(time.Minute, func() bool { return strings.Contains(w.progress.String(), "lock: apply: lost the lock") }) {
+				t.Errorf("no renewal noticed the intruder's lease:\n%s", w.progress.String())
+			}
 		}
 		return nil
 	}
@@ -168,11 +174,11 @@ func TestLockLapsesWhenRenewalFails(t *testing.T) {
 		// The token is minted; every renewal fails from now on (the
 		// client's retries too), and then the lease's expiry comes.
 		id := w.kit.Faults.Add(devkit.Fault{Route: "PATCH /api/v4/secrets/" + apply.LockSecretName, Status: 503})
-		if !eventually(5*time.Second, func() bool { return strings.Contains(w.progress.String(), "lock: renewal failed") }) {
+		if !eventually(time.Minute, func() bool { return strings.Contains(w.progress.String(), "lock: renewal failed") }) {
 			t.Errorf("no renewal failed:\n%s", w.progress.String())
 		}
 		w.advance(d.Lock.TTL)
-		stopped = eventually(5*time.Second, func() bool {
+		stopped = eventually(time.Minute, func() bool {
 			return strings.Contains(w.progress.String(), "could not renew")
 		})
 		w.kit.Faults.Remove(id)
@@ -349,7 +355,9 @@ func (w *world) takeOver(owner string) {
 	}
 }
 
-// eventually polls cond until it holds or d has passed.
+// eventually polls cond until it holds or d has passed. d bounds a wait
+// for something the run does, not its speed: it is generous, so that a
+// loaded machine never fails the test by it.
 func eventually(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for !cond() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -200,14 +199,12 @@ func TestCallTimeout(t *testing.T) {
 }
 
 func TestDialFailureRetriedEvenForWrites(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens: every dial is refused
+	// Port 1 (tcpmux, privileged): nothing listens there, so every dial
+	// is refused. A port freed by a closed listener could be taken by
+	// another test's server before the retries end.
+	const addr = "127.0.0.1:1"
 	c := New(Config{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetries: 2, Pacer: pace.New(pace.Config{Clock: pace.NewVirtualClock(t0)})})
-	_, _, err = do(t, c, context.Background(), "POST", "http://"+addr+"/thing")
+	_, _, err := do(t, c, context.Background(), "POST", "http://"+addr+"/thing")
 	if err == nil {
 		t.Fatal("want an error")
 	}
