@@ -181,3 +181,88 @@ func TestAHandoffSeesTheOtherSlugsButNotTheirSecrets(t *testing.T) {
 		t.Errorf("listing the root's secrets: %v", err)
 	}
 }
+
+// TestGateChecksEverySurfacesTimes: an outside review edited a live
+// manifest's surfaces.cloudflare.minted_at (and token_expires_at a bit
+// after it), surfaces.heroku.minted_at or surfaces.aws.issued_at to hours
+// in the future, and the gate admitted it, while the same edit of
+// GitHub's minted_at was refused: the gate checked the mint of a
+// surface whose vendor fixes the life only. For each surface with times,
+// a mint in the future, an expiry after the handoff's and an expiry
+// before the mint are refused, naming the surface's field; the manifest
+// as applied is admitted before and after.
+func TestGateChecksEverySurfacesTimes(t *testing.T) {
+	const herokuSlug = "moosequest-deploy-20260621"
+	c := newVendorGitOps(t, []string{iapSlug, cfSlug, awsSlug, herokuSlug}, nil)
+	awsEnviron(t, c)
+	c.must(0, "apply", "-auto-approve")
+
+	surfaces := []struct {
+		slug, name, title   string
+		minted, expiry      string
+		expiryAfterHandoffs string // what the refusal says of an expiry after the handoff's
+	}{
+		{iapSlug, "github", "GitHub token", "minted_at", "token_expires_at", "more than the 1h its vendor allows"},
+		{cfSlug, "cloudflare", "Cloudflare API token", "minted_at", "token_expires_at", "after the handoff"},
+		{herokuSlug, "heroku", "Heroku token", "minted_at", "expires_at", "after the handoff"},
+		{awsSlug, "aws", "AWS session", "issued_at", "expires_at", "after the handoff"},
+	}
+	for _, s := range surfaces {
+		c.must(0, "gate", s.slug)
+		var orig map[string]any // the manifest as applied (read, written back as it was)
+		c.rewriteManifest(s.slug, func(m map[string]any) { orig = m })
+		b, err := json.Marshal(orig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := orig["surfaces"].(map[string]any)[s.name].(map[string]any)
+		minted, expires, handoffExpires := parseStamp(t, rec[s.minted]), parseStamp(t, rec[s.expiry]), parseStamp(t, orig["expires_at"])
+		field := func(name string) string { return "surfaces." + s.name + "." + name + ": its " + s.title }
+		tests := []struct {
+			name            string
+			minted, expires time.Time
+			want            []string
+		}{
+			{"minted hours in the future", minted.Add(3 * time.Hour), expires.Add(3 * time.Hour),
+				[]string{field(s.minted) + " was minted at " + stampOf(minted.Add(3*time.Hour)) + ", in the future"}},
+			{"expires after the handoff", minted, handoffExpires.Add(2 * time.Hour),
+				[]string{field(s.expiry) + " expires at " + stampOf(handoffExpires.Add(2*time.Hour)) + ", " + s.expiryAfterHandoffs}},
+			{"expires before its mint", minted, minted.Add(-10 * time.Minute),
+				[]string{field(s.expiry) + " expires at " + stampOf(minted.Add(-10*time.Minute)) + ", before it was minted (" + stampOf(minted) + ")"}},
+		}
+		for _, tt := range tests {
+			c.rewriteManifest(s.slug, func(m map[string]any) {
+				r := m["surfaces"].(map[string]any)[s.name].(map[string]any)
+				r[s.minted], r[s.expiry] = stampOf(tt.minted), stampOf(tt.expires)
+			})
+			if code, _, stderr := c.run("gate", s.slug); code != 1 {
+				t.Errorf("%s, %s: gate exits %d, want 1 (refused):\n%s", s.name, tt.name, code, stderr)
+			} else {
+				for _, want := range append(tt.want, "cannot be trusted", "handoff revoke "+s.slug) {
+					if !strings.Contains(stderr, want) {
+						t.Errorf("%s, %s: the gate does not say %q:\n%s", s.name, tt.name, want, stderr)
+					}
+				}
+			}
+			c.rewriteManifest(s.slug, func(m map[string]any) {
+				clear(m)
+				if err := json.Unmarshal(b, &m); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		c.must(0, "gate", s.slug)
+	}
+}
+
+func parseStamp(t *testing.T, v any) time.Time {
+	t.Helper()
+	s, _ := v.(string)
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil || at.IsZero() {
+		t.Fatalf("a manifest time %v: %v", v, err)
+	}
+	return at
+}
+
+func stampOf(at time.Time) string { return at.UTC().Format(time.RFC3339) }

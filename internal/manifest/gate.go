@@ -49,19 +49,25 @@ type Dispatch struct {
 	// MaxTTL is the policy's max_ttl: the longest a handoff may live from
 	// the start of its TTL. Zero stands for the hard maximum, HardMaxTTL.
 	MaxTTL time.Duration
-	// Expiries are the expiring credentials the manifest records (a GitHub
-	// token, an identity's client secret), as their surfaces read them from
-	// their records.
+	// Expiries are the expiring or stamped credentials the manifest
+	// records (a GitHub token, an identity's client secret), as their
+	// surfaces read them from their records.
 	Expiries []Expiry
 }
 
-// Expiry is when one credential of a manifest expires, and the bounds its
-// surface sets on that expiry.
+// Expiry is when one credential of a manifest was minted and expires, as
+// its record says, and the bounds its surface sets on that expiry.
 type Expiry struct {
 	Surface string
 	// What names the credential in a message ("GitHub token").
 	What string
-	At   time.Time
+	// At is when the credential expires; zero when the record does not
+	// say.
+	At time.Time
+	// AtField and MintedField are the record's names for At and MintedAt
+	// ("token_expires_at", "minted_at"), for messages: "" when its surface
+	// does not say.
+	AtField, MintedField string
 	// Life is the longest life the credential's vendor gives it after its
 	// mint (GitHub's hour), for a credential whose vendor fixes its life:
 	// it may then outlive the handoff, by Life at most. Zero for a
@@ -115,7 +121,7 @@ func (m *Manifest) Admit(d Dispatch) error {
 		return fmt.Errorf("an apply is running for it or stopped part-way (%s is present): retry, or run handoff apply", JournalSecretName)
 	}
 	for _, e := range d.Expiries {
-		if !slices.Contains(m.KilledSurfaces(), e.Surface) && !now.Before(e.At) {
+		if !e.At.IsZero() && !slices.Contains(m.KilledSurfaces(), e.Surface) && !now.Before(e.At) {
 			return fmt.Errorf("its %s expired at %s: run handoff apply to refresh it", e.What, e.At.UTC().Format(time.RFC3339))
 		}
 	}
@@ -126,9 +132,11 @@ func (m *Manifest) Admit(d Dispatch) error {
 // that the gate does not take a manifest's word for how long it lives: its
 // times are not in the future of d.Now (ClockSkew aside); it expires no
 // later than d.MaxTTL after its TTL began (TTLStart); and each credential
-// of d.Expiries expires no later than the handoff does or, when its vendor
-// fixes its life, than that life after its mint, which lies within the
-// handoff's TTL. The error says what is wrong.
+// of d.Expiries (checkCredential) was minted within the handoff's life,
+// not in the future, and expires no earlier than its mint and no later
+// than the handoff does or, when its vendor fixes its life, than that life
+// after its mint. The error says what is wrong and, for a credential,
+// which field of which surface's record.
 func (m *Manifest) Consistent(d Dispatch) error {
 	maxTTL := d.MaxTTL
 	if maxTTL <= 0 {
@@ -157,30 +165,50 @@ func (m *Manifest) Consistent(d Dispatch) error {
 			stamp(m.ExpiresAt), hours(life), stamp(start), hours(maxTTL))
 	}
 	for _, e := range d.Expiries {
-		if e.At.IsZero() {
-			continue
+		if err := m.checkCredential(e, latest); err != nil {
+			return err
 		}
-		if e.Life <= 0 {
-			if e.At.After(m.ExpiresAt.Add(ClockSkew)) {
-				return fmt.Errorf("its %s expires at %s, after the handoff (%s)", e.What, stamp(e.At), stamp(m.ExpiresAt))
-			}
-			continue
+	}
+	return nil
+}
+
+// checkCredential checks the times e's record holds against m's (latest
+// is the gate's clock plus ClockSkew). The error starts with the field at
+// fault ("surfaces.cloudflare.minted_at: ") and quotes only times.
+func (m *Manifest) checkCredential(e Expiry, latest time.Time) error {
+	field := func(name string) string {
+		if name == "" {
+			return "surfaces." + e.Surface
 		}
-		minted, from := e.MintedAt, "minted"
-		if minted.IsZero() {
-			minted, from = m.UpdatedAt, "last written by apply"
-		}
+		return "surfaces." + e.Surface + "." + name
+	}
+	mintedField, from := field(e.MintedField), "minted"
+	minted := e.MintedAt
+	if minted.IsZero() && e.Life > 0 && !e.At.IsZero() {
+		// A fixed life is counted from the mint: without one, from the
+		// last time apply wrote the manifest, which bounds it.
+		minted, mintedField, from = m.UpdatedAt, "updated_at", "last written by apply"
+	}
+	if !minted.IsZero() {
 		switch {
 		case minted.After(latest):
-			return fmt.Errorf("its %s was minted at %s, in the future", e.What, stamp(minted))
+			return fmt.Errorf("%s: its %s was minted at %s, in the future", mintedField, e.What, stamp(minted))
 		case minted.Before(m.CreatedAt.Add(-ClockSkew)):
-			return fmt.Errorf("its %s was minted at %s, before the handoff was created (%s)", e.What, stamp(minted), stamp(m.CreatedAt))
+			return fmt.Errorf("%s: its %s was minted at %s, before the handoff was created (%s)", mintedField, e.What, stamp(minted), stamp(m.CreatedAt))
 		case minted.After(m.ExpiresAt):
-			return fmt.Errorf("its %s was minted at %s, after the handoff expired (%s)", e.What, stamp(minted), stamp(m.ExpiresAt))
-		case e.At.After(minted.Add(e.Life + ClockSkew)):
-			return fmt.Errorf("its %s expires at %s, more than the %s its vendor allows after it was %s (%s)",
-				e.What, stamp(e.At), hours(e.Life), from, stamp(minted))
+			return fmt.Errorf("%s: its %s was minted at %s, after the handoff expired (%s)", mintedField, e.What, stamp(minted), stamp(m.ExpiresAt))
 		}
+	}
+	atField := field(e.AtField)
+	switch {
+	case e.At.IsZero():
+	case !e.MintedAt.IsZero() && e.At.Before(e.MintedAt):
+		return fmt.Errorf("%s: its %s expires at %s, before it was minted (%s)", atField, e.What, stamp(e.At), stamp(e.MintedAt))
+	case e.Life <= 0 && e.At.After(m.ExpiresAt.Add(ClockSkew)):
+		return fmt.Errorf("%s: its %s expires at %s, after the handoff (%s)", atField, e.What, stamp(e.At), stamp(m.ExpiresAt))
+	case e.Life > 0 && e.At.After(minted.Add(e.Life+ClockSkew)):
+		return fmt.Errorf("%s: its %s expires at %s, more than the %s its vendor allows after it was %s (%s)",
+			atField, e.What, stamp(e.At), hours(e.Life), from, stamp(minted))
 	}
 	return nil
 }

@@ -58,6 +58,32 @@ type FixedLife interface {
 	Life(rec Record) (mintedAt time.Time, life time.Duration)
 }
 
+// Stamped is a surface whose record holds when its credential was minted
+// (or issued) and when it expires: Stamps returns those times with the
+// record's names for them, for the dispatch gate (Registry.Expiries,
+// manifest.Consistent). The gate refuses a record whose mint lies in the
+// future (manifest.ClockSkew aside), before the handoff was created or
+// after it expired, whose expiry lies before its mint, or after the
+// handoff's expiry (FixedLife: more than its life after the mint), naming
+// the surface and the field. Every surface whose record holds such a time
+// must have it, or the gate takes the record's word for it.
+type Stamped interface {
+	Stamps(rec Record) Stamps
+}
+
+// Stamps are the times a record holds; a zero time is one the record does
+// not say (a record that does not decode says none).
+type Stamps struct {
+	// Minted is when the credential was minted or issued; MintedField the
+	// record's JSON name for it ("minted_at", "issued_at").
+	Minted      time.Time
+	MintedField string
+	// Expires is when the credential expires; ExpiresField the record's
+	// JSON name for it ("token_expires_at").
+	Expires      time.Time
+	ExpiresField string
+}
+
 // Vanishing is a surface whose credential can be deleted out of band in a
 // way the live state shows (an identity deleted by hand): Vanished says
 // so, and why; the plan replaces the surface.

@@ -172,11 +172,12 @@ func Installed() *Registry {
 	return NewRegistry()
 }
 
-// Expiries are the expiring credentials m records, as their surfaces read
-// them (Expiring), for the dispatch gate: each with its surface's Title
-// (else "<surface> <noun>"), and the life its vendor fixes with the time
-// of its mint (FixedLife), so that the gate can check the expiry a record
-// claims.
+// Expiries are the expiring or stamped credentials m records, as their
+// surfaces read them (Expiring, Stamped), for the dispatch gate: each with
+// its surface's Title (else "<surface> <noun>"), the times its record
+// holds and their names in it (Stamped), and the life its vendor fixes
+// (FixedLife), so that the gate can check the times a record claims. A
+// record that holds no time is left out.
 func (r *Registry) Expiries(m *manifest.Manifest) []manifest.Expiry {
 	var out []manifest.Expiry
 	for _, name := range r.SortNames(m.Surfaces.Names()) {
@@ -184,20 +185,33 @@ func (r *Registry) Expiries(m *manifest.Manifest) []manifest.Expiry {
 		if !ok {
 			continue
 		}
-		e, ok := s.(Expiring)
-		if !ok {
-			continue
-		}
-		at, noun, _ := e.Expiry(m.Surfaces[name])
-		if at.IsZero() {
-			continue
-		}
-		x := manifest.Expiry{Surface: name, What: name + " " + noun, At: at}
-		if t, ok := s.(Titled); ok {
-			x.What = t.Title()
+		rec := m.Surfaces[name]
+		x, noun := manifest.Expiry{Surface: name}, "credential"
+		if e, ok := s.(Expiring); ok {
+			var n string
+			if x.At, n, _ = e.Expiry(rec); n != "" {
+				noun = n
+			}
 		}
 		if f, ok := s.(FixedLife); ok {
-			x.MintedAt, x.Life = f.Life(m.Surfaces[name])
+			x.MintedAt, x.Life = f.Life(rec)
+		}
+		if st, ok := s.(Stamped); ok {
+			ts := st.Stamps(rec)
+			if !ts.Expires.IsZero() {
+				x.At = ts.Expires
+			}
+			if !ts.Minted.IsZero() {
+				x.MintedAt = ts.Minted
+			}
+			x.AtField, x.MintedField = ts.ExpiresField, ts.MintedField
+		}
+		if x.At.IsZero() && x.MintedAt.IsZero() {
+			continue
+		}
+		x.What = name + " " + noun
+		if t, ok := s.(Titled); ok {
+			x.What = t.Title()
 		}
 		out = append(out, x)
 	}

@@ -118,6 +118,17 @@ func (s *Surface) Expiry(rec surface.Record) (time.Time, string, bool) {
 	return r.ExpiresAt, "session", true
 }
 
+var _ surface.Stamped = (*Surface)(nil)
+
+// Stamps are the session's issue and expiry, for the dispatch gate.
+func (s *Surface) Stamps(rec surface.Record) surface.Stamps {
+	st := surface.Stamps{MintedField: "issued_at", ExpiresField: "expires_at"}
+	if r := Decode(rec); r != nil {
+		st.Minted, st.Expires = r.IssuedAt, r.ExpiresAt
+	}
+	return st
+}
+
 // Title names the surface's credential in messages.
 func (s *Surface) Title() string { return "AWS session" }
 

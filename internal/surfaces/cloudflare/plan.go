@@ -158,6 +158,17 @@ func (s *Surface) Expiry(rec surface.Record) (time.Time, string, bool) {
 	return r.TokenExpiresAt, "token", early
 }
 
+var _ surface.Stamped = (*Surface)(nil)
+
+// Stamps are the token's mint and expiry, for the dispatch gate.
+func (s *Surface) Stamps(rec surface.Record) surface.Stamps {
+	st := surface.Stamps{MintedField: "minted_at", ExpiresField: "token_expires_at"}
+	if r := Decode(rec); r != nil {
+		st.Minted, st.Expires = r.MintedAt, r.TokenExpiresAt
+	}
+	return st
+}
+
 // Title names the surface's credential in messages.
 func (s *Surface) Title() string { return "Cloudflare API token" }
 

@@ -80,6 +80,17 @@ func (s *Surface) Life(rec surface.Record) (time.Time, time.Duration) {
 	return r.MintedAt, TokenLife
 }
 
+var _ surface.Stamped = (*Surface)(nil)
+
+// Stamps are the token's mint and expiry, for the dispatch gate.
+func (s *Surface) Stamps(rec surface.Record) surface.Stamps {
+	st := surface.Stamps{MintedField: "minted_at", ExpiresField: "token_expires_at"}
+	if r := Decode(rec); r != nil {
+		st.Minted, st.Expires = r.MintedAt, r.TokenExpiresAt
+	}
+	return st
+}
+
 // Title names the surface's credential in messages.
 func (s *Surface) Title() string { return "GitHub token" }
 

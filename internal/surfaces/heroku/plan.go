@@ -123,6 +123,17 @@ func (s *Surface) Expiry(rec surface.Record) (time.Time, string, bool) {
 	return r.ExpiresAt, "token", r.RefreshEarly
 }
 
+var _ surface.Stamped = (*Surface)(nil)
+
+// Stamps are the token's mint and expiry, for the dispatch gate.
+func (s *Surface) Stamps(rec surface.Record) surface.Stamps {
+	st := surface.Stamps{MintedField: "minted_at", ExpiresField: "expires_at"}
+	if r := Decode(rec); r != nil {
+		st.Minted, st.Expires = r.MintedAt, r.ExpiresAt
+	}
+	return st
+}
+
 // Title names the surface's credential in messages.
 func (s *Surface) Title() string { return "Heroku token" }
 

@@ -207,6 +207,18 @@ func (s *Surface) Expiry(rec surface.Record) (time.Time, string, bool) {
 	return r.ClientSecretExpiresAt, "client secret", false
 }
 
+var _ surface.Stamped = (*Surface)(nil)
+
+// Stamps are the client secret's expiry (its record says nothing of its
+// mint), for the dispatch gate.
+func (s *Surface) Stamps(rec surface.Record) surface.Stamps {
+	st := surface.Stamps{ExpiresField: "client_secret_expires_at"}
+	if r := Decode(rec); r != nil {
+		st.Expires = r.ClientSecretExpiresAt
+	}
+	return st
+}
+
 // Identities is the surface's live state: the Infisical identities whose
 // name starts with IdentityPrefix.
 type Identities struct {

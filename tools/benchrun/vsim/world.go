@@ -234,7 +234,7 @@ func (w *World) Run(ctx context.Context, o RunOptions) (r Run, err error) {
 			continue
 		}
 		for _, e := range reg.Expiries(m) {
-			if !e.At.Before(m.ExpiresAt) {
+			if e.At.IsZero() || !e.At.Before(m.ExpiresAt) {
 				continue // lives as long as the handoff: never refreshed
 			}
 			if at, ok := r.Expiries[slug]; !ok || e.At.Before(at) {
