@@ -31,8 +31,11 @@ build: deps
 # without it: they are sequential, and the race detector made them minutes.
 MATRIX_TESTS = TestCrashAtEveryStep|TestFailureAtEveryStepCompensates|TestInjectedFaultsAtEachRequest
 
+# GORACE=atexit_sleep_ms=0: a race-built program sleeps 1 s as it exits by
+# default; every test binary, and every program the tests build and run,
+# would spend it.
 test: fmt-check vet lint
-	$(GO) test -race -count=1 -timeout 15m ./...
+	GORACE=atexit_sleep_ms=0 $(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) test -count=1 -timeout 10m -run '^($(MATRIX_TESTS))$$' ./internal/apply
 
 vet:
