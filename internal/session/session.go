@@ -212,7 +212,8 @@ func (c *Context) Reveal(ctx context.Context, v Vault) error {
 	idName, okID := c.secretOf[infisical.EnvClientID]
 	secretName, okSecret := c.secretOf[infisical.EnvClientSecret]
 	if !okID || !okSecret {
-		return fmt.Errorf("handoff %s has no vault identity of its own to read its secrets with", c.Slug)
+		return fmt.Errorf("handoff %s has no vault identity of its own to read its secrets with: its spec has no infisical block, "+
+			"so nothing but the provisioner can read its folder; add the block to hand the agent its credentials as itself", c.Slug)
 	}
 	env, folder := c.place.Environment, c.place.Folder
 	id, err := v.Provisioner.GetSecret(ctx, env, folder, idName)

@@ -36,8 +36,10 @@ const (
 type releaseCreds map[string]string
 
 // releaseCredentials reads the release handoff's folder with the
-// provisioner (one listing), as `handoff env -reveal` gives them to the
-// agent, and adds every value to the scan.
+// provisioner (one listing) and adds every value to the scan. The release
+// spec has no infisical block, hence no identity of its own: `handoff exec`
+// and `env -reveal` refuse it, and an orchestrator reads its folder with
+// its own access, as the demo does here.
 func (d *demo) releaseCredentials(ctx context.Context) (releaseCreds, error) {
 	cfg, err := infisical.ConfigFromEnv(func(k string) string { return d.vars[k] }, infisical.Config{})
 	if err != nil {
