@@ -389,6 +389,12 @@ func (w *walker) entry(d *dirHandle, rel string, depth int, e fs.DirEntry, load 
 			}
 			found = w.walk(sub, se.rel, depth+1, load)
 			sub.close()
+		} else {
+			// Not searched: a spec moved there would be revoked unseen.
+			w.l.add(notLoaded(path, "Directory too deep to search",
+				"%s lies more than %d levels below %s/; handoff does not look inside, so a spec there would be revoked unseen. Move what it holds out of %s/.",
+				path, MaxSpecDepth, SpecsDir, SpecsDir))
+			found++
 		}
 		if looks {
 			w.l.add(notLoaded(path, "Directory named like a spec",

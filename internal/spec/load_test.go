@@ -187,7 +187,7 @@ func TestLoadDirReportsEveryEntryNotLoaded(t *testing.T) {
 		{"specs/mixed-task.Hcl.Json", "error", "Spec file name not in lower case"},
 		{"specs/notes.txt", "warning", "File ignored"},
 		{"specs/sub/moved-task.hcl", "error", "Spec in a sub-directory not loaded"},
-		{"specs/too", "warning", "Directory ignored"}, // deeper than spec.MaxSpecDepth: not searched
+		{"specs/too/deep/1/2/3/4/5/6/7", "error", "Directory too deep to search"}, // deeper than spec.MaxSpecDepth: not searched
 		{"specs/x.json", "warning", "File ignored"},
 	}
 	if got := short(dir, diags); !slices.Equal(got, want) {
