@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
@@ -34,6 +35,10 @@ type Surface struct {
 	// Client returns the provisioner's client; nil when AWS is not
 	// configured (parsing, policy and planning need none).
 	Client func() (*awsprov.Client, error)
+
+	// read are the roles read with a client (readRole): each once a run.
+	readMu sync.Mutex
+	read   map[*awsprov.Client]map[string]bool
 }
 
 // New returns the surface; client may be nil.

@@ -27,6 +27,16 @@
 // session policy. The session expires within the hour, so the surface is
 // Expiring: it is minted again ahead of expiry, like a GitHub token.
 //
+// # Checked before minting
+//
+// A plan that would mint a session (create, replace, refresh) reads each
+// distinct role once with the provisioner's credentials (CheckPlanLive:
+// iam:GetRole, which apply makes anyway), so that credentials AWS refuses
+// or a role the provisioner cannot read fail the plan, not the apply. A
+// plan with no AWS identity at all (a pull request's plan job) warns
+// instead; apply reads the role again before anything of a handoff is made
+// (CheckMint), once per role a run.
+//
 // # Revoking
 //
 // STS cannot end one session. Each role holds an inline policy,

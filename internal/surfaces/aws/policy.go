@@ -409,5 +409,8 @@ func (s *Surface) Checks() surface.Checks {
 			"AWS session policy: no *, service:* or NotAction allow, within STS's 2,048 characters and packed size; sessions of 15m to 1h",
 		},
 		Settings: "AWS roles, SSM paths, S3 prefixes and SQS queues",
+		Plan: []string{
+			"the provisioner's AWS credentials read each role a session is about to be minted of (iam:GetRole, one request per role)",
+		},
 	}
 }
