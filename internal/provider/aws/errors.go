@@ -76,8 +76,17 @@ func (e *Error) Unwrap() []error {
 
 var keyIDRe = regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{12,}\b`)
 
-// scrub masks access key ids in a message from AWS.
-func scrub(s string) string { return keyIDRe.ReplaceAllString(s, "$1…") }
+// scrub keeps the first line of a message from AWS and masks the access
+// key ids in it. A SignatureDoesNotMatch of some services goes on with the
+// canonical request AWS expected, whose signed headers include
+// X-Amz-Security-Token: the session token, a secret. The first line says
+// what went wrong.
+func scrub(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = strings.TrimSpace(s[:i]) + " […]"
+	}
+	return keyIDRe.ReplaceAllString(s, "$1…")
+}
 
 // translate turns an SDK error into an *Error for a person. op is what
 // handoff was doing ("assume role", "write revocation policy").

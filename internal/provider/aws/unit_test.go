@@ -125,3 +125,22 @@ func TestRoleNameAndEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestScrubKeepsNoSigningMaterial: AWS's text is cut to its first line (a
+// SignatureDoesNotMatch may go on with the canonical request, session
+// token included) and access key ids are masked.
+func TestScrubKeepsNoSigningMaterial(t *testing.T) {
+	const token = "IQoJb3JpZ2luX2VjEXAMPLEsessiontoken0123456789"
+	for _, tc := range []struct{ in, want string }{
+		{"SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided.\n\n" +
+			"The Canonical String for this request should have been\n'POST\n/\n\nhost:ssm.us-east-1.amazonaws.com\nx-amz-security-token:" + token + "\n'",
+			"SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided. […]"},
+		{"InvalidClientTokenId: The security token included in the request is invalid: AKIAIOSFODNN7EXAMPLE",
+			"InvalidClientTokenId: The security token included in the request is invalid: AKIA…"},
+		{"AccessDenied: not authorized\r\nASIAIOSFODNN7EXAMPLE " + token, "AccessDenied: not authorized […]"},
+	} {
+		if got := scrub(tc.in); got != tc.want || strings.Contains(got, token) {
+			t.Errorf("scrub(%.60q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
