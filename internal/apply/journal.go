@@ -67,6 +67,9 @@ func PendingMints(live *state.Live, now time.Time) []Flag {
 			// manifest, and its flags are in the manifest's history.
 			if j := h.Journal; j != nil && !j.Settled() {
 				for _, f := range j.InFlight {
+					if f.Undone {
+						continue
+					}
 					by := f.At.Add(time.Hour)
 					if t, err := time.Parse(time.RFC3339, f.IDs["expires_by"]); err == nil {
 						by = t

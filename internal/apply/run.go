@@ -206,6 +206,8 @@ func (r *run) execute(ctx context.Context) (err error) {
 		// commit. The journal stays for the next apply.
 		if cerr := r.compensate(ctx); cerr != nil {
 			err = fmt.Errorf("%w; undoing what was minted failed too: %v (the next apply revokes it from the journal)", err, cerr)
+		} else {
+			r.markUndone(ctx)
 		}
 	}()
 
@@ -341,6 +343,44 @@ func (r *run) deleteJournal(ctx context.Context) error {
 	return nil
 }
 
+// markUndone records in the journal, once compensate has revoked what
+// this run minted, that its in-flight steps whose product came back, or
+// that it stopped before, are undone, so that the next apply does not flag
+// them as credentials nobody can revoke. A step whose call failed keeps
+// its entry: what it may have minted is unknown. Best effort: when the journal is no longer the one
+// this run wrote, or the write fails, the next apply flags them as before.
+func (r *run) markUndone(ctx context.Context) {
+	if r.journal == nil || r.jver == 0 || r.journalKept != "" || len(r.journal.InFlight) == 0 {
+		return
+	}
+	returned := map[string]bool{}
+	for _, d := range r.minted {
+		returned[d.w.s.Name()] = true
+	}
+	changed := false
+	for i := range r.journal.InFlight {
+		switch f := &r.journal.InFlight[i]; {
+		case f.Undone:
+			changed = true // stopped before its step (surfaceStep)
+		case returned[f.Surface]:
+			f.Undone, changed = true, true
+		}
+	}
+	if !changed {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	sec, err := r.a.deps.Vault.GetSecret(ctx, r.env, r.folder, state.JournalSecretName)
+	sec.Value = ""
+	if err != nil || sec.Version != r.jver {
+		return
+	}
+	if sec, err = r.a.deps.Vault.UpdateSecret(ctx, r.env, r.folder, state.JournalSecretName, marshalJournal(r.journal)); err == nil {
+		r.jver = sec.Version
+	}
+}
+
 // stopped returns a surface's error, as the crash when the run crashed.
 func (r *run) stopped(err error) error {
 	if r.a.crashed.Load() {
@@ -468,6 +508,13 @@ func (r *run) surfaceStep(ctx context.Context, w work, name string, ids map[stri
 		}
 		r.jver = sec.Version
 		r.fenceNext = true // right before the mint
+		if err := r.step(ctx, name); err != nil {
+			// Stopped before the step (a fail point, a kill, a lapsed
+			// lease): nothing was minted, unless the process dies here.
+			r.journal.InFlight[len(r.journal.InFlight)-1].Undone = !r.a.crashed.Load()
+			return err
+		}
+		return nil
 	}
 	return r.step(ctx, name)
 }
@@ -504,6 +551,9 @@ func (r *run) readOldJournal(ctx context.Context) error {
 	}
 	r.addFlags(j.Flags...)
 	for _, f := range j.InFlight {
+		if f.Undone {
+			continue
+		}
 		reached, err := r.reachedVault(ctx, f)
 		if err != nil {
 			return err

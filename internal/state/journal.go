@@ -74,6 +74,10 @@ type InFlight struct {
 	Secret          string            `json:"secret,omitempty"`
 	PrevFingerprint string            `json:"prev_fingerprint,omitempty"`
 	IDs             map[string]string `json:"ids,omitempty"`
+	// Undone says the run that took the step got its product back and
+	// revoked it as it failed (its compensation): nothing of it is left
+	// for anyone to revoke.
+	Undone bool `json:"undone,omitempty"`
 }
 
 // JournalOpRevoke is the Operation of a revocation under way: found beside
