@@ -224,11 +224,11 @@ func TestGateChecksEverySurfacesTimes(t *testing.T) {
 			want            []string
 		}{
 			{"minted hours in the future", minted.Add(3 * time.Hour), expires.Add(3 * time.Hour),
-				[]string{field(s.minted) + " was minted at " + stampOf(minted.Add(3*time.Hour)) + ", in the future"}},
+				[]string{field(s.minted) + " was " + strings.TrimSuffix(s.minted, "_at") + " at " + stampOf(minted.Add(3*time.Hour)) + ", in the future"}},
 			{"expires after the handoff", minted, handoffExpires.Add(2 * time.Hour),
 				[]string{field(s.expiry) + " expires at " + stampOf(handoffExpires.Add(2*time.Hour)) + ", " + s.expiryAfterHandoffs}},
 			{"expires before its mint", minted, minted.Add(-10 * time.Minute),
-				[]string{field(s.expiry) + " expires at " + stampOf(minted.Add(-10*time.Minute)) + ", before it was minted (" + stampOf(minted) + ")"}},
+				[]string{field(s.expiry) + " expires at " + stampOf(minted.Add(-10*time.Minute)) + ", before it was " + strings.TrimSuffix(s.minted, "_at") + " (" + stampOf(minted) + ")"}},
 		}
 		for _, tt := range tests {
 			c.rewriteManifest(s.slug, func(m map[string]any) {

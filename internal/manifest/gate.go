@@ -3,6 +3,7 @@ package manifest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -182,7 +183,11 @@ func (m *Manifest) checkCredential(e Expiry, latest time.Time) error {
 		}
 		return "surfaces." + e.Surface + "." + name
 	}
-	mintedField, from := field(e.MintedField), "minted"
+	verb := "minted"
+	if strings.HasPrefix(e.MintedField, "issued") {
+		verb = "issued" // an STS session is issued
+	}
+	mintedField, from := field(e.MintedField), verb
 	minted := e.MintedAt
 	if minted.IsZero() && e.Life > 0 && !e.At.IsZero() {
 		// A fixed life is counted from the mint: without one, from the
@@ -192,18 +197,18 @@ func (m *Manifest) checkCredential(e Expiry, latest time.Time) error {
 	if !minted.IsZero() {
 		switch {
 		case minted.After(latest):
-			return fmt.Errorf("%s: its %s was minted at %s, in the future", mintedField, e.What, stamp(minted))
+			return fmt.Errorf("%s: its %s was %s at %s, in the future", mintedField, e.What, verb, stamp(minted))
 		case minted.Before(m.CreatedAt.Add(-ClockSkew)):
-			return fmt.Errorf("%s: its %s was minted at %s, before the handoff was created (%s)", mintedField, e.What, stamp(minted), stamp(m.CreatedAt))
+			return fmt.Errorf("%s: its %s was %s at %s, before the handoff was created (%s)", mintedField, e.What, verb, stamp(minted), stamp(m.CreatedAt))
 		case minted.After(m.ExpiresAt):
-			return fmt.Errorf("%s: its %s was minted at %s, after the handoff expired (%s)", mintedField, e.What, stamp(minted), stamp(m.ExpiresAt))
+			return fmt.Errorf("%s: its %s was %s at %s, after the handoff expired (%s)", mintedField, e.What, verb, stamp(minted), stamp(m.ExpiresAt))
 		}
 	}
 	atField := field(e.AtField)
 	switch {
 	case e.At.IsZero():
 	case !e.MintedAt.IsZero() && e.At.Before(e.MintedAt):
-		return fmt.Errorf("%s: its %s expires at %s, before it was minted (%s)", atField, e.What, stamp(e.At), stamp(e.MintedAt))
+		return fmt.Errorf("%s: its %s expires at %s, before it was %s (%s)", atField, e.What, stamp(e.At), verb, stamp(e.MintedAt))
 	case e.Life <= 0 && e.At.After(m.ExpiresAt.Add(ClockSkew)):
 		return fmt.Errorf("%s: its %s expires at %s, after the handoff (%s)", atField, e.What, stamp(e.At), stamp(m.ExpiresAt))
 	case e.Life > 0 && e.At.After(minted.Add(e.Life+ClockSkew)):

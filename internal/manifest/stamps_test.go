@@ -30,6 +30,15 @@ type stamped struct {
 	put                      func(t *testing.T, m *manifest.Manifest, minted, expires time.Time)
 }
 
+// verb is how the gate says the credential came to be: an STS session is
+// issued, a token minted.
+func (s stamped) verb() string {
+	if s.mintedField == "issued_at" {
+		return "issued"
+	}
+	return "minted"
+}
+
 func putRecord(t *testing.T, m *manifest.Manifest, name string, rec any) {
 	t.Helper()
 	if err := m.Surfaces.Put(name, rec); err != nil {
@@ -77,15 +86,15 @@ func TestAdmitChecksEverySurfacesTimes(t *testing.T) {
 			{"minted a little ahead (another machine's clock)", at(now.Add(2 * time.Minute)), at(expiry), nil},
 			{"a record that does not say when it was minted", at(time.Time{}), at(expiry), nil},
 			{"minted in the future, within the handoff", at(now.Add(40 * time.Minute)), at(now.Add(50 * time.Minute)),
-				[]string{field(s.mintedField) + ": its " + s.title + " was minted at 2026-06-21T10:40:00Z, in the future"}},
+				[]string{field(s.mintedField) + ": its " + s.title + " was " + s.verb() + " at 2026-06-21T10:40:00Z, in the future"}},
 			{"minted hours in the future", at(now.Add(3 * time.Hour)), at(now.Add(3*time.Hour + 30*time.Minute)),
-				[]string{field(s.mintedField) + ": its " + s.title + " was minted at 2026-06-21T13:00:00Z, in the future"}},
+				[]string{field(s.mintedField) + ": its " + s.title + " was " + s.verb() + " at 2026-06-21T13:00:00Z, in the future"}},
 			{"minted before the handoff was created", func(m *manifest.Manifest) time.Time { return m.CreatedAt.Add(-time.Hour) }, at(expiry),
-				[]string{field(s.mintedField) + ": its " + s.title + " was minted at 2026-06-21T07:00:00Z, before the handoff was created"}},
+				[]string{field(s.mintedField) + ": its " + s.title + " was " + s.verb() + " at 2026-06-21T07:00:00Z, before the handoff was created"}},
 			{"expires after the handoff", at(mint), func(m *manifest.Manifest) time.Time { return m.ExpiresAt.Add(2 * time.Hour) },
 				[]string{field(s.expireField) + ": its " + s.title + " expires at 2026-06-21T13:00:00Z"}},
 			{"expires before it was minted", at(mint), at(mint.Add(-10 * time.Minute)),
-				[]string{field(s.expireField) + ": its " + s.title + " expires at 2026-06-21T09:20:00Z, before it was minted (2026-06-21T09:30:00Z)"}},
+				[]string{field(s.expireField) + ": its " + s.title + " expires at 2026-06-21T09:20:00Z, before it was " + s.verb() + " (2026-06-21T09:30:00Z)"}},
 		}
 		for _, tt := range tests {
 			t.Run(s.name+"/"+tt.name, func(t *testing.T) {
