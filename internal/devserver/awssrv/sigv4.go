@@ -166,7 +166,7 @@ func (s *Server) authenticate(c *call) *apiError {
 	}
 	if strings.Join(a.signedHeaders, ";") != wantSigned ||
 		subtle.ConstantTimeCompare([]byte(a.signature), []byte(want)) != 1 {
-		return errSignature(signatureMismatch)
+		return errSignature(signatureMismatch + expected(r, a, payloadHash, signingTime))
 	}
 	c.caller = caller
 	return nil
@@ -207,4 +207,28 @@ func resign(r *http.Request, a authHeader, secret, payloadHash string, signingTi
 	hs := append([]string(nil), got.signedHeaders...)
 	sort.Strings(hs)
 	return got.signature, strings.Join(hs, ";"), nil
+}
+
+// expected is what AWS appends to a signature mismatch: the canonical
+// request and the string to sign it expected. The canonical request holds
+// every signed header's value, X-Amz-Security-Token included: a session
+// token, which a client must never repeat (the SDK signs it).
+func expected(r *http.Request, a authHeader, payloadHash string, signingTime time.Time) string {
+	var canon strings.Builder
+	path := r.URL.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	fmt.Fprintf(&canon, "%s\n%s\n%s\n", r.Method, path, r.URL.Query().Encode())
+	for _, h := range a.signedHeaders {
+		v := r.Header.Get(h)
+		if h == "host" {
+			v = r.Host
+		}
+		fmt.Fprintf(&canon, "%s:%s\n", h, strings.Join(strings.Fields(v), " "))
+	}
+	fmt.Fprintf(&canon, "\n%s\n%s", strings.Join(a.signedHeaders, ";"), payloadHash)
+	sum := sha256.Sum256([]byte(canon.String()))
+	return fmt.Sprintf("\n\nThe Canonical String for this request should have been\n'%s'\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n%s\n%s\n%s'\n",
+		canon.String(), signingTime.UTC().Format(amzDateFmt), strings.Join(a.scope, "/"), hex.EncodeToString(sum[:]))
 }

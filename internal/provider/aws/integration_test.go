@@ -378,3 +378,31 @@ func TestRevocationOverTheRoleAggregateLimit(t *testing.T) {
 		t.Fatalf("DenySessions over the aggregate = %v", err)
 	}
 }
+
+// TestSignatureMismatchNeverRepeatsTheSessionToken: AWS answers a
+// signature mismatch with the canonical request it expected, whose signed
+// headers include X-Amz-Security-Token; the local server does too. The
+// client's error keeps AWS's first line and never the session token.
+func TestSignatureMismatchNeverRepeatsTheSessionToken(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sess := e.mint("mq-20260621")
+	e.secrets = append(e.secrets, sess.SecretAccessKey, sess.SessionToken)
+	wrong := credentials.NewStaticCredentialsProvider(sess.AccessKeyID, "not-the-session-secret", sess.SessionToken)
+
+	// What the server says, read with the SDK alone: the token is in it.
+	_, raw := e.ssmAs(Credentials{AccessKeyID: sess.AccessKeyID, SecretAccessKey: "not-the-session-secret", SessionToken: sess.SessionToken}).
+		GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String("/raxx/mq-20260621/x")})
+	if raw == nil || !strings.Contains(raw.Error(), "x-amz-security-token:"+sess.SessionToken) {
+		t.Fatalf("the server's answer does not repeat the canonical request: %v", raw)
+	}
+
+	_, err := e.newClient(wrong).CallerIdentity(ctx)
+	if err == nil || !strings.Contains(err.Error(), "SignatureDoesNotMatch: The request signature we calculated does not match") {
+		t.Fatalf("CallerIdentity with a wrong session secret = %v", err)
+	}
+	e.noSecrets(err)
+	if strings.Contains(err.Error(), "Canonical String") {
+		t.Errorf("the error keeps AWS's canonical request: %v", err)
+	}
+}
