@@ -155,14 +155,13 @@ func (l *Language) ParseConfig(filename string, src []byte) (*Config, hcl.Diagno
 // parseSyntax parses src as HCL JSON when filename ends in ".json" and as
 // native HCL otherwise.
 func parseSyntax(filename string, src []byte) (*hcl.File, hcl.Diagnostics) {
-	if d := checkShape(filename, src); d != nil {
-		return nil, hcl.Diagnostics{d}
-	}
 	var f *hcl.File
-	var diags hcl.Diagnostics
-	if strings.HasSuffix(filename, ".json") {
+	diags := checkShape(filename, src)
+	switch {
+	case diags.HasErrors():
+	case strings.HasSuffix(filename, ".json"):
 		f, diags = json.Parse(src, filename)
-	} else {
+	default:
 		f, diags = hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	}
 	for _, d := range diags {

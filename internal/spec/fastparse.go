@@ -164,6 +164,9 @@ func fastLex(src []byte) ([]fastTok, bool) {
 			if j < len(src) && (src[j] == '.' || src[j] == 'e' || src[j] == 'E' || identByte(src[j])) {
 				return nil, false
 			}
+			if j-i > MaxNumberLength {
+				return nil, false // checkShape refuses it (parseSyntax)
+			}
 			emit(tNumber, j)
 			i = j
 		case identStart(c):

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -12,28 +13,47 @@ import (
 // values: blocks a few levels deep, lists and maps of strings, no operator
 // at all. HCL's parser takes time and memory that grow much faster than
 // the file with nesting and operator chains (64 KiB of nested parentheses
-// took 13 s and 320 MB), so a file beyond these bounds is refused before it
-// is parsed, with one diagnostic where it passes them.
+// took 13 s and 320 MB), and a number such as 1e10000000 takes half a
+// minute to become the string an attribute wants; so a file beyond these
+// bounds is refused before it is parsed, with one diagnostic where it
+// passes them.
 const (
 	// MaxNesting is the deepest nesting of blocks, lists, maps,
-	// parentheses and template sequences ("${", "%{") in a file.
+	// parentheses, template sequences ("${", "%{") and heredocs in a file.
 	MaxNesting = 32
 	// MaxOperators is the most operators (arithmetic, comparison, logical,
 	// conditional) in a file.
 	MaxOperators = 64
+	// MaxNumberLength is the longest number literal, in characters.
+	MaxNumberLength = 32
 )
 
 // checkShape returns nil when src, a native-syntax or JSON HCL file, stays
-// within MaxNesting and MaxOperators, else one error diagnostic at the
-// first token past a bound. It lexes the file (linear in its size) and
-// never quotes it.
-func checkShape(filename string, src []byte) *hcl.Diagnostic {
+// within MaxNesting, MaxOperators and MaxNumberLength, else one error
+// diagnostic at the first token past a bound. It lexes the file (linear in
+// its size) and never quotes it. A native-syntax file past a bound that
+// the lexer cannot read either gets the lexer's own errors instead.
+func checkShape(filename string, src []byte) hcl.Diagnostics {
 	s := shape{filename: filename}
 	if strings.HasSuffix(filename, ".json") {
-		return s.json(src)
+		return one(s.json(src))
 	}
-	toks, _ := hclsyntax.LexConfig(src, filename, hcl.InitialPos)
-	return s.tokens(toks)
+	toks, lexDiags := hclsyntax.LexConfig(src, filename, hcl.InitialPos)
+	d := s.tokens(toks)
+	if d != nil && lexDiags.HasErrors() {
+		// What the lexer could not read (an unterminated comment lexes as
+		// slashes and stars) explains the file better than the bound.
+		return lexDiags
+	}
+	return one(d)
+}
+
+// one is d as diagnostics: none when d is nil.
+func one(d *hcl.Diagnostic) hcl.Diagnostics {
+	if d == nil {
+		return nil
+	}
+	return hcl.Diagnostics{d}
 }
 
 // shape counts a file's nesting and operators as it is walked.
@@ -47,12 +67,17 @@ func (s *shape) tokens(toks hclsyntax.Tokens) *hcl.Diagnostic {
 	for _, t := range toks {
 		switch t.Type {
 		case hclsyntax.TokenOParen, hclsyntax.TokenOBrack, hclsyntax.TokenOBrace,
-			hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl:
+			hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl, hclsyntax.TokenOHeredoc:
 			if d := s.open(t.Range.Start); d != nil {
 				return d
 			}
-		case hclsyntax.TokenCParen, hclsyntax.TokenCBrack, hclsyntax.TokenCBrace, hclsyntax.TokenTemplateSeqEnd:
+		case hclsyntax.TokenCParen, hclsyntax.TokenCBrack, hclsyntax.TokenCBrace, hclsyntax.TokenTemplateSeqEnd,
+			hclsyntax.TokenCHeredoc:
 			s.depth = max(s.depth-1, 0)
+		case hclsyntax.TokenNumberLit:
+			if d := s.number(t.Bytes, t.Range.Start); d != nil {
+				return d
+			}
 		case hclsyntax.TokenPlus, hclsyntax.TokenMinus, hclsyntax.TokenStar, hclsyntax.TokenSlash, hclsyntax.TokenPercent,
 			hclsyntax.TokenAnd, hclsyntax.TokenOr, hclsyntax.TokenBang,
 			hclsyntax.TokenEqualOp, hclsyntax.TokenNotEqual, hclsyntax.TokenLessThan, hclsyntax.TokenLessThanEq,
@@ -74,17 +99,34 @@ func (s *shape) open(at hcl.Pos) *hcl.Diagnostic {
 		return nil
 	}
 	return s.diagnostic(at, "Nested too deeply",
-		"%s nests blocks, lists, maps, parentheses or template sequences more than %d deep at line %d, column %d. "+
+		"%s nests blocks, lists, maps, parentheses, template sequences or heredocs more than %d deep at line %d, column %d. "+
 			"A spec holds literal values a few levels deep: write them out flatter.", MaxNesting)
 }
 
-// json walks a JSON file: its arrays and objects, and the templates of its
-// strings, which HCL parses when it evaluates them. It keeps the position
-// as it goes, so that the walk stays linear in the file.
+// number refuses a number literal longer than MaxNumberLength, or whose
+// exponent has more than two digits: 1e10000000 is ten million digits
+// long as the string an attribute wants.
+func (s *shape) number(lit []byte, at hcl.Pos) *hcl.Diagnostic {
+	exp := 0 // the digits of its exponent
+	if i := bytes.IndexAny(lit, "eE"); i >= 0 {
+		exp = len(bytes.TrimLeft(lit[i+1:], "+-"))
+	}
+	if len(lit) <= MaxNumberLength && exp <= 2 {
+		return nil
+	}
+	return s.diagnostic(at, "Number too long",
+		"%s holds a number of more than %d characters, or with an exponent of more than two digits, at line %d, column %d. "+
+			"A spec's numbers are small (a card number, a count): write it as a string if it is an identifier.", MaxNumberLength)
+}
+
+// json walks a JSON file's arrays, objects and numbers, keeping the
+// position as it goes, so that the walk stays linear in the file. Its
+// strings are not templates: specs are decoded without an evaluation
+// context, in which HCL takes a JSON string literally.
 func (s *shape) json(src []byte) *hcl.Diagnostic {
 	pos := hcl.Pos{Line: 1, Column: 1}
-	inString, escaped, template := false, false, false
-	var strStart hcl.Pos
+	inString, escaped := false, false
+	numStart, numPos := -1, hcl.Pos{}
 	for i, c := range src {
 		at := pos
 		pos.Byte = i + 1
@@ -94,6 +136,16 @@ func (s *shape) json(src []byte) *hcl.Diagnostic {
 		case c&0xC0 != 0x80: // the first byte of a character
 			pos.Column++
 		}
+		number := !inString && (c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' || (c >= '0' && c <= '9'))
+		switch {
+		case number && numStart < 0:
+			numStart, numPos = i, at
+		case !number && numStart >= 0:
+			if d := s.number(src[numStart:i], numPos); d != nil {
+				return d
+			}
+			numStart = -1
+		}
 		switch {
 		case inString && escaped:
 			escaped = false
@@ -101,18 +153,9 @@ func (s *shape) json(src []byte) *hcl.Diagnostic {
 			escaped = true
 		case inString && c == '"':
 			inString = false
-			if template {
-				toks, _ := hclsyntax.LexTemplate(src[strStart.Byte:i], s.filename, strStart)
-				if d := s.tokens(toks); d != nil {
-					return d
-				}
-			}
 		case inString:
-			if (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == '{' {
-				template = true
-			}
 		case c == '"':
-			inString, template, strStart = true, false, pos
+			inString = true
 		case c == '[' || c == '{':
 			if d := s.open(at); d != nil {
 				return d
@@ -120,6 +163,9 @@ func (s *shape) json(src []byte) *hcl.Diagnostic {
 		case c == ']' || c == '}':
 			s.depth = max(s.depth-1, 0)
 		}
+	}
+	if numStart >= 0 {
+		return s.number(src[numStart:], numPos)
 	}
 	return nil
 }

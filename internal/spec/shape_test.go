@@ -40,7 +40,11 @@ func TestHostileExpressionsAreRefusedBeforeParsing(t *testing.T) {
 		{"negation", strings.Repeat("!", n) + "true", "Too many operators", 17 + spec.MaxOperators},
 		{"sums", chain("+", n), "Too many operators", 17 + 4*spec.MaxOperators + 2},
 		{"conditionals", strings.Repeat("true ? 1 : ", n/12) + "1", "Too many operators", 17 + 11*spec.MaxOperators + 5},
+		{"a number with a huge exponent", "1e10000000", "Number too long", 17},
+		{"a number of many digits", strings.Repeat("9", 100), "Number too long", 17},
 		{"nesting at the bound", strings.Repeat("[", deepest) + strings.Repeat("]", deepest), "", 0},
+		{"a number at the bound", strings.Repeat("9", spec.MaxNumberLength), "", 0},
+		{"a JSON-looking string in a spec", `"${` + strings.Repeat("(", 10) + "1" + strings.Repeat(")", 10) + `}"`, "", 0},
 		{"operators at the bound", chain("+", spec.MaxOperators), "", 0},
 	}
 	for _, tt := range tests {
@@ -76,7 +80,7 @@ func TestHostileExpressionsAreRefusedBeforeParsing(t *testing.T) {
 				if want := fmt.Sprintf("%s:2,%d-%d", file, tt.col, tt.col); where != want {
 					t.Errorf("%s: at %s, want %s", file, where, want)
 				}
-				if strings.Contains(diags, tt.expr[:40]) {
+				if strings.Contains(diags, tt.expr[:min(40, len(tt.expr))]) {
 					t.Errorf("%s: the diagnostic quotes the file: %.200s", file, diags)
 				}
 			}
@@ -84,15 +88,17 @@ func TestHostileExpressionsAreRefusedBeforeParsing(t *testing.T) {
 	}
 }
 
-// TestHostileJSONIsRefusedBeforeParsing: a JSON spec's nesting, and the
-// templates inside its strings (HCL parses them when it evaluates them),
-// are bounded as native syntax is.
+// TestHostileJSONIsRefusedBeforeParsing: a JSON spec's nesting and numbers
+// are bounded as native syntax is. (Its strings are not templates: specs
+// are decoded without an evaluation context, so a "${" in a JSON string is
+// literal text, and a template there is refused by nothing.)
 func TestHostileJSONIsRefusedBeforeParsing(t *testing.T) {
 	for _, tt := range []struct{ name, value, summary string }{
 		{"arrays", strings.Repeat("[", 30_000) + strings.Repeat("]", 30_000), "Nested too deeply"},
-		{"a template", `"` + strings.Repeat("${(", 10_000) + "1" + strings.Repeat(")}", 10_000) + `"`, "Nested too deeply"},
-		{"a template with operators", `"${` + strings.Repeat("1+", 1000) + `1}"`, "Too many operators"},
-		{"an escaped quote before a template", `"\"${` + strings.Repeat("1+", 1000) + `1}"`, "Too many operators"},
+		{"objects", strings.Repeat(`{"a":`, 30_000) + "1" + strings.Repeat("}", 30_000), "Nested too deeply"},
+		{"a number with a huge exponent", "1e100000000", "Number too long"},
+		{"a number of many digits", strings.Repeat("9", 100), "Number too long"},
+		{"a number at the end of the file", strings.Repeat("9", 100) + "}}}" + strings.Repeat("9", 100), "Number too long"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src := `{"handoff": {"x-20260621": {"description": ` + tt.value + `}}}`

@@ -374,7 +374,8 @@ Rules that hold everywhere:
   (never a link, device or pipe) of at most ` + kib(spec.MaxFileSize) + `; ` + "`specs/`" + ` must
   exist and hold at most ` + thousands(spec.MaxSpecEntries) + ` entries, ` + mib(spec.MaxSpecBytes) + ` of spec files in all and
   ` + mib(spec.MaxParsedBytes) + ` once parsed; a file nests blocks, lists, maps, parentheses and
-  template sequences at most ` + fmt.Sprint(spec.MaxNesting) + ` deep and holds at most ` + fmt.Sprint(spec.MaxOperators) + ` operators. Past a
+  template sequences at most ` + fmt.Sprint(spec.MaxNesting) + ` deep, holds at most ` + fmt.Sprint(spec.MaxOperators) + ` operators, and no number
+  of more than ` + fmt.Sprint(spec.MaxNumberLength) + ` characters or with an exponent of more than two digits. Past a
   bound, one error says which, and nothing is applied. The commands about
   given handoffs (` + "`revoke`, `gate`, `env`, `verify SLUG`" + `) read no other spec.
 - The parser checks structure and types only; ` + "`handoff validate`" + ` then checks the
