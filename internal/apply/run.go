@@ -58,13 +58,17 @@ type run struct {
 	journal    *state.Journal
 	// jver is the version of the journal as this run last wrote it (0:
 	// not written by this run).
-	jver    int
-	comps   []func(context.Context) error
-	minted  []done
-	written []string
-	deleted map[string]bool
-	events  []manifest.Event
-	flags   []string
+	jver   int
+	comps  []func(context.Context) error
+	minted []done
+	// mintsBack are the surfaces whose mint (Create or Refresh, not a
+	// regrant) came back with its product and a way to undo it: what
+	// their in-flight journal entries name, compensate revokes.
+	mintsBack map[string]bool
+	written   []string
+	deleted   map[string]bool
+	events    []manifest.Event
+	flags     []string
 
 	// fence checks, before each step of an apply's run, that nobody wrote
 	// the manifest since mver (nil: not fenced).
@@ -101,7 +105,7 @@ type run struct {
 
 func newRun(a *applier, p *plan.Plan, ph *plan.Handoff, live *state.Live, h *spec.Handoff) *run {
 	r := &run{a: a, p: p, ph: ph, op: ph.Operation, live: live, h: h, slug: ph.Slug, env: a.cfg.Environment,
-		folder: a.cfg.Root + "/" + ph.Slug, now: a.now().UTC(), deleted: map[string]bool{}}
+		folder: a.cfg.Root + "/" + ph.Slug, now: a.now().UTC(), deleted: map[string]bool{}, mintsBack: map[string]bool{}}
 	if r.op == nil {
 		r.op = &plan.Operation{}
 	}
@@ -207,7 +211,7 @@ func (r *run) execute(ctx context.Context) (err error) {
 		if cerr := r.compensate(ctx); cerr != nil {
 			err = fmt.Errorf("%w; undoing what was minted failed too: %v (the next apply revokes it from the journal)", err, cerr)
 		} else {
-			r.markUndone(ctx)
+			r.markUndone(ctx, err)
 		}
 	}()
 
@@ -286,6 +290,9 @@ func (r *run) execute(ctx context.Context) (err error) {
 			return r.stopped(err)
 		}
 		r.minted = append(r.minted, done{w: w, res: res})
+		if res.Compensate != nil {
+			r.mintsBack[w.s.Name()] = true
+		}
 	}
 	r.fenceNext = true
 	if err := r.commit(ctx); err != nil {
@@ -349,14 +356,22 @@ func (r *run) deleteJournal(ctx context.Context) error {
 // them as credentials nobody can revoke. A step whose call failed keeps
 // its entry: what it may have minted is unknown. Best effort: when the journal is no longer the one
 // this run wrote, or the write fails, the next apply flags them as before.
-func (r *run) markUndone(ctx context.Context) {
-	if r.journal == nil || r.jver == 0 || r.journalKept != "" || len(r.journal.InFlight) == 0 {
+func (r *run) markUndone(ctx context.Context, cause error) {
+	if r.journal == nil || r.jver == 0 || r.journalKept != "" || len(r.journal.InFlight) == 0 || r.kill {
 		return
 	}
-	returned := map[string]bool{}
-	for _, d := range r.minted {
-		returned[d.w.s.Name()] = true
+	// Killed, or the lease gone: another writer (the kill switch, which
+	// takes no lock, or the next apply) may be writing the journal now,
+	// and the read below and the write after it are not one conditional
+	// write.
+	var k *KilledError
+	if errors.As(cause, &k) {
+		return
 	}
+	if lk := r.a.held.Load(); lk == nil || lk.left() <= 0 {
+		return
+	}
+	returned := r.mintsBack
 	changed := false
 	for i := range r.journal.InFlight {
 		switch f := &r.journal.InFlight[i]; {
