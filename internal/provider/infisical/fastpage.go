@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/raxx-app/handoff/internal/jsonscan"
 )
 
 // decodePageFast decodes a listing of secrets (GET /api/v4/secrets) the
@@ -17,26 +19,26 @@ import (
 // checked it, then decoded it, a tenth of a no-change plan's CPU.
 // TestDecodeAnswerSameAsDecoder and FuzzDecodeAnswer compare the two.
 func decodePageFast(b []byte, out *secretsPage) bool {
-	p := &pageParser{b: b}
-	p.ws()
-	if !p.eat('{') {
+	p := &pageParser{jsonscan.Scanner{B: b}}
+	p.WS()
+	if !p.Eat('{') {
 		return false
 	}
 	var page secretsPage
 	seen := false
-	p.ws()
-	if !p.eat('}') {
+	p.WS()
+	if !p.Eat('}') {
 		for {
-			p.ws()
-			key, ok := p.str()
+			p.WS()
+			key, ok := p.Str()
 			if !ok {
 				return false
 			}
-			p.ws()
-			if !p.eat(':') {
+			p.WS()
+			if !p.Eat(':') {
 				return false
 			}
-			p.ws()
+			p.WS()
 			switch {
 			case key == "secrets":
 				if seen {
@@ -53,17 +55,17 @@ func decodePageFast(b []byte, out *secretsPage) bool {
 					return false
 				}
 			}
-			p.ws()
-			if p.eat('}') {
+			p.WS()
+			if p.Eat('}') {
 				break
 			}
-			if !p.eat(',') {
+			if !p.Eat(',') {
 				return false
 			}
 		}
 	}
-	p.ws()
-	if p.i != len(p.b) {
+	p.WS()
+	if p.I != len(p.B) {
 		return false
 	}
 	*out = page
@@ -90,51 +92,29 @@ func foldsTo(key string, names ...string) bool {
 	return false
 }
 
-type pageParser struct {
-	b []byte
-	i int
-}
-
-func (p *pageParser) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-func (p *pageParser) eat(c byte) bool {
-	if p.i < len(p.b) && p.b[p.i] == c {
-		p.i++
-		return true
-	}
-	return false
-}
+type pageParser struct{ jsonscan.Scanner }
 
 func (p *pageParser) secrets() ([]Secret, bool) {
-	if !p.eat('[') {
+	if !p.Eat('[') {
 		return nil, false
 	}
 	list := []Secret{}
-	p.ws()
-	if p.eat(']') {
+	p.WS()
+	if p.Eat(']') {
 		return list, true
 	}
 	for {
-		p.ws()
+		p.WS()
 		s, ok := p.secret()
 		if !ok {
 			return nil, false
 		}
 		list = append(list, s)
-		p.ws()
-		if p.eat(']') {
+		p.WS()
+		if p.Eat(']') {
 			return list, true
 		}
-		if !p.eat(',') {
+		if !p.Eat(',') {
 			return nil, false
 		}
 	}
@@ -142,24 +122,24 @@ func (p *pageParser) secrets() ([]Secret, bool) {
 
 func (p *pageParser) secret() (Secret, bool) {
 	var s Secret
-	if !p.eat('{') {
+	if !p.Eat('{') {
 		return s, false
 	}
-	p.ws()
-	if p.eat('}') {
+	p.WS()
+	if p.Eat('}') {
 		return s, true
 	}
 	for {
-		p.ws()
-		key, ok := p.str()
+		p.WS()
+		key, ok := p.Str()
 		if !ok {
 			return s, false
 		}
-		p.ws()
-		if !p.eat(':') {
+		p.WS()
+		if !p.Eat(':') {
 			return s, false
 		}
-		p.ws()
+		p.WS()
 		var field *string
 		switch key {
 		case "secretPath":
@@ -173,22 +153,22 @@ func (p *pageParser) secret() (Secret, bool) {
 		case "id":
 			field = &s.ID
 		case "version":
-			start := p.i
-			if !p.number() {
+			start := p.I
+			if !p.Number() {
 				return s, false
 			}
-			n, err := strconv.ParseInt(string(p.b[start:p.i]), 10, 0)
+			n, err := strconv.ParseInt(string(p.B[start:p.I]), 10, 0)
 			if err != nil {
 				return s, false
 			}
 			s.Version = int(n)
 		case "updatedAt":
-			start := p.i
-			if _, ok := p.str(); !ok {
+			start := p.I
+			if _, ok := p.Str(); !ok {
 				return s, false
 			}
 			// encoding/json hands time.Time the literal as written.
-			if err := s.UpdatedAt.UnmarshalJSON(p.b[start:p.i]); err != nil {
+			if err := s.UpdatedAt.UnmarshalJSON(p.B[start:p.I]); err != nil {
 				return s, false
 			}
 		default:
@@ -197,191 +177,69 @@ func (p *pageParser) secret() (Secret, bool) {
 			}
 		}
 		if field != nil {
-			if *field, ok = p.str(); !ok {
+			if *field, ok = p.Str(); !ok {
 				return s, false
 			}
 		}
-		p.ws()
-		if p.eat('}') {
+		p.WS()
+		if p.Eat('}') {
 			return s, true
 		}
-		if !p.eat(',') {
+		if !p.Eat(',') {
 			return s, false
 		}
 	}
 }
 
-// str reads a string without \u escapes, of valid UTF-8.
-func (p *pageParser) str() (string, bool) {
-	if !p.eat('"') {
-		return "", false
-	}
-	start := p.i
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			raw := p.b[start:p.i]
-			p.i++
-			if !utf8.Valid(raw) {
-				return "", false
-			}
-			return string(raw), true
-		case c == '\\':
-			return p.escaped(start)
-		case c < ' ':
-			return "", false
-		}
-		p.i++
-	}
-	return "", false
-}
-
-// escaped finishes a string from start that holds simple escapes.
-func (p *pageParser) escaped(start int) (string, bool) {
-	// The string's raw length bounds its unescaped one: one buffer.
-	end := p.i
-	for end < len(p.b) && p.b[end] != '"' {
-		if p.b[end] == '\\' {
-			end++
-		}
-		end++
-	}
-	buf := make([]byte, 0, min(end, len(p.b))-start)
-	buf = append(buf, p.b[start:p.i]...)
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			if !utf8.Valid(buf) {
-				return "", false
-			}
-			return string(buf), true
-		case c == '\\':
-			if p.i+1 >= len(p.b) {
-				return "", false
-			}
-			switch e := p.b[p.i+1]; e {
-			case '"', '\\', '/':
-				buf = append(buf, e)
-			case 'b':
-				buf = append(buf, '\b')
-			case 'f':
-				buf = append(buf, '\f')
-			case 'n':
-				buf = append(buf, '\n')
-			case 'r':
-				buf = append(buf, '\r')
-			case 't':
-				buf = append(buf, '\t')
-			default:
-				return "", false // \u and invalid escapes: encoding/json's
-			}
-			p.i += 2
-			continue
-		case c < ' ':
-			return "", false
-		}
-		buf = append(buf, c)
-		p.i++
-	}
-	return "", false
-}
-
-// number reads a JSON number.
-func (p *pageParser) number() bool {
-	start := p.i
-	p.eat('-')
-	switch {
-	case p.eat('0'):
-	case p.i < len(p.b) && p.b[p.i] >= '1' && p.b[p.i] <= '9':
-		p.digits()
-	default:
-		return false
-	}
-	if p.eat('.') {
-		if p.digits() == 0 {
-			return false
-		}
-	}
-	if p.eat('e') || p.eat('E') {
-		if !p.eat('+') {
-			p.eat('-')
-		}
-		if p.digits() == 0 {
-			return false
-		}
-	}
-	return p.i > start
-}
-
-func (p *pageParser) digits() int {
-	n := 0
-	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-		p.i++
-		n++
-	}
-	return n
-}
-
 // skip reads any JSON value (nesting bounded).
 func (p *pageParser) skip(depth int) bool {
-	if depth > 64 || p.i >= len(p.b) {
+	if depth > 64 || p.I >= len(p.B) {
 		return false
 	}
-	switch c := p.b[p.i]; {
+	switch c := p.B[p.I]; {
 	case c == '"':
-		_, ok := p.str()
+		_, ok := p.Str()
 		return ok
 	case c == '{' || c == '[':
 		closer := byte('}')
 		if c == '[' {
 			closer = ']'
 		}
-		p.i++
-		p.ws()
-		if p.eat(closer) {
+		p.I++
+		p.WS()
+		if p.Eat(closer) {
 			return true
 		}
 		for {
-			p.ws()
+			p.WS()
 			if c == '{' {
-				if _, ok := p.str(); !ok {
+				if _, ok := p.Str(); !ok {
 					return false
 				}
-				p.ws()
-				if !p.eat(':') {
+				p.WS()
+				if !p.Eat(':') {
 					return false
 				}
-				p.ws()
+				p.WS()
 			}
 			if !p.skip(depth + 1) {
 				return false
 			}
-			p.ws()
-			if p.eat(closer) {
+			p.WS()
+			if p.Eat(closer) {
 				return true
 			}
-			if !p.eat(',') {
+			if !p.Eat(',') {
 				return false
 			}
 		}
 	case c == 't':
-		return p.word("true")
+		return p.Word("true")
 	case c == 'f':
-		return p.word("false")
+		return p.Word("false")
 	case c == 'n':
-		return p.word("null")
+		return p.Word("null")
 	default:
-		return p.number()
+		return p.Number()
 	}
-}
-
-func (p *pageParser) word(w string) bool {
-	if strings.HasPrefix(string(p.b[p.i:min(len(p.b), p.i+len(w))]), w) {
-		p.i += len(w)
-		return true
-	}
-	return false
 }
