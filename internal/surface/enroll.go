@@ -1,6 +1,7 @@
 package surface
 
 import (
+	"path"
 	"time"
 
 	"github.com/raxx-app/handoff/internal/manifest"
@@ -58,4 +59,19 @@ type EnrollInput struct {
 // installation tokens, STS sessions) does not implement it.
 type Enrollable interface {
 	Credentials(in EnrollInput) []Credential
+}
+
+// TokenCredential is the one credential of a surface that mints a token
+// into the secret named secret of the handoff's folder, living the block's
+// ttl (a duration; "" none) when that is shorter than the handoff's TTL,
+// else the TTL, at most maxLife (0: no bound of the vendor's).
+func TokenCredential(in EnrollInput, secret, ttl string, maxLife time.Duration, what string) []Credential {
+	life := in.TTL
+	if maxLife > 0 {
+		life = min(life, maxLife)
+	}
+	if d, err := time.ParseDuration(ttl); err == nil && d > 0 && d < life {
+		life = d
+	}
+	return []Credential{{Environment: in.Environment, Path: path.Join(in.Folder, secret), What: what, Life: life}}
 }

@@ -1,11 +1,6 @@
 package heroku
 
-import (
-	"path"
-	"time"
-
-	"github.com/raxx-app/handoff/internal/surface"
-)
+import "github.com/raxx-app/handoff/internal/surface"
 
 var _ surface.Enrollable = (*Surface)(nil)
 
@@ -27,14 +22,5 @@ func (s *Surface) Credentials(in surface.EnrollInput) []surface.Credential {
 	default:
 		return nil
 	}
-	life := in.TTL
-	if d, err := time.ParseDuration(ttl); err == nil && d > 0 && d < life {
-		life = d
-	}
-	return []surface.Credential{{
-		Environment: in.Environment,
-		Path:        path.Join(in.Folder, secret),
-		What:        "Heroku OAuth authorization token",
-		Life:        life,
-	}}
+	return surface.TokenCredential(in, secret, ttl, 0, "Heroku OAuth authorization token")
 }
