@@ -138,13 +138,13 @@ func rotationFindings(reg *surface.Registry, live *state.Live, slug string) []su
 			return nil
 		}
 		return []surface.Violation{finding("the rotation document %s does not exist, so the rotation service updates none of its %s: handoff apply writes it",
-			lr.Location, credentials(len(want)))}
+			lr.Location, plural(len(want), "long-lived credential", "long-lived credentials"))}
 	default:
 		if len(want) == 0 {
 			return nil
 		}
 		return []surface.Violation{finding("the rotation document %s is %s (%s), so the rotation service may update none of its %s; handoff never overwrites it",
-			lr.Location, lr.State, lr.Problem, credentials(len(want)))}
+			lr.Location, lr.State, lr.Problem, plural(len(want), "long-lived credential", "long-lived credentials"))}
 	}
 	add, remove := rotation.Diff(lr.Doc.Of(consumer), want)
 	var out []surface.Violation
@@ -172,25 +172,9 @@ func unknownConsumers(live *state.Live) []Verification {
 		}
 		n := len(lr.Doc.Of(c))
 		out = append(out, Verification{Slug: slug, Violations: []surface.Violation{{Surface: "rotation",
-			Message: fmt.Sprintf("the rotation document %s holds %s of a handoff with no folder: handoff apply removes them", lr.Location, entriesOf(n))}}})
+			Message: fmt.Sprintf("the rotation document %s holds %s of a handoff with no folder: handoff apply removes them", lr.Location, plural(n, "entry", "entries"))}}})
 	}
 	return out
-}
-
-// credentials is "1 long-lived credential", "2 long-lived credentials".
-func credentials(n int) string {
-	if n == 1 {
-		return "1 long-lived credential"
-	}
-	return fmt.Sprintf("%d long-lived credentials", n)
-}
-
-// entriesOf is "1 entry", "2 entries".
-func entriesOf(n int) string {
-	if n == 1 {
-		return "1 entry"
-	}
-	return fmt.Sprintf("%d entries", n)
 }
 
 // strays are what a surface's deterministic names find for the handoff
