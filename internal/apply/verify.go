@@ -56,6 +56,10 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 	if all {
 		slugs = live.Slugs()
 	}
+	var wantDoc *rotation.Document // what the manifests say, once for every handoff
+	if live.Rotation != nil {
+		wantDoc = reconcile.LiveDocument(a.deps.Registry, live)
+	}
 	now := a.now().UTC()
 	flags := PendingMints(live, now)
 	var out []Verification
@@ -107,7 +111,7 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 				}
 			}
 		}
-		v.Violations = append(v.Violations, rotationFindings(a.deps.Registry, live, slug)...)
+		v.Violations = append(v.Violations, rotationFindings(live, wantDoc, slug)...)
 		out = append(out, v)
 	}
 	if all {
@@ -120,33 +124,34 @@ func Verify(ctx context.Context, slugs []string, deps Deps) ([]Verification, err
 // enrolls credentials, differs from what the manifests say for one
 // handoff: a long-lived credential it lacks is never updated by the
 // rotation service, and an entry no manifest says sends the service to a
-// credential that is gone. Apply repairs both (drift, not scope).
-func rotationFindings(reg *surface.Registry, live *state.Live, slug string) []surface.Violation {
+// credential that is gone. Apply repairs both (drift, not scope). want is
+// the document the manifests say, nil when enrollment is off.
+func rotationFindings(live *state.Live, want *rotation.Document, slug string) []surface.Violation {
 	lr := live.Rotation
-	if lr == nil {
+	if lr == nil || want == nil {
 		return nil
 	}
 	consumer := rotation.Consumer(slug)
-	want := reconcile.LiveDocument(reg, live).Of(consumer)
+	wanted := want.Of(consumer)
 	finding := func(format string, args ...any) surface.Violation {
 		return surface.Violation{Surface: "rotation", Message: fmt.Sprintf(format, args...)}
 	}
 	switch lr.State {
 	case rotation.StateValid:
 	case rotation.StateMissing:
-		if len(want) == 0 {
+		if len(wanted) == 0 {
 			return nil
 		}
 		return []surface.Violation{finding("the rotation document %s does not exist, so the rotation service updates none of its %s: handoff apply writes it",
-			lr.Location, plural(len(want), "long-lived credential", "long-lived credentials"))}
+			lr.Location, plural(len(wanted), "long-lived credential", "long-lived credentials"))}
 	default:
-		if len(want) == 0 {
+		if len(wanted) == 0 {
 			return nil
 		}
 		return []surface.Violation{finding("the rotation document %s is %s (%s), so the rotation service may update none of its %s; handoff never overwrites it",
-			lr.Location, lr.State, lr.Problem, plural(len(want), "long-lived credential", "long-lived credentials"))}
+			lr.Location, lr.State, lr.Problem, plural(len(wanted), "long-lived credential", "long-lived credentials"))}
 	}
-	add, remove := rotation.Diff(lr.Doc.Of(consumer), want)
+	add, remove := rotation.Diff(lr.Doc.Of(consumer), wanted)
 	var out []surface.Violation
 	for _, e := range add {
 		out = append(out, finding("the rotation document %s lacks the entry of %s (%s): handoff apply writes it", lr.Location, e.UpdateEndpoint, e.Env))
